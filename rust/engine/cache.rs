@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Attach-time analysis finding the system calls for which a filter's
+//! return value is a constant, so that the kernel can skip running the
+//! filters for them (the C counterpart is `seccomp_cache_prepare`, whose
+//! `seccomp_is_const_allow` only recognises an always-`ALLOW` result).
+//!
+//! [`analyze_constant`] evaluates the filter symbolically for one
+//! architecture and system call number: the registers and scratch slots
+//! are either known constants or unknown; loads of `nr` and `arch` are
+//! known, loads of the instruction pointer and the arguments are unknown.
+//! A jump on an unknown condition explores both successors, and the
+//! program is constant when every path returns the same value. The
+//! exploration has a fixed work budget; exceeding it, reading an unknown
+//! value into the return value, or dividing by an unknown X gives up
+//! ("not constant"), which is always safe.
+//!
+//! [`ConstantTable`] holds the constants of a whole chain for one
+//! architecture, combining a new filter with the table of the chain it is
+//! attached to with [`super::action::combine_with_older_chain`],
+//! so that a table entry is exactly what
+//! [`super::action::run_chain`] returns for that system call.
+//!
+//! The kernel glue keeps three policies of its own: x32 system calls
+//! (`nr` with [`X32_SYSCALL_BIT`] set) are outside the tables and never use
+//! the cache; `SECCOMP_RET_USER_NOTIF` is never cached because it needs
+//! the matching filter's listener; and the upstream exception that always
+//! allows `uretprobe` is not part of the filter semantics computed here.
+
+use core::ops::{Deref, DerefMut};
+
+use super::action::{
+    combine_with_older_chain, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF,
+};
+use super::data::SeccompData;
+use super::insn::{AluOp, Insn};
+use super::interp::DecodedProgram;
+
+/// `AUDIT_ARCH_X86_64`.
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// `AUDIT_ARCH_I386`.
+pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+/// Bit marking an x32 system call number on x86-64 (`__X32_SYSCALL_BIT`).
+pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+/// Number of x86-64 system call numbers in Linux 6.12 (`NR_syscalls`, one
+/// past the highest `common`/`64` entry of `syscall_64.tbl`).
+pub const X86_64_NR_SYSCALLS: usize = 463;
+/// Number of i386 system call numbers in Linux 6.12 (one past the highest
+/// entry of `syscall_32.tbl`).
+pub const I386_NR_SYSCALLS: usize = 463;
+
+/// Most paths kept waiting while one is explored.
+const MAX_PENDING_PATHS: usize = 8;
+/// Base of the per-query work budget, in instructions executed
+/// symbolically; the budget is this plus twice the program length.
+const BASE_STEP_BUDGET: usize = 256;
+
+/// Symbolic machine state along one path.
+#[derive(Clone, Copy)]
+struct PathState {
+    pc: usize,
+    a: Option<u32>,
+    x: Option<u32>,
+    /// Bit `i` set when `mem[i]` is known.
+    mem_known: u16,
+    mem: [u32; 16],
+}
+
+impl PathState {
+    fn load(&self, slot: u8) -> Option<u32> {
+        let slot = slot & 15;
+        if self.mem_known & (1 << slot) != 0 {
+            self.mem.get(usize::from(slot)).copied()
+        } else {
+            None
+        }
+    }
+
+    fn store(&mut self, slot: u8, value: Option<u32>) {
+        let slot = slot & 15;
+        match (value, self.mem.get_mut(usize::from(slot))) {
+            (Some(value), Some(cell)) => {
+                *cell = value;
+                self.mem_known |= 1 << slot;
+            }
+            _ => self.mem_known &= !(1 << slot),
+        }
+    }
+}
+
+/// Outcome of executing one instruction symbolically.
+enum Step {
+    /// Continue at the state's `pc`.
+    Next,
+    /// Continue at the state's `pc`; the other successor is at this index.
+    Fork(usize),
+    /// The path returns this value.
+    Return(u32),
+    /// The path's result is unknown.
+    Unknown,
+}
+
+/// Applies `op` when both operands are known.
+fn alu(op: AluOp, a: Option<u32>, operand: Option<u32>) -> Option<u32> {
+    Insn::alu(op, a?, operand?)
+}
+
+/// Executes the instruction at `state.pc`.
+fn step(insn: Insn, state: &mut PathState, arch: u32, nr: i32) -> Step {
+    let here = state.pc;
+    state.pc = here.saturating_add(1);
+    let branch = |state: &mut PathState, taken: Option<bool>, jt: u16, jf: u16| {
+        let target = |distance: u16| here.saturating_add(usize::from(distance));
+        match taken {
+            Some(taken) => {
+                state.pc = target(if taken { jt } else { jf });
+                Step::Next
+            }
+            None => {
+                state.pc = target(jt);
+                Step::Fork(target(jf))
+            }
+        }
+    };
+    let compare = |a: Option<u32>, b: Option<u32>, f: fn(u32, u32) -> bool| Some(f(a?, b?));
+    let (a, x) = (state.a, state.x);
+    match insn {
+        Insn::LdData(word) => {
+            state.a = match u32::from(word) * 4 {
+                SeccompData::NR_OFFSET => Some(nr as u32),
+                SeccompData::ARCH_OFFSET => Some(arch),
+                _ => None,
+            }
+        }
+        Insn::LdImm(k) => state.a = Some(k),
+        Insn::LdxImm(k) => state.x = Some(k),
+        Insn::LdMem(slot) => state.a = state.load(slot),
+        Insn::LdxMem(slot) => state.x = state.load(slot),
+        Insn::St(slot) => state.store(slot, a),
+        Insn::Stx(slot) => state.store(slot, x),
+        Insn::Tax => state.x = a,
+        Insn::Txa => state.a = x,
+        Insn::AddK(k) => state.a = alu(AluOp::Add, a, Some(k)),
+        Insn::SubK(k) => state.a = alu(AluOp::Sub, a, Some(k)),
+        Insn::MulK(k) => state.a = alu(AluOp::Mul, a, Some(k)),
+        Insn::DivK(k) => state.a = alu(AluOp::Div, a, Some(k.get())),
+        Insn::AndK(k) => state.a = alu(AluOp::And, a, Some(k)),
+        Insn::OrK(k) => state.a = alu(AluOp::Or, a, Some(k)),
+        Insn::XorK(k) => state.a = alu(AluOp::Xor, a, Some(k)),
+        Insn::LshK(k) => state.a = alu(AluOp::Lsh, a, Some(k.into())),
+        Insn::RshK(k) => state.a = alu(AluOp::Rsh, a, Some(k.into())),
+        Insn::AddX => state.a = alu(AluOp::Add, a, x),
+        Insn::SubX => state.a = alu(AluOp::Sub, a, x),
+        Insn::MulX => state.a = alu(AluOp::Mul, a, x),
+        Insn::DivX => match x {
+            Some(0) => return Step::Return(0),
+            Some(divisor) => state.a = alu(AluOp::Div, a, Some(divisor)),
+            None => return Step::Unknown,
+        },
+        Insn::AndX => state.a = alu(AluOp::And, a, x),
+        Insn::OrX => state.a = alu(AluOp::Or, a, x),
+        Insn::XorX => state.a = alu(AluOp::Xor, a, x),
+        Insn::LshX => state.a = alu(AluOp::Lsh, a, x),
+        Insn::RshX => state.a = alu(AluOp::Rsh, a, x),
+        Insn::Neg => state.a = a.map(u32::wrapping_neg),
+        Insn::Ja(distance) => state.pc = here.saturating_add(usize::from(distance.get())),
+        Insn::JeqK(k, jt, jf) => return branch(state, a.map(|a| a == k), jt.get(), jf.get()),
+        Insn::JgtK(k, jt, jf) => return branch(state, a.map(|a| a > k), jt.get(), jf.get()),
+        Insn::JgeK(k, jt, jf) => return branch(state, a.map(|a| a >= k), jt.get(), jf.get()),
+        Insn::JsetK(k, jt, jf) => {
+            return branch(state, a.map(|a| a & k != 0), jt.get(), jf.get())
+        }
+        Insn::JeqX(jt, jf) => return branch(state, compare(a, x, |a, x| a == x), jt.get(), jf.get()),
+        Insn::JgtX(jt, jf) => return branch(state, compare(a, x, |a, x| a > x), jt.get(), jf.get()),
+        Insn::JgeX(jt, jf) => return branch(state, compare(a, x, |a, x| a >= x), jt.get(), jf.get()),
+        Insn::JsetX(jt, jf) => {
+            return branch(state, compare(a, x, |a, x| a & x != 0), jt.get(), jf.get())
+        }
+        Insn::RetK(k) => return Step::Return(k),
+        Insn::RetA => return a.map_or(Step::Unknown, Step::Return),
+    }
+    Step::Next
+}
+
+/// Returns the value `filter` returns for every system call `nr` of
+/// architecture `arch`, whatever its arguments and instruction pointer,
+/// or `None` when that could not be established (see the module
+/// documentation).
+pub fn analyze_constant<S>(filter: &DecodedProgram<S>, arch: u32, nr: i32) -> Option<u32>
+where
+    S: Deref<Target = [Insn]>,
+{
+    let insns = filter.insns();
+    let mut budget = insns.len().saturating_mul(2).saturating_add(BASE_STEP_BUDGET);
+    let mut pending = [None::<PathState>; MAX_PENDING_PATHS];
+    let mut pending_count = 0usize;
+    let mut result: Option<u32> = None;
+    let mut state = PathState {
+        pc: 0,
+        a: Some(0),
+        x: Some(0),
+        mem_known: 0,
+        mem: [0; 16],
+    };
+    loop {
+        budget = budget.checked_sub(1)?;
+        let insn = *insns.get(state.pc)?;
+        match step(insn, &mut state, arch, nr) {
+            Step::Next => {}
+            Step::Unknown => return None,
+            Step::Fork(other_pc) => {
+                let slot = pending.get_mut(pending_count)?;
+                *slot = Some(PathState {
+                    pc: other_pc,
+                    ..state
+                });
+                pending_count += 1;
+            }
+            Step::Return(value) => {
+                if result.is_some_and(|known| known != value) {
+                    return None;
+                }
+                result = Some(value);
+                let Some(next) = pending_count.checked_sub(1) else {
+                    return result;
+                };
+                pending_count = next;
+                state = pending.get_mut(next)?.take()?;
+            }
+        }
+    }
+}
+
+/// Combines the constant result of a newer filter with the constant
+/// result of the older chain it is attached to: constant only if both are,
+/// combined with [`combine_with_older_chain`].
+pub fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option<u32> {
+    Some(combine_with_older_chain(newer?, older_chain?))
+}
+
+/// Per-system-call constant return values of a filter chain for one
+/// architecture, in caller-provided storage with one entry per system call
+/// number (e.g. [`X86_64_NR_SYSCALLS`] entries).
+#[derive(Clone, Debug)]
+pub struct ConstantTable<S> {
+    arch: u32,
+    entries: S,
+}
+
+impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
+    /// Fills `storage` for the chain made of `filter` attached on top of
+    /// the chain described by `older` (`None` for the first filter).
+    ///
+    /// An entry is constant only when `filter` and the older chain are both
+    /// constant for that number, and it is never
+    /// `SECCOMP_RET_USER_NOTIF`. Numbers beyond `older`'s length are not
+    /// constant, and an `older` table for another architecture makes every
+    /// entry non-constant.
+    pub fn build<P, T>(
+        arch: u32,
+        mut storage: S,
+        filter: &DecodedProgram<P>,
+        older: Option<&ConstantTable<T>>,
+    ) -> Self
+    where
+        P: Deref<Target = [Insn]>,
+        T: Deref<Target = [Option<u32>]>,
+    {
+        for (nr, entry) in storage.iter_mut().enumerate() {
+            let older_value = match older {
+                None => Some(SECCOMP_RET_ALLOW),
+                Some(table) if table.arch == arch => table.entries.get(nr).copied().flatten(),
+                Some(_) => None,
+            };
+            *entry = match (older_value, i32::try_from(nr)) {
+                (Some(older_value), Ok(nr)) => {
+                    combine_constants(analyze_constant(filter, arch, nr), Some(older_value))
+                        .filter(|ret| ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF)
+                }
+                _ => None,
+            };
+        }
+        Self {
+            arch,
+            entries: storage,
+        }
+    }
+}
+
+impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
+    /// The architecture the table describes.
+    pub fn arch(&self) -> u32 {
+        self.arch
+    }
+
+    /// The entries, indexed by system call number.
+    pub fn entries(&self) -> &[Option<u32>] {
+        &self.entries
+    }
+
+    /// The chain's constant return value for `data`, if any: `None` for
+    /// another architecture, negative numbers, numbers past the table
+    /// (including x32 numbers) and non-constant entries.
+    pub fn lookup(&self, data: &SeccompData) -> Option<u32> {
+        if data.arch != self.arch {
+            return None;
+        }
+        let nr = usize::try_from(data.nr).ok()?;
+        self.entries.get(nr).copied().flatten()
+    }
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Translation of a checked program into [`Insn`]s and their evaluation.
+//!
+//! Evaluation has the semantics of the eBPF code the C implementation runs
+//! (`bpf_convert_filter` followed by the eBPF interpreter or JIT): A, X and
+//! the scratch memory start at zero, arithmetic is 32-bit and wrapping,
+//! shift counts taken from X are masked to 0..31, and a division by an X
+//! of zero ends the program with return value 0.
+
+use core::num::{NonZeroU16, NonZeroU32};
+use core::ops::{Deref, DerefMut};
+
+use super::checker::CheckedProgram;
+use super::data::SeccompData;
+use super::insn::opcode::*;
+use super::insn::{Insn, SockFilter};
+
+/// Return value used when evaluation cannot continue, which a decoded
+/// program never reaches: `SECCOMP_RET_KILL_THREAD`.
+const FAIL_CLOSED: u32 = 0;
+
+/// Why [`CheckedProgram::decode_into`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The storage does not have exactly one slot per instruction.
+    LengthMismatch {
+        /// Number of instructions of the checked program.
+        expected: usize,
+        /// Length of the storage supplied.
+        actual: usize,
+    },
+}
+
+/// A checked program translated into [`Insn`]s held in caller-provided
+/// storage `S` (for instance a `KVec<Insn>` in the kernel, a `Vec<Insn>` or
+/// `&mut [Insn]` elsewhere).
+#[derive(Clone, Debug)]
+pub struct DecodedProgram<S> {
+    insns: S,
+}
+
+impl<'a> CheckedProgram<'a> {
+    /// Translates the program into `storage`, which must have exactly
+    /// [`CheckedProgram::len`] elements; its previous contents are
+    /// overwritten.
+    pub fn decode_into<S>(&self, mut storage: S) -> Result<DecodedProgram<S>, DecodeError>
+    where
+        S: DerefMut<Target = [Insn]>,
+    {
+        let raw = self.raw();
+        if storage.len() != raw.len() {
+            return Err(DecodeError::LengthMismatch {
+                expected: raw.len(),
+                actual: storage.len(),
+            });
+        }
+        for (slot, insn) in storage.iter_mut().zip(raw) {
+            *slot = decode_insn(insn);
+        }
+        Ok(DecodedProgram { insns: storage })
+    }
+}
+
+/// Forward distance of a jump over `offset` instructions, counted from the
+/// jump itself. Checked offsets are below 4096 so the distance fits.
+fn distance(offset: u32) -> NonZeroU16 {
+    u16::try_from(offset)
+        .ok()
+        .and_then(|offset| NonZeroU16::new(offset.wrapping_add(1)))
+        .unwrap_or(NonZeroU16::MAX)
+}
+
+/// Translates one instruction of a checked program. Combinations the
+/// checker refuses decode to a kill so that the function is total.
+fn decode_insn(insn: &SockFilter) -> Insn {
+    let k = insn.k;
+    // Slots, data word indices and shift counts are range-checked; the
+    // masks only make the conversions total.
+    let slot = (k & 15) as u8;
+    let shift = (k & 31) as u8;
+    let (jt, jf) = (distance(insn.jt.into()), distance(insn.jf.into()));
+    match insn.code {
+        c if c == BPF_LD | BPF_W | BPF_ABS => Insn::LdData(((k / 4) & 15) as u8),
+        c if c == BPF_LD | BPF_W | BPF_LEN => Insn::LdImm(SeccompData::SIZE),
+        c if c == BPF_LDX | BPF_W | BPF_LEN => Insn::LdxImm(SeccompData::SIZE),
+        c if c == BPF_LD | BPF_IMM => Insn::LdImm(k),
+        c if c == BPF_LDX | BPF_IMM => Insn::LdxImm(k),
+        c if c == BPF_LD | BPF_MEM => Insn::LdMem(slot),
+        c if c == BPF_LDX | BPF_MEM => Insn::LdxMem(slot),
+        c if c == BPF_ST => Insn::St(slot),
+        c if c == BPF_STX => Insn::Stx(slot),
+        c if c == BPF_MISC | BPF_TAX => Insn::Tax,
+        c if c == BPF_MISC | BPF_TXA => Insn::Txa,
+        c if c == BPF_ALU | BPF_ADD | BPF_K => Insn::AddK(k),
+        c if c == BPF_ALU | BPF_SUB | BPF_K => Insn::SubK(k),
+        c if c == BPF_ALU | BPF_MUL | BPF_K => Insn::MulK(k),
+        c if c == BPF_ALU | BPF_DIV | BPF_K => match NonZeroU32::new(k) {
+            Some(divisor) => Insn::DivK(divisor),
+            None => Insn::RetK(FAIL_CLOSED),
+        },
+        c if c == BPF_ALU | BPF_AND | BPF_K => Insn::AndK(k),
+        c if c == BPF_ALU | BPF_OR | BPF_K => Insn::OrK(k),
+        c if c == BPF_ALU | BPF_XOR | BPF_K => Insn::XorK(k),
+        c if c == BPF_ALU | BPF_LSH | BPF_K => Insn::LshK(shift),
+        c if c == BPF_ALU | BPF_RSH | BPF_K => Insn::RshK(shift),
+        c if c == BPF_ALU | BPF_ADD | BPF_X => Insn::AddX,
+        c if c == BPF_ALU | BPF_SUB | BPF_X => Insn::SubX,
+        c if c == BPF_ALU | BPF_MUL | BPF_X => Insn::MulX,
+        c if c == BPF_ALU | BPF_DIV | BPF_X => Insn::DivX,
+        c if c == BPF_ALU | BPF_AND | BPF_X => Insn::AndX,
+        c if c == BPF_ALU | BPF_OR | BPF_X => Insn::OrX,
+        c if c == BPF_ALU | BPF_XOR | BPF_X => Insn::XorX,
+        c if c == BPF_ALU | BPF_LSH | BPF_X => Insn::LshX,
+        c if c == BPF_ALU | BPF_RSH | BPF_X => Insn::RshX,
+        c if c == BPF_ALU | BPF_NEG => Insn::Neg,
+        c if c == BPF_JMP | BPF_JA => Insn::Ja(distance(k)),
+        c if c == BPF_JMP | BPF_JEQ | BPF_K => Insn::JeqK(k, jt, jf),
+        c if c == BPF_JMP | BPF_JGT | BPF_K => Insn::JgtK(k, jt, jf),
+        c if c == BPF_JMP | BPF_JGE | BPF_K => Insn::JgeK(k, jt, jf),
+        c if c == BPF_JMP | BPF_JSET | BPF_K => Insn::JsetK(k, jt, jf),
+        c if c == BPF_JMP | BPF_JEQ | BPF_X => Insn::JeqX(jt, jf),
+        c if c == BPF_JMP | BPF_JGT | BPF_X => Insn::JgtX(jt, jf),
+        c if c == BPF_JMP | BPF_JGE | BPF_X => Insn::JgeX(jt, jf),
+        c if c == BPF_JMP | BPF_JSET | BPF_X => Insn::JsetX(jt, jf),
+        c if c == BPF_RET | BPF_K => Insn::RetK(k),
+        c if c == BPF_RET | BPF_A => Insn::RetA,
+        _ => Insn::RetK(FAIL_CLOSED),
+    }
+}
+
+impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
+    /// The decoded instructions.
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.insns.len()
+    }
+
+    /// Always false for a program built by
+    /// [`CheckedProgram::decode_into`].
+    pub fn is_empty(&self) -> bool {
+        self.insns.is_empty()
+    }
+
+    /// Gives the storage back, e.g. to free it.
+    pub fn into_storage(self) -> S {
+        self.insns
+    }
+
+    /// Evaluates the filter for one system call and returns its
+    /// `SECCOMP_RET_*` value.
+    ///
+    /// Every jump moves forward, so this executes at most
+    /// [`DecodedProgram::len`] instructions. Running off the end (which a
+    /// checked program cannot do) returns `SECCOMP_RET_KILL_THREAD`.
+    pub fn run(&self, data: &SeccompData) -> u32 {
+        run_insns(&self.insns, data)
+    }
+}
+
+/// Evaluates `insns`; total for any instruction sequence.
+#[inline]
+fn run_insns(insns: &[Insn], data: &SeccompData) -> u32 {
+    let mut a: u32 = 0;
+    let mut x: u32 = 0;
+    let mut mem = [0u32; BPF_MEMWORDS as usize];
+    let mut pc: usize = 0;
+    let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| usize::from(if taken { jt } else { jf }.get());
+    while let Some(&insn) = insns.get(pc) {
+        // Distance to the next instruction: 1 unless the instruction jumps.
+        let mut step = 1;
+        match insn {
+            Insn::LdData(word) => a = data.word(word),
+            Insn::LdImm(k) => a = k,
+            Insn::LdxImm(k) => x = k,
+            Insn::LdMem(slot) => a = mem[usize::from(slot & 15)],
+            Insn::LdxMem(slot) => x = mem[usize::from(slot & 15)],
+            Insn::St(slot) => mem[usize::from(slot & 15)] = a,
+            Insn::Stx(slot) => mem[usize::from(slot & 15)] = x,
+            Insn::Tax => x = a,
+            Insn::Txa => a = x,
+            Insn::AddK(k) => a = a.wrapping_add(k),
+            Insn::SubK(k) => a = a.wrapping_sub(k),
+            Insn::MulK(k) => a = a.wrapping_mul(k),
+            Insn::DivK(k) => a /= k,
+            Insn::AndK(k) => a &= k,
+            Insn::OrK(k) => a |= k,
+            Insn::XorK(k) => a ^= k,
+            Insn::LshK(k) => a = a.wrapping_shl(k.into()),
+            Insn::RshK(k) => a = a.wrapping_shr(k.into()),
+            Insn::AddX => a = a.wrapping_add(x),
+            Insn::SubX => a = a.wrapping_sub(x),
+            Insn::MulX => a = a.wrapping_mul(x),
+            Insn::DivX => match a.checked_div(x) {
+                Some(quotient) => a = quotient,
+                None => return 0,
+            },
+            Insn::AndX => a &= x,
+            Insn::OrX => a |= x,
+            Insn::XorX => a ^= x,
+            Insn::LshX => a = a.wrapping_shl(x),
+            Insn::RshX => a = a.wrapping_shr(x),
+            Insn::Neg => a = a.wrapping_neg(),
+            Insn::Ja(distance) => step = usize::from(distance.get()),
+            Insn::JeqK(k, jt, jf) => step = branch(a == k, jt, jf),
+            Insn::JgtK(k, jt, jf) => step = branch(a > k, jt, jf),
+            Insn::JgeK(k, jt, jf) => step = branch(a >= k, jt, jf),
+            Insn::JsetK(k, jt, jf) => step = branch(a & k != 0, jt, jf),
+            Insn::JeqX(jt, jf) => step = branch(a == x, jt, jf),
+            Insn::JgtX(jt, jf) => step = branch(a > x, jt, jf),
+            Insn::JgeX(jt, jf) => step = branch(a >= x, jt, jf),
+            Insn::JsetX(jt, jf) => step = branch(a & x != 0, jt, jf),
+            Insn::RetK(k) => return k,
+            Insn::RetA => return a,
+        }
+        pc = pc.saturating_add(step);
+    }
+    FAIL_CLOSED
+}
