@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Secure computing (seccomp), implemented in Rust.
+//!
+//! With `CONFIG_SECCOMP_RUST=y` this crate takes the place of
+//! `kernel/seccomp.c`: it exports to C what `include/linux/seccomp.h`
+//! declares (the syscall-entry hook, the `prctl()` interface, the fork,
+//! exit and ptrace entry points) plus the body of the `seccomp()` system
+//! call, whose `SYSCALL_DEFINE` wrapper lives in `syscalls.c`.
+//!
+//! Raw pointers from C are converted at the door; everything inside works
+//! with [`Result`] and hands C only an errno.
+//!
+//! Implemented: strict mode (mode 1), `SECCOMP_GET_ACTION_AVAIL`,
+//! `SECCOMP_GET_NOTIF_SIZES`.  Filter mode (mode 2) is not wired up yet:
+//! installing a filter fails with `EINVAL`.
+
+use kernel::{
+    bindings,
+    error::{code::*, Error},
+    ffi::{c_int, c_long, c_uint, c_ulong, c_void},
+    prelude::*,
+    uaccess::UserSlice,
+};
+
+mod current;
+mod log;
+mod mode;
+
+use current::Current;
+use mode::Mode;
+
+/// `EOPNOTSUPP`, which `kernel::error::code` does not name.
+fn eopnotsupp() -> Error {
+    Error::from_errno(-(bindings::EOPNOTSUPP as i32))
+}
+
+/// Converts a result into what C expects: the value, or a negative errno.
+fn to_c(result: Result<c_long>) -> c_long {
+    result.unwrap_or_else(|e| e.to_errno().into())
+}
+
+/// Syscall-entry hook: decides whether the current task may make the
+/// system call it is entering.
+///
+/// Returns 0 to go ahead and -1 to skip the system call (the return value
+/// is then already set); tasks that must die do not return.
+///
+/// # Safety
+///
+/// `sd` is NULL or points to a valid `struct seccomp_data` describing the
+/// system call being entered; the caller runs at syscall entry of
+/// `current`, with its seccomp syscall work set.
+#[no_mangle]
+pub unsafe extern "C" fn __secure_computing(sd: *const bindings::seccomp_data) -> c_int {
+    let current = Current::get();
+    if current.seccomp_suspended() {
+        return 0;
+    }
+    // SAFETY: By the function's safety requirements `sd` is NULL or valid.
+    let nr = match unsafe { sd.as_ref() } {
+        Some(sd) => sd.nr,
+        None => current.syscall_nr(),
+    };
+    match current.mode() {
+        Mode::Strict => {
+            mode::strict_check(&current, nr);
+            0
+        }
+        // Filters cannot be installed yet, so a task in filter mode (or one
+        // seccomp already killed, or with a corrupt mode) fails closed.
+        Mode::Filter | Mode::Dead => current.exit_killed(),
+        // The hook only runs once a mode has been assigned.
+        Mode::Disabled => {
+            pr_err!("seccomp: syscall hook ran with seccomp disabled\n");
+            current.exit_killed()
+        }
+    }
+}
+
+/// `prctl(PR_GET_SECCOMP)`: the current task's seccomp mode.
+#[no_mangle]
+pub extern "C" fn prctl_get_seccomp() -> c_long {
+    Current::get().mode() as c_long
+}
+
+/// `prctl(PR_SET_SECCOMP, mode, filter)`: the prctl spelling of
+/// `seccomp(SECCOMP_SET_MODE_STRICT)` and `seccomp(SECCOMP_SET_MODE_FILTER)`.
+///
+/// `filter` is a user-space address and is only ever accessed through
+/// the user-copy routines.
+#[no_mangle]
+pub extern "C" fn prctl_set_seccomp(seccomp_mode: c_ulong, filter: *mut c_void) -> c_long {
+    let (op, uargs) = match seccomp_mode {
+        // Strict mode through prctl always ignored its third argument.
+        m if m == c_ulong::from(bindings::SECCOMP_MODE_STRICT) => {
+            (bindings::SECCOMP_SET_MODE_STRICT, core::ptr::null_mut())
+        }
+        m if m == c_ulong::from(bindings::SECCOMP_MODE_FILTER) => {
+            (bindings::SECCOMP_SET_MODE_FILTER, filter)
+        }
+        _ => return EINVAL.to_errno().into(),
+    };
+    // prctl() has no flags argument.
+    seccomp_rs_do_seccomp(op, 0, uargs)
+}
+
+/// Body of the `seccomp(op, flags, uargs)` system call.
+///
+/// `uargs` is a user-space address and is only ever accessed through the
+/// user-copy routines.
+#[no_mangle]
+pub extern "C" fn seccomp_rs_do_seccomp(op: c_uint, flags: c_uint, uargs: *mut c_void) -> c_long {
+    to_c(do_seccomp(op, flags, uargs as usize))
+}
+
+fn do_seccomp(op: u32, flags: u32, uargs: usize) -> Result<c_long> {
+    match op {
+        bindings::SECCOMP_SET_MODE_STRICT => {
+            if flags != 0 || uargs != 0 {
+                return Err(EINVAL);
+            }
+            mode::set_mode_strict(&Current::get())?;
+            Ok(0)
+        }
+        // Not implemented in this variant yet.
+        bindings::SECCOMP_SET_MODE_FILTER => Err(EINVAL),
+        bindings::SECCOMP_GET_ACTION_AVAIL => {
+            if flags != 0 {
+                return Err(EINVAL);
+            }
+            get_action_avail(uargs)
+        }
+        bindings::SECCOMP_GET_NOTIF_SIZES => {
+            if flags != 0 {
+                return Err(EINVAL);
+            }
+            get_notif_sizes(uargs)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// `SECCOMP_GET_ACTION_AVAIL`: 0 if the action in `*uaction` is known.
+fn get_action_avail(uaction: usize) -> Result<c_long> {
+    let action: u32 = UserSlice::new(uaction, core::mem::size_of::<u32>())
+        .reader()
+        .read()?;
+    match action {
+        bindings::SECCOMP_RET_KILL_PROCESS
+        | bindings::SECCOMP_RET_KILL_THREAD
+        | bindings::SECCOMP_RET_TRAP
+        | bindings::SECCOMP_RET_ERRNO
+        | bindings::SECCOMP_RET_USER_NOTIF
+        | bindings::SECCOMP_RET_TRACE
+        | bindings::SECCOMP_RET_LOG
+        | bindings::SECCOMP_RET_ALLOW => Ok(0),
+        _ => Err(eopnotsupp()),
+    }
+}
+
+/// `SECCOMP_GET_NOTIF_SIZES`: the sizes of the notification structures,
+/// written as a `struct seccomp_notif_sizes`.
+fn get_notif_sizes(usizes: usize) -> Result<c_long> {
+    let sizes = [
+        core::mem::size_of::<bindings::seccomp_notif>(),
+        core::mem::size_of::<bindings::seccomp_notif_resp>(),
+        core::mem::size_of::<bindings::seccomp_data>(),
+    ];
+    let mut out = [0u8; core::mem::size_of::<bindings::seccomp_notif_sizes>()];
+    for (chunk, size) in out.chunks_exact_mut(2).zip(sizes) {
+        // The fields are __u16 and every size fits.
+        chunk.copy_from_slice(&(size as u16).to_ne_bytes());
+    }
+    UserSlice::new(usizes, out.len()).writer().write_slice(&out)?;
+    Ok(0)
+}
+
+/// Drops `tsk`'s reference to its filter chain when it exits.
+///
+/// # Safety
+///
+/// `tsk` is a valid task that is exiting (`PF_EXITING`).
+#[cfg(CONFIG_SECCOMP_FILTER)]
+#[no_mangle]
+pub unsafe extern "C" fn seccomp_filter_release(tsk: *mut bindings::task_struct) {
+    // No filter can be attached in this variant yet, so there is never a
+    // chain to release.
+    let _ = tsk;
+}
+
+/// Takes a reference to `tsk`'s filter chain for a child being forked.
+///
+/// # Safety
+///
+/// `tsk` is a valid task (the parent, `current`, in `copy_seccomp()`).
+#[cfg(CONFIG_SECCOMP_FILTER)]
+#[no_mangle]
+pub unsafe extern "C" fn get_seccomp_filter(tsk: *mut bindings::task_struct) {
+    // No filter can be attached in this variant yet: nothing to share.
+    let _ = tsk;
+}
+
+/// Whether `current` may read another task's filters through ptrace: it
+/// must be privileged and not itself confined.
+#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+fn may_read_filters() -> Result {
+    // SAFETY: FFI call without preconditions.
+    let admin = unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) };
+    if !admin || Current::get().mode() != Mode::Disabled {
+        return Err(EACCES);
+    }
+    Ok(())
+}
+
+/// Finds the `filter_off`-th filter (0 is the newest) of `task`: `EINVAL`
+/// if the task is not in filter mode, `ENOENT` if it has fewer filters.
+///
+/// # Safety
+///
+/// `task` is a valid task traced and stopped by `current`.
+#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+unsafe fn nth_filter(task: *mut bindings::task_struct, filter_off: u64) -> Result {
+    // SAFETY: `task` is valid (function safety requirement); the tracer has
+    // it stopped, so its mode cannot change under us.
+    let mode = unsafe { (*task).seccomp.mode };
+    if Mode::from_raw(mode) != Mode::Filter {
+        return Err(EINVAL);
+    }
+    // Filter mode cannot be entered in this variant yet: no filter exists.
+    let _ = filter_off;
+    Err(ENOENT)
+}
+
+/// `PTRACE_SECCOMP_GET_FILTER`: copies the `filter_off`-th filter (0 is
+/// the newest) of `task` to `data`, returning its length.
+///
+/// # Safety
+///
+/// `task` is a valid task traced and stopped by `current`.
+#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+#[no_mangle]
+pub unsafe extern "C" fn seccomp_get_filter(
+    task: *mut bindings::task_struct,
+    filter_off: c_ulong,
+    data: *mut c_void,
+) -> c_long {
+    let get = || -> Result<c_long> {
+        may_read_filters()?;
+        // SAFETY: `task` is valid and stopped (function safety requirement).
+        unsafe { nth_filter(task, filter_off) }?;
+        let _ = data;
+        Ok(0)
+    };
+    to_c(get())
+}
+
+/// `PTRACE_SECCOMP_GET_METADATA`: the flags of one of `task`'s filters,
+/// selected by the `filter_off` at the start of `data`.
+///
+/// # Safety
+///
+/// `task` is a valid task traced and stopped by `current`.
+#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+#[no_mangle]
+pub unsafe extern "C" fn seccomp_get_metadata(
+    task: *mut bindings::task_struct,
+    size: c_ulong,
+    data: *mut c_void,
+) -> c_long {
+    let get = || -> Result<c_long> {
+        may_read_filters()?;
+        let size = size.min(core::mem::size_of::<bindings::seccomp_metadata>() as c_ulong);
+        if size < core::mem::size_of::<u64>() as c_ulong {
+            return Err(EINVAL);
+        }
+        let filter_off: u64 = UserSlice::new(data as usize, core::mem::size_of::<u64>())
+            .reader()
+            .read()?;
+        // SAFETY: `task` is valid and stopped (function safety requirement).
+        unsafe { nth_filter(task, filter_off) }?;
+        Ok(0)
+    };
+    to_c(get())
+}
+
+/// Boot-time initialisation, called from the initcall in `syscalls.c`.
+#[no_mangle]
+pub extern "C" fn seccomp_rs_init() -> c_int {
+    pr_info!("seccomp-rs: seccomp implemented in Rust (strict mode; filter mode not yet)\n");
+    0
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Entry points the Rust seccomp implementation (seccomp.rs) exports to the
+ * C glue in syscalls.c, beyond those declared in <linux/seccomp.h>.
+ */
+#ifndef _KERNEL_SECCOMP_RUST_H
+#define _KERNEL_SECCOMP_RUST_H
+
+#include <linux/compiler_types.h>
+
+long seccomp_rs_do_seccomp(unsigned int op, unsigned int flags,
+			   void __user *uargs);
+int seccomp_rs_init(void);
+
+#endif /* _KERNEL_SECCOMP_RUST_H */

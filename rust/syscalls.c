@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C side of the Rust seccomp implementation: the parts that only C can
+ * express.  SYSCALL_DEFINE3() generates the per-ABI entry points (pt_regs
+ * unpacking, compat and tracing metadata), and the initcall runs the Rust
+ * initialisation at boot.  Everything else lives in seccomp.rs.
+ */
+
+#include <linux/init.h>
+#include <linux/seccomp.h>
+#include <linux/syscalls.h>
+
+#include "seccomp_rs.h"
+
+SYSCALL_DEFINE3(seccomp, unsigned int, op, unsigned int, flags,
+		void __user *, uargs)
+{
+	return seccomp_rs_do_seccomp(op, flags, uargs);
+}
+
+/* Architectures without speculation mitigations provide nothing. */
+void __weak arch_seccomp_spec_mitigate(struct task_struct *task) { }
+
+static int __init seccomp_rs_initcall(void)
+{
+	return seccomp_rs_init();
+}
+device_initcall(seccomp_rs_initcall);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernel.sh IMPL [target...]: lay the overlay and the patch series on a copy
+# of the pinned source, configure the IMPL variant (c or rust) in its own O=
+# directory and build it.  Only files whose content changed are rewritten, so
+# a rebuild after a one-line change recompiles just what depends on it.
+
+. "$(dirname "$0")/lib.sh"
+
+IMPL=${1:-}; shift || true
+srs_impl_check "$IMPL"
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(bzImage)
+BUILD=$(srs_build_dir "$IMPL")
+
+"$SRS_HARNESS/bootstrap.sh"
+
+# --- the work tree ------------------------------------------------------
+if [ ! -e "$SRS_TREE/.seccomp-rs-tree" ]; then
+	srs_log "copying the pristine source to $SRS_TREE"
+	rm -rf "$SRS_TREE"
+	cp -a "$SRS_PRISTINE" "$SRS_TREE"
+	: > "$SRS_TREE/.seccomp-rs-tree"
+fi
+
+# overlay_map: print "repo-relative-source tree-relative-destination" lines.
+overlay_map() {
+	cd "$SRS_ROOT"
+	echo "Kconfig kernel/seccomp_rust/Kconfig"
+	for f in rust/Makefile rust/*.rs rust/*.c rust/*.h; do
+		[ -e "$f" ] && echo "$f kernel/seccomp_rust/${f#rust/}"
+	done
+	for f in rust/engine/*.rs; do
+		[ "$f" = rust/engine/lib.rs ] && continue	# the host crate's root
+		[ -e "$f" ] && echo "$f kernel/seccomp_rust/engine/${f#rust/engine/}"
+	done
+	for f in rust/helpers/*.c; do
+		[ -e "$f" ] && echo "$f $f"
+	done
+	if [ -d Documentation ]; then
+		find Documentation -type f -name '*.rst' | sort | sed 's/.*/& &/'
+	fi
+	return 0
+}
+
+# put_file SRC DST: copy SRC over DST (tree-relative) if the content differs.
+put_file() {
+	if ! cmp -s "$1" "$SRS_TREE/$2"; then
+		install -D -m 0644 "$1" "$SRS_TREE/$2"
+	fi
+}
+
+# restore_file DST: bring DST back to its pristine state (or remove it).
+restore_file() {
+	if [ -e "$SRS_PRISTINE/$1" ]; then
+		put_file "$SRS_PRISTINE/$1" "$1"
+	else
+		rm -f "$SRS_TREE/$1"
+	fi
+}
+
+state=$SRS_TREE/.seccomp-rs-files
+touch "$state"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+# 1. the patch series, applied to pristine copies of the files it touches
+series=()
+while read -r p; do
+	[[ -z "$p" || "$p" == \#* ]] || series+=("$SRS_ROOT/patches/$p")
+done < "$SRS_ROOT/patches/series"
+patched=$(for p in "${series[@]}"; do
+	sed -n 's|^+++ b/||p' "$p"
+done | sort -u)
+for f in $patched; do
+	[ -e "$SRS_PRISTINE/$f" ] && install -D -m 0644 "$SRS_PRISTINE/$f" "$stage/$f"
+done
+for p in "${series[@]}"; do
+	patch -d "$stage" -p1 -s -N -f --no-backup-if-mismatch < "$p" ||
+		srs_die "patches/$(basename "$p") does not apply to $SRS_KPKG $SRS_KPKG_VERSION"
+done
+
+# 2. the overlay, on top (new files only: the series owns existing ones)
+overlay=$(overlay_map)
+while read -r src dst; do
+	[ -n "$src" ] || continue
+	[ -e "$SRS_PRISTINE/$dst" ] &&
+		srs_die "overlay file $src would replace the existing $dst: use a patch"
+	install -D -m 0644 "$SRS_ROOT/$src" "$stage/$dst"
+done <<< "$overlay"
+
+# 3. sync the tree: changed files are rewritten, files we no longer own
+#    go back to pristine.
+owned=$( (echo "$patched"; cut -d' ' -f2 <<< "$overlay") | sed '/^$/d' | sort -u)
+for f in $(comm -23 <(sort -u "$state") <(echo "$owned")); do
+	restore_file "$f"
+done
+for f in $owned; do
+	put_file "$stage/$f" "$f"
+done
+echo "$owned" > "$state"
+
+# --- configuration ------------------------------------------------------
+frags=("$SRS_HARNESS/config/base.config" "$SRS_HARNESS/config/$IMPL.config")
+[ -n "${DEBUG:-}" ] && frags+=("$SRS_HARNESS/config/debug.config")
+want=$(cat "${frags[@]}" "$SRS_TREE/.seccomp-rs-files" | sha256sum | cut -d' ' -f1)
+mkdir -p "$BUILD"
+if [ "$(cat "$BUILD/.seccomp-rs-config" 2>/dev/null)" != "$want" ]; then
+	srs_log "configuring $BUILD (tinyconfig + ${frags[*]##*/})"
+	make -s -C "$SRS_TREE" O="$BUILD" "${SRS_MAKE_FLAGS[@]}" tinyconfig >/dev/null
+	KCONFIG_CONFIG=$BUILD/.config "$SRS_TREE/scripts/kconfig/merge_config.sh" \
+		-m -O "$BUILD" "$BUILD/.config" "${frags[@]}" >/dev/null
+	make -s -C "$SRS_TREE" O="$BUILD" "${SRS_MAKE_FLAGS[@]}" olddefconfig >/dev/null
+	# Every option a fragment asks for must have survived olddefconfig.
+	for f in "${frags[@]}"; do
+		while read -r line; do
+			case "$line" in
+			CONFIG_*=*) grep -qx "$line" "$BUILD/.config" ||
+				srs_die "$line from ${f##*/} did not stick (missing dependency?)" ;;
+			"# CONFIG_"*" is not set") grep -q "^${line#\# }" "$BUILD/.config" &&
+				grep -qx "$line" "$BUILD/.config" || true ;;
+			esac
+		done < "$f"
+	done
+	echo "$want" > "$BUILD/.seccomp-rs-config"
+fi
+
+# --- build --------------------------------------------------------------
+srs_log "building $IMPL: make ${TARGETS[*]} (O=$BUILD)"
+make -s -C "$SRS_TREE" O="$BUILD" "${SRS_MAKE_FLAGS[@]}" -j"$SRS_JOBS" "${TARGETS[@]}"
