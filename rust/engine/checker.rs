@@ -257,7 +257,7 @@ pub fn is_seccomp_opcode(code: u16) -> bool {
 /// `SKF_AD_*` values, which are the multiples of four below `SKF_AD_MAX`.
 fn is_known_ancillary_offset(k: u32) -> bool {
     let n = k.wrapping_sub(SKF_AD_OFF);
-    k >= SKF_AD_OFF && n < SKF_AD_MAX && n % 4 == 0
+    k >= SKF_AD_OFF && n < SKF_AD_MAX && n & 3 == 0
 }
 
 /// The per-instruction rules of `bpf_check_classic`.
@@ -310,7 +310,7 @@ fn check_seccomp_insn(pc: usize, insn: &SockFilter) -> Result<(), CheckError> {
     if !is_seccomp_opcode(code) {
         return Err(CheckError::OpcodeNotAllowed { pc, code });
     }
-    if code == BPF_LD | BPF_W | BPF_ABS && (insn.k >= SeccompData::SIZE || insn.k % 4 != 0) {
+    if code == BPF_LD | BPF_W | BPF_ABS && (insn.k >= SeccompData::SIZE || insn.k & 3 != 0) {
         return Err(CheckError::InvalidDataOffset { pc });
     }
     Ok(())

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Seeded generator of random seccomp programs and inputs (host only).
+//!
+//! Programs are biased towards what real filters do and what the checker
+//! accepts (loads of `nr`/`arch`/arguments, arithmetic, jumps inside the
+//! program, scratch memory stored before being read, returns of every
+//! action kind), with a controlled share of rule violations.
+
+use seccomp_engine::action::*;
+use seccomp_engine::cache::AUDIT_ARCH_X86_64;
+use seccomp_engine::data::SeccompData;
+use seccomp_engine::insn::opcode::*;
+use seccomp_engine::SockFilter;
+
+/// SplitMix64: small, fast and reproducible.
+#[derive(Clone, Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// System call numbers the differential test can execute safely:
+/// getpid, getuid, getgid, getppid, gettid and an unassigned number.
+pub const TEST_SYSCALLS: [i32; 6] = [39, 102, 104, 110, 186, 1000];
+
+/// Values programs compare against and inputs use, so that comparisons
+/// are sometimes true.
+pub const INTERESTING: [u32; 12] = [
+    0,
+    1,
+    4,
+    39,
+    110,
+    1000,
+    AUDIT_ARCH_X86_64,
+    0x4000_0000,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_fffe,
+    0xffff_ffff,
+];
+
+/// Generation options.
+#[derive(Clone, Copy, Debug)]
+pub struct GenOptions {
+    /// Allow loads of the instruction pointer.
+    pub read_ip: bool,
+    /// Percentage of instructions deliberately breaking a rule.
+    pub invalid_percent: u64,
+}
+
+impl Default for GenOptions {
+    fn default() -> Self {
+        Self {
+            read_ip: true,
+            invalid_percent: 2,
+        }
+    }
+}
+
+/// A random return value: every action kind, plus unknown ones, with data.
+pub fn random_ret(rng: &mut Rng) -> u32 {
+    let action = rng.pick(&[
+        SECCOMP_RET_KILL_PROCESS,
+        SECCOMP_RET_KILL_THREAD,
+        SECCOMP_RET_TRAP,
+        SECCOMP_RET_ERRNO,
+        SECCOMP_RET_ERRNO,
+        SECCOMP_RET_USER_NOTIF,
+        SECCOMP_RET_TRACE,
+        SECCOMP_RET_LOG,
+        SECCOMP_RET_ALLOW,
+        SECCOMP_RET_ALLOW,
+        0x0001_0000,
+        0x7ffe_0000,
+        0x8123_0000,
+    ]);
+    let data = match rng.below(4) {
+        0 => 0,
+        1 => rng.below(200) as u32,
+        2 => rng.pick(&[4095, 4096, 0xffff]),
+        _ => rng.next_u32() & SECCOMP_RET_DATA,
+    };
+    action | data
+}
+
+fn interesting_or_random(rng: &mut Rng) -> u32 {
+    if rng.chance(70) {
+        rng.pick(&INTERESTING)
+    } else {
+        rng.next_u32()
+    }
+}
+
+fn data_offset(rng: &mut Rng, opts: &GenOptions) -> u32 {
+    loop {
+        let offset = match rng.below(10) {
+            0..=2 => SeccompData::NR_OFFSET,
+            3 => SeccompData::ARCH_OFFSET,
+            _ => 4 * rng.below(16) as u32,
+        };
+        if opts.read_ip || !(8..16).contains(&offset) {
+            return offset;
+        }
+    }
+}
+
+/// Forward jump distance from `pc` in a program of `len` instructions,
+/// inside the program unless `invalid`.
+fn distance(rng: &mut Rng, pc: usize, len: usize, max: u64, invalid: bool) -> u32 {
+    let room = (len - pc - 1) as u64; // instructions after pc
+    if invalid || room == 0 {
+        return room as u32 + rng.below(3) as u32;
+    }
+    let limit = room.min(max);
+    if rng.chance(60) {
+        rng.below(limit.min(4)) as u32
+    } else {
+        rng.below(limit) as u32
+    }
+}
+
+/// Generates one program; see the module documentation.
+pub fn random_program(rng: &mut Rng, opts: &GenOptions) -> Vec<SockFilter> {
+    let len = match rng.below(100) {
+        0..=59 => 1 + rng.below(12) as usize,
+        60..=89 => 1 + rng.below(60) as usize,
+        90..=98 => 1 + rng.below(400) as usize,
+        _ => 1 + rng.below(BPF_MAXINSNS as u64 + 2) as usize,
+    };
+    let mut prog = Vec::with_capacity(len);
+    // Slots stored so far on the straight-line path; reads prefer them.
+    let mut stored: u16 = 0;
+    for pc in 0..len {
+        let invalid = rng.chance(opts.invalid_percent);
+        let insn = if pc + 1 == len && !rng.chance(opts.invalid_percent) {
+            if rng.chance(85) {
+                SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng))
+            } else {
+                SockFilter::stmt(BPF_RET | BPF_A, 0)
+            }
+        } else if invalid {
+            random_invalid_insn(rng, pc, len)
+        } else {
+            random_valid_insn(rng, opts, pc, len, &mut stored)
+        };
+        prog.push(insn);
+    }
+    prog
+}
+
+fn random_valid_insn(
+    rng: &mut Rng,
+    opts: &GenOptions,
+    pc: usize,
+    len: usize,
+    stored: &mut u16,
+) -> SockFilter {
+    let alu_ops = [BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH];
+    let jmp_ops = [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET];
+    match rng.below(100) {
+        0..=21 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, data_offset(rng, opts)),
+        22..=27 => {
+            let class = rng.pick(&[BPF_LD, BPF_LDX]);
+            if rng.chance(15) {
+                SockFilter::stmt(class | BPF_W | BPF_LEN, 0)
+            } else {
+                SockFilter::stmt(class | BPF_IMM, interesting_or_random(rng))
+            }
+        }
+        28..=43 => {
+            let op = rng.pick(&alu_ops);
+            if rng.chance(30) {
+                SockFilter::stmt(BPF_ALU | op | BPF_X, 0)
+            } else {
+                let k = match op {
+                    BPF_LSH | BPF_RSH => rng.below(32) as u32,
+                    BPF_DIV => 1 + rng.below(0xffff) as u32,
+                    _ => interesting_or_random(rng),
+                };
+                SockFilter::stmt(BPF_ALU | op | BPF_K, k)
+            }
+        }
+        44..=45 => SockFilter::stmt(BPF_ALU | BPF_NEG, 0),
+        46..=48 => SockFilter::stmt(BPF_MISC | rng.pick(&[BPF_TAX, BPF_TXA]), 0),
+        49..=54 => {
+            let slot = rng.below(16) as u32;
+            *stored |= 1 << slot;
+            SockFilter::stmt(rng.pick(&[BPF_ST, BPF_STX]), slot)
+        }
+        55..=58 => {
+            // Prefer a slot stored on the straight-line path.
+            let slot = if *stored != 0 && rng.chance(85) {
+                let candidates: Vec<u32> = (0..16).filter(|s| *stored & (1 << s) != 0).collect();
+                rng.pick(&candidates)
+            } else {
+                rng.below(16) as u32
+            };
+            SockFilter::stmt(rng.pick(&[BPF_LD, BPF_LDX]) | BPF_MEM, slot)
+        }
+        59..=62 => SockFilter::stmt(BPF_JMP | BPF_JA, distance(rng, pc, len, u32::MAX as u64, false)),
+        63..=89 => {
+            let op = rng.pick(&jmp_ops);
+            let src = if rng.chance(20) { BPF_X } else { BPF_K };
+            let jt = distance(rng, pc, len, 256, false) as u8;
+            let jf = distance(rng, pc, len, 256, false) as u8;
+            SockFilter::jump(BPF_JMP | op | src, interesting_or_random(rng), jt, jf)
+        }
+        90..=97 => SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng)),
+        _ => SockFilter::stmt(BPF_RET | BPF_A, 0),
+    }
+}
+
+fn random_invalid_insn(rng: &mut Rng, pc: usize, len: usize) -> SockFilter {
+    match rng.below(11) {
+        0 => SockFilter::stmt(BPF_ALU | BPF_DIV | BPF_K, 0),
+        1 => SockFilter::stmt(BPF_ALU | rng.pick(&[BPF_LSH, BPF_RSH]) | BPF_K, 32 + rng.below(40) as u32),
+        2 => SockFilter::stmt(rng.pick(&[BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX]), 16 + rng.below(20) as u32),
+        3 => SockFilter::stmt(BPF_JMP | BPF_JA, distance(rng, pc, len, 0, true)),
+        4 => SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, distance(rng, pc, len, 0, true) as u8, 0),
+        5 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, rng.pick(&[1, 2, 3, 64, 65, 0x1000, SKF_AD_OFF, SKF_AD_OFF + 4, SKF_AD_OFF + 5, SKF_AD_OFF + 64, 0xffff_ffff])),
+        6 => SockFilter::stmt(
+            rng.pick(&[
+                BPF_ALU | BPF_MOD | BPF_K,
+                BPF_ALU | BPF_MOD | BPF_X,
+                BPF_LD | BPF_H | BPF_ABS,
+                BPF_LD | BPF_B | BPF_ABS,
+                BPF_LD | BPF_W | BPF_IND,
+                BPF_LD | BPF_H | BPF_IND,
+                BPF_LD | BPF_B | BPF_IND,
+                BPF_LDX | BPF_B | BPF_MSH,
+                BPF_RET | BPF_X,
+                BPF_LDX | BPF_W | BPF_ABS,
+            ]),
+            rng.below(8) as u32,
+        ),
+        7 => SockFilter::stmt(rng.next_u32() as u16, rng.next_u32()),
+        8 => SockFilter::stmt(rng.below(256) as u16, rng.below(70) as u32),
+        9 => SockFilter::stmt(rng.pick(&[BPF_LD, BPF_LDX]) | BPF_MEM, rng.below(16) as u32),
+        _ => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 0x1000_0000 | rng.below(64) as u32 * 4),
+    }
+}
+
+/// A random input for system call `nr` on x86-64; `ip` is the instruction
+/// pointer the kernel will report.
+pub fn random_data(rng: &mut Rng, nr: i32, ip: u64) -> SeccompData {
+    let mut args = [0u64; 6];
+    for arg in &mut args {
+        *arg = match rng.below(4) {
+            0 => 0,
+            1 => u64::from(rng.pick(&INTERESTING)),
+            2 => u64::from(rng.pick(&INTERESTING)) << 32 | u64::from(rng.pick(&INTERESTING)),
+            _ => rng.next_u64(),
+        };
+    }
+    SeccompData {
+        nr,
+        arch: AUDIT_ARCH_X86_64,
+        instruction_pointer: ip,
+        args,
+    }
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Builders of typical seccomp filter shapes (host only).
+
+use seccomp_engine::action::{SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS};
+use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
+use seccomp_engine::data::SeccompData;
+use seccomp_engine::insn::opcode::*;
+use seccomp_engine::SockFilter;
+
+/// `EPERM`, the usual default errno of allow-lists.
+pub const EPERM: u32 = 1;
+
+/// Load the 32-bit word at `offset` of `struct seccomp_data`.
+pub fn ld_abs(offset: u32) -> SockFilter {
+    SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, offset)
+}
+
+/// Return the constant `ret`.
+pub fn ret(ret: u32) -> SockFilter {
+    SockFilter::stmt(BPF_RET | BPF_K, ret)
+}
+
+/// `jeq k, jt, jf`.
+pub fn jeq(k: u32, jt: u8, jf: u8) -> SockFilter {
+    SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf)
+}
+
+/// `jge k, jt, jf`.
+pub fn jge(k: u32, jt: u8, jf: u8) -> SockFilter {
+    SockFilter::jump(BPF_JMP | BPF_JGE | BPF_K, k, jt, jf)
+}
+
+/// `ja k`.
+pub fn ja(k: u32) -> SockFilter {
+    SockFilter::stmt(BPF_JMP | BPF_JA, k)
+}
+
+/// A filter that allows everything.
+pub fn allow_all() -> Vec<SockFilter> {
+    vec![ret(SECCOMP_RET_ALLOW)]
+}
+
+/// The usual prologue: kill foreign architectures and x32 numbers, then
+/// load the system call number into A.
+pub fn arch_prologue() -> Vec<SockFilter> {
+    vec![
+        ld_abs(SeccompData::ARCH_OFFSET),
+        jeq(AUDIT_ARCH_X86_64, 1, 0),
+        ret(SECCOMP_RET_KILL_PROCESS),
+        ld_abs(SeccompData::NR_OFFSET),
+        jge(X32_SYSCALL_BIT, 0, 1),
+        ret(SECCOMP_RET_KILL_PROCESS),
+    ]
+}
+
+/// libseccomp-style allow-list: prologue, one `jeq nr` per allowed
+/// system call, default `ERRNO(EPERM)`.
+pub fn linear_allowlist(syscalls: &[u32]) -> Vec<SockFilter> {
+    let mut prog = arch_prologue();
+    for &nr in syscalls {
+        prog.push(jeq(nr, 0, 1));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+    }
+    prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+    prog
+}
+
+/// Allow-list as a binary search tree of `jge` splits over the sorted
+/// numbers, with short linear leaves; default `ERRNO(EPERM)`.
+pub fn tree_allowlist(syscalls: &[u32]) -> Vec<SockFilter> {
+    let mut sorted = syscalls.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut prog = arch_prologue();
+    prog.extend(tree_node(&sorted));
+    prog
+}
+
+fn tree_node(sorted: &[u32]) -> Vec<SockFilter> {
+    if sorted.len() <= 4 {
+        let mut leaf = Vec::new();
+        for &nr in sorted {
+            leaf.push(jeq(nr, 0, 1));
+            leaf.push(ret(SECCOMP_RET_ALLOW));
+        }
+        leaf.push(ret(SECCOMP_RET_ERRNO | EPERM));
+        return leaf;
+    }
+    let (low, high) = sorted.split_at(sorted.len() / 2);
+    let low_code = tree_node(low);
+    let high_code = tree_node(high);
+    // jge split -> ja over the low half to the high half; else low half.
+    let mut node = vec![jge(high[0], 0, 1), ja(low_code.len() as u32)];
+    node.extend(low_code);
+    node.extend(high_code);
+    node
+}
+
+/// Allow-list where each `(nr, arg, forbidden_bits)` entry allows `nr`
+/// only when the low word of argument `arg` has none of `forbidden_bits`
+/// (e.g. `openat` without `O_WRONLY|O_RDWR`), else `ERRNO(EPERM)`.
+pub fn argument_filter(plain: &[u32], checked: &[(u32, u32, u32)]) -> Vec<SockFilter> {
+    let mut prog = arch_prologue();
+    for &nr in plain {
+        prog.push(jeq(nr, 0, 1));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+    }
+    for &(nr, arg, bits) in checked {
+        prog.push(jeq(nr, 0, 5));
+        prog.push(ld_abs(SeccompData::arg_low_offset(arg)));
+        prog.push(SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, bits, 1, 0));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+        prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+        prog.push(ld_abs(SeccompData::NR_OFFSET));
+    }
+    prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+    prog
+}
+
+/// A 4096-instruction program whose every path executes all of it:
+/// arithmetic mixed with conditional jumps that always land on the next
+/// instruction, ending in `RET A`.
+pub fn worst_case_4096() -> Vec<SockFilter> {
+    let mut prog = vec![ld_abs(SeccompData::NR_OFFSET)];
+    let mut i = 0u32;
+    while prog.len() < BPF_MAXINSNS - 2 {
+        prog.push(match i % 4 {
+            0 => SockFilter::stmt(BPF_ALU | BPF_ADD | BPF_K, i),
+            1 => SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, i, 0, 0),
+            2 => SockFilter::stmt(BPF_ALU | BPF_XOR | BPF_K, i.wrapping_mul(2_654_435_761)),
+            _ => SockFilter::jump(BPF_JMP | BPF_JGT | BPF_K, i, 0, 0),
+        });
+        i += 1;
+    }
+    prog.push(SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0));
+    prog.push(SockFilter::stmt(BPF_RET | BPF_A, 0));
+    prog
+}
+
+/// The first `count` x86-64 system call numbers of a typical service
+/// allow-list (spread over the table, sorted).
+pub fn sample_syscalls(count: usize) -> Vec<u32> {
+    let mut out: Vec<u32> = (0..count as u32).map(|i| (i * 457 / count.max(1) as u32) % 457).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
