@@ -10,8 +10,10 @@ use core::num::{NonZeroU16, NonZeroU32};
 /// One classic-BPF instruction exactly as in `struct sock_filter`.
 ///
 /// The checker works on slices of this type; the kernel keeps the original
-/// array around for `PTRACE_SECCOMP_GET_FILTER`.
+/// array around for `PTRACE_SECCOMP_GET_FILTER`. The layout is that of the
+/// C structure, so a user array can be copied into `[SockFilter]` as is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct SockFilter {
     /// Opcode: class, size/operation, mode/source bits.
     pub code: u16,
