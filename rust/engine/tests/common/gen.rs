@@ -160,7 +160,7 @@ pub fn random_program(rng: &mut Rng, opts: &GenOptions) -> Vec<SockFilter> {
     for pc in 0..len {
         let invalid = rng.chance(opts.invalid_percent);
         let insn = if pc + 1 == len && !rng.chance(opts.invalid_percent) {
-            if rng.chance(85) {
+            if rng.chance(60) {
                 SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng))
             } else {
                 SockFilter::stmt(BPF_RET | BPF_A, 0)
@@ -171,6 +171,26 @@ pub fn random_program(rng: &mut Rng, opts: &GenOptions) -> Vec<SockFilter> {
             random_valid_insn(rng, opts, pc, len, &mut stored)
         };
         prog.push(insn);
+    }
+    // Give X-operand arithmetic interesting operands (shift counts past
+    // 31, zero divisors) by loading X right before it.
+    for pc in 1..prog.len() {
+        if prog[pc].code & 0x0f == (BPF_ALU | BPF_X) && rng.chance(40) {
+            prog[pc - 1] = SockFilter::stmt(BPF_LDX | BPF_IMM, rng.below(70) as u32);
+        }
+    }
+    // Make the final value of A observable: keep 16 of its bits as the
+    // data of a trap or errno return.
+    let observable = prog.len() >= 4 && prog.last().is_some_and(|i| i.code == BPF_RET | BPF_A);
+    if observable && rng.chance(80) {
+        let n = prog.len();
+        let (select, action) = match rng.below(4) {
+            0 => (SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0xfff), SECCOMP_RET_ERRNO),
+            1 => (SockFilter::stmt(BPF_ALU | BPF_RSH | BPF_K, 16), SECCOMP_RET_TRAP),
+            _ => (SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0xffff), SECCOMP_RET_TRAP),
+        };
+        prog[n - 3] = select;
+        prog[n - 2] = SockFilter::stmt(BPF_ALU | BPF_OR | BPF_K, action);
     }
     prog
 }
