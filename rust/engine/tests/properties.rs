@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Property tests: nothing panics on any input, accepted programs
+//! terminate, decoding preserves the checker's guarantees, and the cache
+//! analysis never claims a constant the interpreter disagrees with.
+
+mod common;
+
+use common::gen::{random_data, random_program, GenOptions, Rng, TEST_SYSCALLS};
+use proptest::prelude::*;
+use seccomp_engine::action::Action;
+use seccomp_engine::cache::{analyze_constant, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use seccomp_engine::{check, Insn, SeccompData, SockFilter};
+
+fn arb_insn() -> impl Strategy<Value = SockFilter> {
+    (any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>()).prop_map(|(c, jt, jf, k)| SockFilter::new(c, jt, jf, k))
+}
+
+fn arb_data() -> impl Strategy<Value = SeccompData> {
+    (any::<i32>(), any::<u32>(), any::<u64>(), any::<[u64; 6]>())
+        .prop_map(|(nr, arch, instruction_pointer, args)| SeccompData { nr, arch, instruction_pointer, args })
+}
+
+/// Checks everything on one program and input: no panic anywhere, and
+/// consistency between the checker, the interpreter and the cache.
+fn exercise(prog: &[SockFilter], data: &SeccompData) {
+    let Ok(checked) = check(prog) else { return };
+    assert!(checked.converted_len() >= prog.len() + 3);
+    let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+    let ret = decoded.run(data);
+    let _ = Action::from_ret(ret);
+    for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, data.arch] {
+        if let Some(constant) = analyze_constant(&decoded, arch, data.nr) {
+            let mut same_call = *data;
+            same_call.arch = arch;
+            assert_eq!(decoded.run(&same_call), constant, "cache claims {constant:#x} for {same_call:?}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes: mostly refused, never a panic.
+    #[test]
+    fn arbitrary_programs_never_panic(prog in prop::collection::vec(arb_insn(), 0..64), data in arb_data()) {
+        exercise(&prog, &data);
+    }
+
+    /// Arbitrary decoded instructions (not from the checker) still
+    /// evaluate in at most `len` steps without panicking: jumps are
+    /// forward by construction of the type.
+    #[test]
+    fn interpreter_is_total_on_any_insns(
+        raw in prop::collection::vec((0u8..38, any::<u32>(), 1u16..=u16::MAX, 1u16..=u16::MAX), 0..64),
+        data in arb_data(),
+    ) {
+        use core::num::{NonZeroU16, NonZeroU32};
+        let nz = |v: u16| NonZeroU16::new(v).unwrap();
+        let insns: Vec<Insn> = raw.iter().map(|&(op, k, jt, jf)| match op {
+            0 => Insn::LdData(k as u8), 1 => Insn::LdImm(k), 2 => Insn::LdxImm(k),
+            3 => Insn::LdMem(k as u8), 4 => Insn::LdxMem(k as u8), 5 => Insn::St(k as u8),
+            6 => Insn::Stx(k as u8), 7 => Insn::Tax, 8 => Insn::Txa, 9 => Insn::AddK(k),
+            10 => Insn::SubK(k), 11 => Insn::MulK(k), 12 => Insn::DivK(NonZeroU32::new(k | 1).unwrap()),
+            13 => Insn::AndK(k), 14 => Insn::OrK(k), 15 => Insn::XorK(k), 16 => Insn::LshK(k as u8),
+            17 => Insn::RshK(k as u8), 18 => Insn::AddX, 19 => Insn::SubX, 20 => Insn::MulX,
+            21 => Insn::DivX, 22 => Insn::AndX, 23 => Insn::OrX, 24 => Insn::XorX, 25 => Insn::LshX,
+            26 => Insn::RshX, 27 => Insn::Neg, 28 => Insn::Ja(nz(jt)), 29 => Insn::JeqK(k, nz(jt), nz(jf)),
+            30 => Insn::JgtK(k, nz(jt), nz(jf)), 31 => Insn::JgeK(k, nz(jt), nz(jf)),
+            32 => Insn::JsetK(k, nz(jt), nz(jf)), 33 => Insn::JeqX(nz(jt), nz(jf)),
+            34 => Insn::JgtX(nz(jt), nz(jf)), 35 => Insn::JsetX(nz(jt), nz(jf)), 36 => Insn::RetK(k),
+            _ => Insn::RetA,
+        }).collect();
+        let _ = run_any(&insns, &data);
+    }
+
+    /// Mostly-valid generated programs: accepted ones run, and the cache
+    /// analysis agrees with the interpreter on random arguments.
+    #[test]
+    fn generated_programs_are_consistent(seed in any::<u64>(), inputs in prop::collection::vec(arb_data(), 1..8)) {
+        let mut rng = Rng(seed);
+        let prog = random_program(&mut rng, &GenOptions::default());
+        for mut data in inputs {
+            data.nr = if rng.chance(50) { rng.pick(&TEST_SYSCALLS) } else { rng.below(500) as i32 };
+            data.arch = rng.pick(&[AUDIT_ARCH_X86_64, AUDIT_ARCH_I386]);
+            exercise(&prog, &data);
+        }
+        let data = random_data(&mut rng, 39, 0);
+        exercise(&prog, &data);
+    }
+
+    /// Raw bytes through `from_bytes`, as the kernel copies them.
+    #[test]
+    fn byte_programs_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), data in arb_data()) {
+        let prog: Vec<SockFilter> = bytes
+            .chunks_exact(8)
+            .map(|c| SockFilter::from_bytes(c.try_into().unwrap()))
+            .collect();
+        exercise(&prog, &data);
+    }
+}
+
+/// Runs arbitrary instructions through the public interpreter: the
+/// storage's `Deref` shows them while decoding writes elsewhere, which is
+/// the most hostile storage a caller could supply.
+fn run_any(insns: &[Insn], data: &SeccompData) -> u32 {
+    struct Hostile<'a>(Vec<Insn>, &'a [Insn]);
+    impl core::ops::Deref for Hostile<'_> {
+        type Target = [Insn];
+        fn deref(&self) -> &[Insn] {
+            self.1
+        }
+    }
+    impl core::ops::DerefMut for Hostile<'_> {
+        fn deref_mut(&mut self) -> &mut [Insn] {
+            &mut self.0
+        }
+    }
+    if insns.is_empty() {
+        return 0;
+    }
+    let rets = vec![SockFilter::stmt(0x06, 0); insns.len()];
+    let checked = check(&rets).unwrap();
+    let decoded = checked.decode_into(Hostile(vec![Insn::default(); insns.len()], insns)).unwrap();
+    let ret = decoded.run(data);
+    let _ = analyze_constant(&decoded, AUDIT_ARCH_X86_64, data.nr);
+    ret
+}
