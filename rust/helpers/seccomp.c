@@ -2,6 +2,11 @@
 
 #include <linux/audit.h>
 #include <linux/compat.h>
+#include <linux/cred.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
 #include <linux/seccomp.h>
 #include <linux/thread_info.h>
 #include <asm/syscall.h>
@@ -47,6 +52,105 @@ void rust_helper_seccomp_disable_tsc(void)
 void rust_helper_audit_seccomp(unsigned long syscall, long signr, int code)
 {
 	audit_seccomp(syscall, signr, code);
+}
+
+/* Filter mode: building struct seccomp_data and acting on a verdict. */
+
+int rust_helper_syscall_get_arch(struct task_struct *task)
+{
+	return syscall_get_arch(task);
+}
+
+void rust_helper_syscall_get_arguments(struct task_struct *task,
+				       struct pt_regs *regs,
+				       unsigned long *args)
+{
+	syscall_get_arguments(task, regs, args);
+}
+
+unsigned long rust_helper_seccomp_task_ip(struct task_struct *task)
+{
+	return KSTK_EIP(task);
+}
+
+void rust_helper_syscall_set_return_value(struct task_struct *task,
+					  struct pt_regs *regs,
+					  int error, long val)
+{
+	syscall_set_return_value(task, regs, error, val);
+}
+
+void rust_helper_syscall_rollback(struct task_struct *task,
+				  struct pt_regs *regs)
+{
+	syscall_rollback(task, regs);
+}
+
+bool rust_helper_ptrace_event_enabled(struct task_struct *task, int event)
+{
+	return ptrace_event_enabled(task, event);
+}
+
+void rust_helper_ptrace_event(int event, unsigned long message)
+{
+	ptrace_event(event, message);
+}
+
+int rust_helper_fatal_signal_pending(struct task_struct *task)
+{
+	return fatal_signal_pending(task);
+}
+
+void rust_helper_smp_rmb(void)
+{
+	smp_rmb();
+}
+
+/* Installing filters: privilege and thread-group synchronisation. */
+
+bool rust_helper_task_no_new_privs(struct task_struct *task)
+{
+	return task_no_new_privs(task);
+}
+
+void rust_helper_task_set_no_new_privs(struct task_struct *task)
+{
+	task_set_no_new_privs(task);
+}
+
+struct user_namespace *rust_helper_current_user_ns(void)
+{
+	return current_user_ns();
+}
+
+pid_t rust_helper_task_pid_vnr(struct task_struct *task)
+{
+	return task_pid_vnr(task);
+}
+
+int rust_helper_mutex_lock_killable(struct mutex *lock)
+{
+	return mutex_lock_killable(lock);
+}
+
+/*
+ * for_each_thread() as a cursor: the first thread of @task's group, then
+ * __next_thread() until NULL.  The caller holds the group's siglock.
+ */
+struct task_struct *rust_helper_seccomp_first_thread(struct task_struct *task)
+{
+	return list_first_entry(&task->signal->thread_head,
+				struct task_struct, thread_node);
+}
+
+struct task_struct *rust_helper___next_thread(struct task_struct *task)
+{
+	return __next_thread(task);
+}
+
+int rust_helper_seccomp_live_threads(struct task_struct *task)
+{
+	return atomic_read(&task->signal->live);
 }
 
 #endif /* CONFIG_SECCOMP */

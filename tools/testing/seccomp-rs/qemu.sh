@@ -74,9 +74,9 @@ probe_kvm() {
 	local stamp="$SRS_CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)"
 	if [ ! -e "$stamp" ]; then
 		rm -f "$SRS_CACHE"/kvm-probe.*
-		if timeout 20 qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 \
+		if (timeout 20 qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 \
 			-kernel "$KERNEL" -append "console=ttyS0 panic=-1 rdinit=/bin/poweroff" \
-			-display none -serial none -monitor none -no-reboot </dev/null >/dev/null 2>&1
+			-display none -serial none -monitor none -no-reboot </dev/null >/dev/null 2>&1) 2>/dev/null
 		then echo kvm > "$stamp"; else echo tcg > "$stamp"; fi
 	fi
 	[ "$(cat "$stamp")" = kvm ]

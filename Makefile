@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# seccomp-rs: seccomp in Rust for Linux 6.12.  Entry points (see README.md):
+#
+#   make run                         build the Rust-seccomp kernel, boot it, demo
+#   make test                        everything: host tests, both kernels, kselftests
+#   make kernel    IMPL=c|rust       build one variant, print its bzImage
+#   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir]
+#   make kselftest IMPL=c|rust       boot it and run seccomp_bpf (TAP)
+#   make bootstrap                   install/check the toolchain and source
+#
+# Builds, sources and tools live in $(SECCOMP_RS_CACHE) (default
+# ~/.cache/seccomp-rs), outside the checkout.
+
+IMPL ?= rust
+H := tools/testing/seccomp-rs
+export SECCOMP_RS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/seccomp-rs
+SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
+SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
+
+.PHONY: run test kernel qemu kselftest bootstrap samples host-test help
+
+help:
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+
+bootstrap:
+	@$(H)/bootstrap.sh
+
+kernel:
+	@$(H)/kernel.sh $(IMPL)
+	@echo "$(SECCOMP_RS_CACHE)/build-$(IMPL)/arch/x86/boot/bzImage"
+
+qemu:
+	@$(H)/kernel.sh $(IMPL)
+	@$(H)/qemu.sh $(IMPL) '$(CMD)' '$(EXTRA)'
+
+kselftest:
+	@$(H)/kernel.sh $(IMPL)
+	@$(H)/kselftest.sh run $(IMPL)
+
+# Static user-space samples, run in the guest.
+samples:
+	@$(H)/bootstrap.sh
+	@cd samples/seccomp && CARGO_TARGET_DIR=$(SAMPLES_TARGET) \
+		RUSTFLAGS="-C target-feature=+crt-static" \
+		cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu
+	@mkdir -p $(SECCOMP_RS_CACHE)/samples
+	@cp -f $(SAMPLES_BIN)/strict-demo $(SECCOMP_RS_CACHE)/samples/
+
+run: samples
+	@$(H)/kernel.sh rust
+	@$(H)/qemu.sh rust 'dmesg | grep seccomp-rs; ./strict-demo' $(SECCOMP_RS_CACHE)/samples
+
+host-test:
+	@$(H)/test.sh host
+
+test:
+	@$(H)/test.sh all
