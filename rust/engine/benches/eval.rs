@@ -1,1 +1,90 @@
-fn main() {}
+// SPDX-License-Identifier: GPL-2.0
+
+//! Evaluation and attach-time cost of typical filter shapes (host only).
+//!
+//! Run with `cargo bench --bench eval -- --warm-up-time 1 --measurement-time 2`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+
+use common::shapes::*;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use seccomp_engine::cache::{ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS, X86_64_NR_SYSCALLS};
+use seccomp_engine::{check, DecodedProgram, Insn, SeccompData, SockFilter};
+
+fn decode(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
+    check(prog).unwrap().decode_into(vec![Insn::default(); prog.len()]).unwrap()
+}
+
+fn input(nr: i32) -> SeccompData {
+    SeccompData {
+        nr,
+        arch: AUDIT_ARCH_X86_64,
+        instruction_pointer: 0x7f00_0000_1234,
+        args: [3, 0x7ffd_0000_0000, 2, 0, 0, 0],
+    }
+}
+
+/// The shapes measured, with the system call number used for evaluation
+/// (the last allowed one: the worst case of a linear list).
+fn shapes() -> Vec<(String, Vec<SockFilter>, i32)> {
+    let mut out = vec![("ret_allow".to_string(), allow_all(), 0)];
+    for n in [10, 100, 300] {
+        let list = sample_syscalls(n);
+        let last = *list.last().unwrap() as i32;
+        out.push((format!("linear_{n}"), linear_allowlist(&list), last));
+        out.push((format!("tree_{n}"), tree_allowlist(&list), last));
+    }
+    let list = sample_syscalls(100);
+    out.push((
+        "args_100_plus_2_checked".to_string(),
+        argument_filter(&list, &[(257, 2, 3), (9, 2, 4)]),
+        257,
+    ));
+    out.push(("worst_4096".to_string(), worst_case_4096(), 0));
+    out
+}
+
+fn evaluation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("run");
+    for (name, prog, nr) in shapes() {
+        let decoded = decode(&prog);
+        let data = input(nr);
+        group.bench_with_input(BenchmarkId::from_parameter(&name), &data, |b, data| {
+            b.iter(|| decoded.run(black_box(data)))
+        });
+    }
+    group.finish();
+}
+
+fn attach(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attach");
+    for (name, prog, _) in shapes() {
+        group.bench_function(BenchmarkId::from_parameter(&name), |b| {
+            b.iter(|| {
+                let checked = check(black_box(&prog)).unwrap();
+                let len = checked.converted_len();
+                let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+                let native = ConstantTable::build(
+                    AUDIT_ARCH_X86_64,
+                    vec![None; X86_64_NR_SYSCALLS],
+                    &decoded,
+                    None::<&ConstantTable<Vec<Option<u32>>>>,
+                );
+                let compat = ConstantTable::build(
+                    AUDIT_ARCH_I386,
+                    vec![None; I386_NR_SYSCALLS],
+                    &decoded,
+                    None::<&ConstantTable<Vec<Option<u32>>>>,
+                );
+                black_box((len, native, compat))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, evaluation, attach);
+criterion_main!(benches);

@@ -6,5 +6,6 @@
 
 #![allow(dead_code)]
 
+pub mod fuzz_harness;
 pub mod gen;
 pub mod shapes;
