@@ -167,12 +167,16 @@ fn step(insn: Insn, state: &mut PathState, arch: u32, nr: i32) -> Step {
         Insn::JeqK(k, jt, jf) => return branch(state, a.map(|a| a == k), jt.get(), jf.get()),
         Insn::JgtK(k, jt, jf) => return branch(state, a.map(|a| a > k), jt.get(), jf.get()),
         Insn::JgeK(k, jt, jf) => return branch(state, a.map(|a| a >= k), jt.get(), jf.get()),
-        Insn::JsetK(k, jt, jf) => {
-            return branch(state, a.map(|a| a & k != 0), jt.get(), jf.get())
+        Insn::JsetK(k, jt, jf) => return branch(state, a.map(|a| a & k != 0), jt.get(), jf.get()),
+        Insn::JeqX(jt, jf) => {
+            return branch(state, compare(a, x, |a, x| a == x), jt.get(), jf.get())
         }
-        Insn::JeqX(jt, jf) => return branch(state, compare(a, x, |a, x| a == x), jt.get(), jf.get()),
-        Insn::JgtX(jt, jf) => return branch(state, compare(a, x, |a, x| a > x), jt.get(), jf.get()),
-        Insn::JgeX(jt, jf) => return branch(state, compare(a, x, |a, x| a >= x), jt.get(), jf.get()),
+        Insn::JgtX(jt, jf) => {
+            return branch(state, compare(a, x, |a, x| a > x), jt.get(), jf.get())
+        }
+        Insn::JgeX(jt, jf) => {
+            return branch(state, compare(a, x, |a, x| a >= x), jt.get(), jf.get())
+        }
         Insn::JsetX(jt, jf) => {
             return branch(state, compare(a, x, |a, x| a & x != 0), jt.get(), jf.get())
         }
@@ -191,7 +195,10 @@ where
     S: Deref<Target = [Insn]>,
 {
     let insns = filter.insns();
-    let mut budget = insns.len().saturating_mul(2).saturating_add(BASE_STEP_BUDGET);
+    let mut budget = insns
+        .len()
+        .saturating_mul(2)
+        .saturating_add(BASE_STEP_BUDGET);
     let mut pending = [None::<PathState>; MAX_PENDING_PATHS];
     let mut pending_count = 0usize;
     let mut result: Option<u32> = None;

@@ -288,7 +288,9 @@ fn check_classic_insn(pc: usize, insn: &SockFilter, len: usize) -> Result<(), Ch
             true
         }
         c if c == BPF_JMP | BPF_JA => u32::try_from(remaining).is_ok_and(|r| insn.k < r),
-        c if class(c) == BPF_JMP => usize::from(insn.jt) < remaining && usize::from(insn.jf) < remaining,
+        c if class(c) == BPF_JMP => {
+            usize::from(insn.jt) < remaining && usize::from(insn.jf) < remaining
+        }
         c if class(c) == BPF_LD && mode(c) == BPF_ABS => {
             if insn.k >= SKF_AD_OFF && !is_known_ancillary_offset(insn.k) {
                 return Err(CheckError::UnknownAncillaryLoad { pc });

@@ -169,7 +169,9 @@ fn run_insns(insns: &[Insn], data: &SeccompData) -> u32 {
     let mut x: u32 = 0;
     let mut mem = [0u32; BPF_MEMWORDS as usize];
     let mut pc: usize = 0;
-    let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| usize::from(if taken { jt } else { jf }.get());
+    let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
+        usize::from(if taken { jt } else { jf }.get())
+    };
     while let Some(&insn) = insns.get(pc) {
         // Distance to the next instruction: 1 unless the instruction jumps.
         let mut step = 1;

@@ -11,11 +11,16 @@ use std::hint::black_box;
 
 use common::shapes::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use seccomp_engine::cache::{ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS, X86_64_NR_SYSCALLS};
+use seccomp_engine::cache::{
+    ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS, X86_64_NR_SYSCALLS,
+};
 use seccomp_engine::{check, DecodedProgram, Insn, SeccompData, SockFilter};
 
 fn decode(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
-    check(prog).unwrap().decode_into(vec![Insn::default(); prog.len()]).unwrap()
+    check(prog)
+        .unwrap()
+        .decode_into(vec![Insn::default(); prog.len()])
+        .unwrap()
 }
 
 fn input(nr: i32) -> SeccompData {
@@ -66,7 +71,9 @@ fn attach(c: &mut Criterion) {
             b.iter(|| {
                 let checked = check(black_box(&prog)).unwrap();
                 let len = checked.converted_len();
-                let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+                let decoded = checked
+                    .decode_into(vec![Insn::default(); prog.len()])
+                    .unwrap();
                 let native = ConstantTable::build(
                     AUDIT_ARCH_X86_64,
                     vec![None; X86_64_NR_SYSCALLS],

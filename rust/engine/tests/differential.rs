@@ -23,7 +23,9 @@ use std::sync::atomic::{AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, O
 use std::time::{Duration, Instant};
 
 use common::gen::{random_data, random_program, random_ret, GenOptions, Rng, TEST_SYSCALLS};
-use seccomp_engine::action::{run_chain, Action, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP};
+use seccomp_engine::action::{
+    run_chain, Action, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP,
+};
 use seccomp_engine::cache::AUDIT_ARCH_X86_64;
 use seccomp_engine::checker::{check, check_chain_length};
 use seccomp_engine::insn::opcode::*;
@@ -89,7 +91,11 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
         // union holds _call_addr at offset 16 and _syscall at offset 24.
         let (errno, call_addr, syscall) = unsafe {
             let base = info as *const u8;
-            ((*info).si_errno, *(base.add(16) as *const u64), *(base.add(24) as *const i32))
+            (
+                (*info).si_errno,
+                *(base.add(16) as *const u64),
+                *(base.add(24) as *const i32),
+            )
         };
         s.trap_errno.store(errno, Ordering::SeqCst);
         s.trap_call_addr.store(call_addr, Ordering::SeqCst);
@@ -111,15 +117,28 @@ fn install(prog: &[libc::sock_filter]) -> i64 {
     };
     raw_syscall(
         libc::SYS_seccomp,
-        [libc::SECCOMP_SET_MODE_FILTER as u64, 0, &fprog as *const _ as u64, 0, 0, 0],
+        [
+            libc::SECCOMP_SET_MODE_FILTER as u64,
+            0,
+            &fprog as *const _ as u64,
+            0,
+            0,
+            0,
+        ],
     )
 }
 
 /// Body of the forked child; never returns.
 fn child(priors: &[Vec<libc::sock_filter>], prog: &[libc::sock_filter], data: &SeccompData) -> ! {
     let s = shared();
-    raw_syscall(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0]);
-    raw_syscall(libc::SYS_prctl, [libc::PR_SET_DUMPABLE as u64, 0, 0, 0, 0, 0]);
+    raw_syscall(
+        libc::SYS_prctl,
+        [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0],
+    );
+    raw_syscall(
+        libc::SYS_prctl,
+        [libc::PR_SET_DUMPABLE as u64, 0, 0, 0, 0, 0],
+    );
     // SAFETY: plain sigaction setup with a handler of the right type.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
@@ -153,7 +172,11 @@ enum Outcome {
     /// The system call returned this raw value.
     Returned(i64),
     /// `SIGSYS` was delivered with this data and system call number.
-    Trapped { data: i32, syscall: i32, call_addr: u64 },
+    Trapped {
+        data: i32,
+        syscall: i32,
+        call_addr: u64,
+    },
     /// The child died from this signal.
     Killed(i32),
     /// Anything else (unexpected exit, hang).
@@ -168,7 +191,12 @@ struct Case {
 
 fn to_libc(prog: &[SockFilter]) -> Vec<libc::sock_filter> {
     prog.iter()
-        .map(|i| libc::sock_filter { code: i.code, jt: i.jt, jf: i.jf, k: i.k })
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
         .collect()
 }
 
@@ -213,12 +241,19 @@ fn observe(case: &Case) -> Outcome {
             libc::waitpid(pid, &mut status, 0);
         }
     }
-    let prior_errnos: Vec<i32> =
-        s.prior_errnos.iter().take(case.priors.len()).map(|e| e.load(Ordering::SeqCst)).collect();
+    let prior_errnos: Vec<i32> = s
+        .prior_errnos
+        .iter()
+        .take(case.priors.len())
+        .map(|e| e.load(Ordering::SeqCst))
+        .collect();
     if s.done.load(Ordering::SeqCst) == 1 {
         let errno = s.install_errno.load(Ordering::SeqCst);
         if errno != 0 || prior_errnos.iter().any(|&e| e != 0) {
-            return Outcome::InstallFailed { priors: prior_errnos, errno };
+            return Outcome::InstallFailed {
+                priors: prior_errnos,
+                errno,
+            };
         }
         if s.trapped.load(Ordering::SeqCst) == 1 {
             return Outcome::Trapped {
@@ -231,7 +266,10 @@ fn observe(case: &Case) -> Outcome {
     }
     if libc::WIFSIGNALED(status) && start.elapsed() <= CHILD_TIMEOUT {
         if prior_errnos.iter().any(|&e| e != 0) {
-            return Outcome::InstallFailed { priors: prior_errnos, errno: -1 };
+            return Outcome::InstallFailed {
+                priors: prior_errnos,
+                errno: -1,
+            };
         }
         return Outcome::Killed(libc::WTERMSIG(status));
     }
@@ -279,14 +317,21 @@ fn predict(host: &Host, case: &Case, child_pid_hint: Option<i64>) -> Outcome {
         },
     };
     if errno != 0 || prior_errnos.iter().any(|&e| e != 0) {
-        return Outcome::InstallFailed { priors: prior_errnos, errno };
+        return Outcome::InstallFailed {
+            priors: prior_errnos,
+            errno,
+        };
     }
     chain.push(decode(&case.prog).expect("checked"));
     let verdict = run_chain(chain.iter().rev(), &case.data);
     let nr = case.data.nr;
     match Action::from_ret(verdict.ret) {
         Action::KillProcess(_) | Action::KillThread(_) => Outcome::Killed(libc::SIGSYS),
-        Action::Trap(data) => Outcome::Trapped { data: i32::from(data), syscall: nr, call_addr: host.ip },
+        Action::Trap(data) => Outcome::Trapped {
+            data: i32::from(data),
+            syscall: nr,
+            call_addr: host.ip,
+        },
         Action::Errno(errno) => Outcome::Returned(-i64::from(errno)),
         Action::UserNotif | Action::Trace(_) => Outcome::Returned(-ENOSYS),
         Action::Log | Action::Allow => Outcome::Returned(match nr {
@@ -337,7 +382,11 @@ fn shrink(host: &Host, mut case: Case) -> Case {
         let mut i = 0;
         while i < case.prog.len() && budget > 0 {
             budget -= 1;
-            let mut candidate = Case { priors: case.priors.clone(), prog: case.prog.clone(), data: case.data };
+            let mut candidate = Case {
+                priors: case.priors.clone(),
+                prog: case.prog.clone(),
+                data: case.data,
+            };
             candidate.prog.remove(i);
             if !candidate.prog.is_empty() && still_fails(&candidate) {
                 case = candidate;
@@ -352,7 +401,11 @@ fn shrink(host: &Host, mut case: Case) -> Case {
                 if budget == 0 {
                     break;
                 }
-                let mut candidate = Case { priors: case.priors.clone(), prog: case.prog.clone(), data: case.data };
+                let mut candidate = Case {
+                    priors: case.priors.clone(),
+                    prog: case.prog.clone(),
+                    data: case.data,
+                };
                 let insn = &mut candidate.prog[i];
                 match simplify {
                     0 if insn.k != 0 => insn.k = 0,
@@ -371,7 +424,11 @@ fn shrink(host: &Host, mut case: Case) -> Case {
         for a in 0..6 {
             if case.data.args[a] != 0 && budget > 0 {
                 budget -= 1;
-                let mut candidate = Case { priors: case.priors.clone(), prog: case.prog.clone(), data: case.data };
+                let mut candidate = Case {
+                    priors: case.priors.clone(),
+                    prog: case.prog.clone(),
+                    data: case.data,
+                };
                 candidate.data.args[a] = 0;
                 if still_fails(&candidate) {
                     case = candidate;
@@ -393,7 +450,10 @@ fn report(host: &Host, label: &str, case: Case) {
         Outcome::Returned(v) if v > 0 => Some(v),
         _ => None,
     };
-    println!("MISMATCH ({label}), shrunk from {original_len} to {} instructions", case.prog.len());
+    println!(
+        "MISMATCH ({label}), shrunk from {original_len} to {} instructions",
+        case.prog.len()
+    );
     for (n, prior) in case.priors.iter().enumerate() {
         println!("prior filter {n}: {} instructions", prior.len());
     }
@@ -412,9 +472,21 @@ fn padded_program(rng: &mut Rng, target: usize, final_ret: u32) -> Option<Vec<So
     let blocks: [(usize, Vec<SockFilter>); 6] = [
         (5, vec![SockFilter::stmt(BPF_ALU | BPF_DIV | BPF_X, 0)]),
         (3, vec![SockFilter::stmt(BPF_JMP | BPF_JA, 1), kill]),
-        (5, vec![SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, 0x8000_0000, 1, 1), kill]),
-        (3, vec![SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1), ld0]),
-        (2, vec![SockFilter::jump(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 1), ld0]),
+        (
+            5,
+            vec![
+                SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, 0x8000_0000, 1, 1),
+                kill,
+            ],
+        ),
+        (
+            3,
+            vec![SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1), ld0],
+        ),
+        (
+            2,
+            vec![SockFilter::jump(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 1), ld0],
+        ),
         (1, vec![ld0]),
     ];
     // Prologue 3, `ldx #1` 1, final return 2.
@@ -425,7 +497,10 @@ fn padded_program(rng: &mut Rng, target: usize, final_ret: u32) -> Option<Vec<So
         let (cost, block) = if remaining >= 5 && remaining > 5 * room.saturating_sub(2) {
             blocks[0].clone()
         } else {
-            let fitting: Vec<_> = blocks.iter().filter(|(c, b)| *c <= remaining && b.len() <= room).collect();
+            let fitting: Vec<_> = blocks
+                .iter()
+                .filter(|(c, b)| *c <= remaining && b.len() <= room)
+                .collect();
             (*fitting.get(rng.below(fitting.len().max(1) as u64) as usize)?).clone()
         };
         if block.len() > room {
@@ -449,10 +524,18 @@ fn chain_case(rng: &mut Rng, host: &Host) -> Option<Case> {
         priors.push(prior);
     }
     let target = (32768 + rng.below(9) as usize).checked_sub(used + 4)?;
-    let final_ret = if rng.chance(50) { SECCOMP_RET_ALLOW } else { random_ret(rng) };
+    let final_ret = if rng.chance(50) {
+        SECCOMP_RET_ALLOW
+    } else {
+        random_ret(rng)
+    };
     let prog = padded_program(rng, target, final_ret)?;
     let nr = rng.pick(&TEST_SYSCALLS);
-    Some(Case { priors, prog, data: random_data(rng, nr, host.ip) })
+    Some(Case {
+        priors,
+        prog,
+        data: random_data(rng, nr, host.ip),
+    })
 }
 
 /// Learns the instruction pointer the kernel reports for [`raw_syscall`]
@@ -465,11 +548,23 @@ fn learn_instruction_pointer(parent_pid: i64) -> Result<u64, String> {
         SockFilter::stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP | 0x42),
         SockFilter::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     ];
-    let data = SeccompData { nr: probe_nr, arch: AUDIT_ARCH_X86_64, ..Default::default() };
-    let case = Case { priors: vec![], prog, data };
+    let data = SeccompData {
+        nr: probe_nr,
+        arch: AUDIT_ARCH_X86_64,
+        ..Default::default()
+    };
+    let case = Case {
+        priors: vec![],
+        prog,
+        data,
+    };
     let _ = parent_pid;
     match observe(&case) {
-        Outcome::Trapped { data: 0x42, syscall, call_addr } if syscall == probe_nr => Ok(call_addr),
+        Outcome::Trapped {
+            data: 0x42,
+            syscall,
+            call_addr,
+        } if syscall == probe_nr => Ok(call_addr),
         other => Err(format!("{other:?}")),
     }
 }
@@ -481,7 +576,10 @@ fn env_u64(name: &str) -> Option<u64> {
 fn main() {
     // `cargo test` passes libtest arguments; honour only a name filter
     // that excludes us.
-    if std::env::args().skip(1).any(|a| !a.starts_with('-') && !"differential".contains(a.as_str())) {
+    if std::env::args()
+        .skip(1)
+        .any(|a| !a.starts_with('-') && !"differential".contains(a.as_str()))
+    {
         println!("differential: filtered out");
         return;
     }
@@ -500,12 +598,21 @@ fn main() {
     SHARED.store(map.cast(), Ordering::Relaxed);
 
     // SAFETY: plain queries.
-    let (parent_pid, uid, gid) = unsafe { (libc::getpid() as i64, libc::getuid() as i64, libc::getgid() as i64) };
+    let (parent_pid, uid, gid) = unsafe {
+        (
+            libc::getpid() as i64,
+            libc::getuid() as i64,
+            libc::getgid() as i64,
+        )
+    };
     // SAFETY: PR_GET_SECCOMP only reads our mode.
     let seccomp_mode = unsafe { libc::prctl(libc::PR_GET_SECCOMP) };
     if seccomp_mode < 0 {
         println!("##################################################################");
-        println!("SKIPPED: seccomp is not available on this kernel (PR_GET_SECCOMP: {})", std::io::Error::last_os_error());
+        println!(
+            "SKIPPED: seccomp is not available on this kernel (PR_GET_SECCOMP: {})",
+            std::io::Error::last_os_error()
+        );
         println!("##################################################################");
         println!("0 passed, 0 failed, 1 skipped");
         return;
@@ -520,10 +627,17 @@ fn main() {
             return;
         }
     };
-    let host = Host { parent_pid, uid, gid, ip };
+    let host = Host {
+        parent_pid,
+        uid,
+        gid,
+        ip,
+    };
 
     let seed = env_u64("SECCOMP_DIFF_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
     });
     let cases = env_u64("SECCOMP_DIFF_CASES").unwrap_or(10_000);
     let chain_cases = env_u64("SECCOMP_DIFF_CHAIN_CASES").unwrap_or(300);
@@ -534,10 +648,17 @@ fn main() {
     let mut stats = std::collections::BTreeMap::<&str, u64>::new();
     let mut mismatches = 0u64;
     for n in 0..cases {
-        let opts = GenOptions { read_ip: true, invalid_percent: if rng.chance(70) { 0 } else { 3 } };
+        let opts = GenOptions {
+            read_ip: true,
+            invalid_percent: if rng.chance(70) { 0 } else { 3 },
+        };
         let prog = random_program(&mut rng, &opts);
         let nr = rng.pick(&TEST_SYSCALLS);
-        let case = Case { priors: vec![], prog, data: random_data(&mut rng, nr, host.ip) };
+        let case = Case {
+            priors: vec![],
+            prog,
+            data: random_data(&mut rng, nr, host.ip),
+        };
         let observed = observe(&case);
         *stats
             .entry(match &observed {
@@ -558,7 +679,9 @@ fn main() {
     let mut limit_hits = 0;
     let mut done_chain = 0;
     while done_chain < chain_cases {
-        let Some(case) = chain_case(&mut rng, &host) else { continue };
+        let Some(case) = chain_case(&mut rng, &host) else {
+            continue;
+        };
         done_chain += 1;
         let observed = observe(&case);
         if matches!(observed, Outcome::InstallFailed { errno, .. } if errno == libc::ENOMEM) {

@@ -38,8 +38,13 @@ fn fuzz_harness_random_inputs() {
 
 #[test]
 fn fuzz_harness_saved_inputs() {
-    for dir in ["fuzz/corpus/engine_consistency", "fuzz/artifacts/engine_consistency"] {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+    for dir in [
+        "fuzz/corpus/engine_consistency",
+        "fuzz/artifacts/engine_consistency",
+    ] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             if let Ok(bytes) = std::fs::read(entry.path()) {
                 check_consistency(&bytes);

@@ -13,12 +13,19 @@ use seccomp_engine::cache::{analyze_constant, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64
 use seccomp_engine::{check, Insn, SeccompData, SockFilter};
 
 fn arb_insn() -> impl Strategy<Value = SockFilter> {
-    (any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>()).prop_map(|(c, jt, jf, k)| SockFilter::new(c, jt, jf, k))
+    (any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>())
+        .prop_map(|(c, jt, jf, k)| SockFilter::new(c, jt, jf, k))
 }
 
 fn arb_data() -> impl Strategy<Value = SeccompData> {
-    (any::<i32>(), any::<u32>(), any::<u64>(), any::<[u64; 6]>())
-        .prop_map(|(nr, arch, instruction_pointer, args)| SeccompData { nr, arch, instruction_pointer, args })
+    (any::<i32>(), any::<u32>(), any::<u64>(), any::<[u64; 6]>()).prop_map(
+        |(nr, arch, instruction_pointer, args)| SeccompData {
+            nr,
+            arch,
+            instruction_pointer,
+            args,
+        },
+    )
 }
 
 /// Checks everything on one program and input: no panic anywhere, and
@@ -26,14 +33,20 @@ fn arb_data() -> impl Strategy<Value = SeccompData> {
 fn exercise(prog: &[SockFilter], data: &SeccompData) {
     let Ok(checked) = check(prog) else { return };
     assert!(checked.converted_len() >= prog.len() + 3);
-    let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+    let decoded = checked
+        .decode_into(vec![Insn::default(); prog.len()])
+        .unwrap();
     let ret = decoded.run(data);
     let _ = Action::from_ret(ret);
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, data.arch] {
         if let Some(constant) = analyze_constant(&decoded, arch, data.nr) {
             let mut same_call = *data;
             same_call.arch = arch;
-            assert_eq!(decoded.run(&same_call), constant, "cache claims {constant:#x} for {same_call:?}");
+            assert_eq!(
+                decoded.run(&same_call),
+                constant,
+                "cache claims {constant:#x} for {same_call:?}"
+            );
         }
     }
 }
@@ -121,7 +134,9 @@ fn run_any(insns: &[Insn], data: &SeccompData) -> u32 {
     }
     let rets = vec![SockFilter::stmt(0x06, 0); insns.len()];
     let checked = check(&rets).unwrap();
-    let decoded = checked.decode_into(Hostile(vec![Insn::default(); insns.len()], insns)).unwrap();
+    let decoded = checked
+        .decode_into(Hostile(vec![Insn::default(); insns.len()], insns))
+        .unwrap();
     let ret = decoded.run(data);
     let _ = analyze_constant(&decoded, AUDIT_ARCH_X86_64, data.nr);
     ret

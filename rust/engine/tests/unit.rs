@@ -39,7 +39,9 @@ fn data() -> SeccompData {
 /// Checks, decodes and runs `prog` on `input`.
 fn run_on(prog: &[SockFilter], input: &SeccompData) -> u32 {
     let checked = check(prog).unwrap_or_else(|e| panic!("{prog:?} refused: {e:?}"));
-    let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+    let decoded = checked
+        .decode_into(vec![Insn::default(); prog.len()])
+        .unwrap();
     decoded.run(input)
 }
 
@@ -74,13 +76,20 @@ fn refused(prog: &[SockFilter]) -> CheckError {
 #[test]
 fn sock_filter_bytes_round_trip() {
     let insn = SockFilter::new(0x1234, 0x56, 0x78, 0x9abc_def0);
-    assert_eq!(insn.to_bytes(), [0x34, 0x12, 0x56, 0x78, 0xf0, 0xde, 0xbc, 0x9a]);
+    assert_eq!(
+        insn.to_bytes(),
+        [0x34, 0x12, 0x56, 0x78, 0xf0, 0xde, 0xbc, 0x9a]
+    );
     assert_eq!(SockFilter::from_bytes(insn.to_bytes()), insn);
 }
 
 #[test]
 fn decoded_insn_is_small() {
-    assert!(core::mem::size_of::<Insn>() <= 12, "{}", core::mem::size_of::<Insn>());
+    assert!(
+        core::mem::size_of::<Insn>() <= 12,
+        "{}",
+        core::mem::size_of::<Insn>()
+    );
     assert_eq!(core::mem::size_of::<SeccompData>(), 64);
     assert_eq!(Insn::default(), Insn::RetK(SECCOMP_RET_KILL_THREAD));
 }
@@ -117,13 +126,27 @@ fn op_ld_w_abs_reads_every_word() {
 #[test]
 fn op_ld_and_ldx_len_read_64() {
     assert_eq!(run(&[stmt(BPF_LD | BPF_W | BPF_LEN, 0), ret_a()]), 64);
-    assert_eq!(run(&[stmt(BPF_LDX | BPF_W | BPF_LEN, 7), stmt(BPF_MISC | BPF_TXA, 0), ret_a()]), 64);
+    assert_eq!(
+        run(&[
+            stmt(BPF_LDX | BPF_W | BPF_LEN, 7),
+            stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a()
+        ]),
+        64
+    );
 }
 
 #[test]
 fn op_ld_and_ldx_imm() {
     assert_eq!(run(&[stmt(BPF_LD | BPF_IMM, 0xabcd), ret_a()]), 0xabcd);
-    assert_eq!(run(&[stmt(BPF_LDX | BPF_IMM, 7), stmt(BPF_MISC | BPF_TXA, 0), ret_a()]), 7);
+    assert_eq!(
+        run(&[
+            stmt(BPF_LDX | BPF_IMM, 7),
+            stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a()
+        ]),
+        7
+    );
 }
 
 #[test]
@@ -143,7 +166,16 @@ fn op_st_stx_ld_ldx_mem() {
 
 #[test]
 fn op_tax_txa() {
-    assert_eq!(run(&[stmt(BPF_LD | BPF_IMM, 5), stmt(BPF_MISC | BPF_TAX, 0), stmt(BPF_LD | BPF_IMM, 0), stmt(BPF_MISC | BPF_TXA, 0), ret_a()]), 5);
+    assert_eq!(
+        run(&[
+            stmt(BPF_LD | BPF_IMM, 5),
+            stmt(BPF_MISC | BPF_TAX, 0),
+            stmt(BPF_LD | BPF_IMM, 0),
+            stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a()
+        ]),
+        5
+    );
 }
 
 #[test]
@@ -213,12 +245,23 @@ fn op_shift_by_x_is_masked_to_five_bits() {
 
 #[test]
 fn op_neg() {
-    assert_eq!(run(&[stmt(BPF_LD | BPF_IMM, 1), stmt(BPF_ALU | BPF_NEG, 0), ret_a()]), 0xffff_ffff);
+    assert_eq!(
+        run(&[
+            stmt(BPF_LD | BPF_IMM, 1),
+            stmt(BPF_ALU | BPF_NEG, 0),
+            ret_a()
+        ]),
+        0xffff_ffff
+    );
 }
 
 #[test]
 fn op_ja() {
-    let prog = [stmt(BPF_JMP | BPF_JA, 1), stmt(BPF_RET | BPF_K, 1), stmt(BPF_RET | BPF_K, 2)];
+    let prog = [
+        stmt(BPF_JMP | BPF_JA, 1),
+        stmt(BPF_RET | BPF_K, 1),
+        stmt(BPF_RET | BPF_K, 2),
+    ];
     assert_eq!(run(&prog), 2);
 }
 
@@ -293,8 +336,20 @@ fn rule_length_between_1_and_4096() {
 
 #[test]
 fn rule_unknown_opcode() {
-    assert_eq!(refused(&[stmt(0xffff, 0), stmt(BPF_RET | BPF_K, 0)]), CheckError::UnknownOpcode { pc: 0, code: 0xffff });
-    assert_eq!(refused(&[stmt(BPF_RET | BPF_X, 0)]), CheckError::UnknownOpcode { pc: 0, code: BPF_RET | BPF_X });
+    assert_eq!(
+        refused(&[stmt(0xffff, 0), stmt(BPF_RET | BPF_K, 0)]),
+        CheckError::UnknownOpcode {
+            pc: 0,
+            code: 0xffff
+        }
+    );
+    assert_eq!(
+        refused(&[stmt(BPF_RET | BPF_X, 0)]),
+        CheckError::UnknownOpcode {
+            pc: 0,
+            code: BPF_RET | BPF_X
+        }
+    );
 }
 
 #[test]
@@ -326,11 +381,23 @@ fn rule_scratch_slot_below_16() {
 #[test]
 fn rule_jumps_stay_inside() {
     let ret0 = stmt(BPF_RET | BPF_K, 0);
-    assert_eq!(refused(&[stmt(BPF_JMP | BPF_JA, 1), ret0]), CheckError::JumpOutOfRange { pc: 0 });
+    assert_eq!(
+        refused(&[stmt(BPF_JMP | BPF_JA, 1), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
     assert!(check(&[stmt(BPF_JMP | BPF_JA, 0), ret0]).is_ok());
-    assert_eq!(refused(&[stmt(BPF_JMP | BPF_JA, u32::MAX), ret0]), CheckError::JumpOutOfRange { pc: 0 });
-    assert_eq!(refused(&[jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ret0]), CheckError::JumpOutOfRange { pc: 0 });
-    assert_eq!(refused(&[jmp(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1), ret0]), CheckError::JumpOutOfRange { pc: 0 });
+    assert_eq!(
+        refused(&[stmt(BPF_JMP | BPF_JA, u32::MAX), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
+    assert_eq!(
+        refused(&[jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
+    assert_eq!(
+        refused(&[jmp(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
     assert!(check(&[jmp(BPF_JMP | BPF_JGT | BPF_K, 0, 0, 0), ret0]).is_ok());
 }
 
@@ -338,23 +405,41 @@ fn rule_jumps_stay_inside() {
 fn rule_ancillary_loads() {
     let ret0 = stmt(BPF_RET | BPF_K, 0);
     // Unknown extension: refused by the classic rules.
-    assert_eq!(refused(&[stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 64), ret0]), CheckError::UnknownAncillaryLoad { pc: 0 });
-    assert_eq!(refused(&[stmt(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + 1), ret0]), CheckError::UnknownAncillaryLoad { pc: 0 });
+    assert_eq!(
+        refused(&[stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 64), ret0]),
+        CheckError::UnknownAncillaryLoad { pc: 0 }
+    );
+    assert_eq!(
+        refused(&[stmt(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + 1), ret0]),
+        CheckError::UnknownAncillaryLoad { pc: 0 }
+    );
     // Known extension: classic accepts it, seccomp refuses the offset.
-    assert_eq!(refused(&[stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 4), ret0]), CheckError::InvalidDataOffset { pc: 0 });
+    assert_eq!(
+        refused(&[stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 4), ret0]),
+        CheckError::InvalidDataOffset { pc: 0 }
+    );
 }
 
 #[test]
 fn rule_last_instruction_returns() {
-    assert_eq!(refused(&[stmt(BPF_LD | BPF_IMM, 0)]), CheckError::MissingFinalReturn);
+    assert_eq!(
+        refused(&[stmt(BPF_LD | BPF_IMM, 0)]),
+        CheckError::MissingFinalReturn
+    );
     // Per-instruction rules come first.
-    assert_eq!(refused(&[stmt(BPF_ALU | BPF_DIV | BPF_K, 0)]), CheckError::DivisionByZero { pc: 0 });
+    assert_eq!(
+        refused(&[stmt(BPF_ALU | BPF_DIV | BPF_K, 0)]),
+        CheckError::DivisionByZero { pc: 0 }
+    );
 }
 
 #[test]
 fn rule_scratch_read_needs_store_on_every_path() {
     let ret0 = stmt(BPF_RET | BPF_K, 0);
-    assert_eq!(refused(&[stmt(BPF_LD | BPF_MEM, 3), ret0]), CheckError::UninitializedScratchRead { pc: 0 });
+    assert_eq!(
+        refused(&[stmt(BPF_LD | BPF_MEM, 3), ret0]),
+        CheckError::UninitializedScratchRead { pc: 0 }
+    );
     // Stored on one path only.
     let prog = [
         jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
@@ -362,9 +447,18 @@ fn rule_scratch_read_needs_store_on_every_path() {
         stmt(BPF_LDX | BPF_MEM, 3),
         ret0,
     ];
-    assert_eq!(refused(&prog), CheckError::UninitializedScratchRead { pc: 2 });
+    assert_eq!(
+        refused(&prog),
+        CheckError::UninitializedScratchRead { pc: 2 }
+    );
     // Stored before the branch.
-    let prog = [stmt(BPF_STX, 3), jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), stmt(BPF_ST, 4), stmt(BPF_LDX | BPF_MEM, 3), ret0];
+    let prog = [
+        stmt(BPF_STX, 3),
+        jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+        stmt(BPF_ST, 4),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        ret0,
+    ];
     assert!(check(&prog).is_ok());
     // The C rule carries the state after a return into the next
     // instruction, even though no path falls through a return.
@@ -375,14 +469,25 @@ fn rule_scratch_read_needs_store_on_every_path() {
         stmt(BPF_LD | BPF_MEM, 1),
         ret0,
     ];
-    assert_eq!(refused(&prog), CheckError::UninitializedScratchRead { pc: 3 });
+    assert_eq!(
+        refused(&prog),
+        CheckError::UninitializedScratchRead { pc: 3 }
+    );
     // ...which also accepts a read reached only by falling through a return
     // after a store.
     let prog = [stmt(BPF_ST, 1), ret0, stmt(BPF_LD | BPF_MEM, 1), ret0];
     assert!(check(&prog).is_ok());
     // The lowest failing instruction over all slots is reported.
-    let prog = [jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0), stmt(BPF_LD | BPF_MEM, 9), stmt(BPF_LD | BPF_MEM, 2), ret0];
-    assert_eq!(refused(&prog), CheckError::UninitializedScratchRead { pc: 1 });
+    let prog = [
+        jmp(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0),
+        stmt(BPF_LD | BPF_MEM, 9),
+        stmt(BPF_LD | BPF_MEM, 2),
+        ret0,
+    ];
+    assert_eq!(
+        refused(&prog),
+        CheckError::UninitializedScratchRead { pc: 1 }
+    );
 }
 
 #[test]
@@ -398,7 +503,11 @@ fn rule_seccomp_opcodes_only() {
         BPF_LD | BPF_B | BPF_IND,
         BPF_LDX | BPF_B | BPF_MSH,
     ] {
-        assert_eq!(refused(&[stmt(code, 1), ret0]), CheckError::OpcodeNotAllowed { pc: 0, code }, "{code:#x}");
+        assert_eq!(
+            refused(&[stmt(code, 1), ret0]),
+            CheckError::OpcodeNotAllowed { pc: 0, code },
+            "{code:#x}"
+        );
     }
 }
 
@@ -406,7 +515,11 @@ fn rule_seccomp_opcodes_only() {
 fn rule_seccomp_data_loads_aligned_and_in_bounds() {
     let ret0 = stmt(BPF_RET | BPF_K, 0);
     for k in [1, 2, 3, 62, 64, 68, 0x1000_0000] {
-        assert_eq!(refused(&[stmt(BPF_LD | BPF_W | BPF_ABS, k), ret0]), CheckError::InvalidDataOffset { pc: 0 }, "{k}");
+        assert_eq!(
+            refused(&[stmt(BPF_LD | BPF_W | BPF_ABS, k), ret0]),
+            CheckError::InvalidDataOffset { pc: 0 },
+            "{k}"
+        );
     }
     assert!(check(&[stmt(BPF_LD | BPF_W | BPF_ABS, 60), ret0]).is_ok());
 }
@@ -415,7 +528,11 @@ fn rule_seccomp_data_loads_aligned_and_in_bounds() {
 fn rule_order_follows_the_kernel() {
     // A seccomp-only violation early loses against a classic violation
     // later: all classic rules run over the whole program first.
-    let prog = [stmt(BPF_LD | BPF_W | BPF_ABS, 3), stmt(BPF_ST, 99), stmt(BPF_RET | BPF_K, 0)];
+    let prog = [
+        stmt(BPF_LD | BPF_W | BPF_ABS, 3),
+        stmt(BPF_ST, 99),
+        stmt(BPF_RET | BPF_K, 0),
+    ];
     assert_eq!(refused(&prog), CheckError::ScratchSlotOutOfRange { pc: 1 });
     // The missing return is found before scratch reads and seccomp rules.
     let prog = [stmt(BPF_LD | BPF_MEM, 1), stmt(BPF_LD | BPF_W | BPF_ABS, 3)];
@@ -428,7 +545,10 @@ fn decode_needs_exact_storage() {
     let checked = check(&prog).unwrap();
     assert_eq!(
         checked.decode_into(vec![Insn::default(); 2]).unwrap_err(),
-        DecodeError::LengthMismatch { expected: 1, actual: 2 }
+        DecodeError::LengthMismatch {
+            expected: 1,
+            actual: 2
+        }
     );
     let mut buf = [Insn::default(); 1];
     let decoded = checked.decode_into(&mut buf[..]).unwrap();
@@ -443,27 +563,52 @@ fn converted_len_counts_ebpf_instructions() {
     let len = |prog: &[SockFilter]| check(prog).unwrap().converted_len();
     assert_eq!(len(&[ret0]), 3 + 2);
     assert_eq!(len(&[ret_a()]), 3 + 1);
-    assert_eq!(len(&[stmt(BPF_ALU | BPF_DIV | BPF_X, 0), ret_a()]), 3 + 5 + 1);
-    assert_eq!(len(&[stmt(BPF_ALU | BPF_DIV | BPF_K, 3), ret_a()]), 3 + 1 + 1);
+    assert_eq!(
+        len(&[stmt(BPF_ALU | BPF_DIV | BPF_X, 0), ret_a()]),
+        3 + 5 + 1
+    );
+    assert_eq!(
+        len(&[stmt(BPF_ALU | BPF_DIV | BPF_K, 3), ret_a()]),
+        3 + 1 + 1
+    );
     for op in [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET] {
         let j = |k, jt, jf| [jmp(BPF_JMP | op | BPF_K, k, jt, jf), ret_a(), ret_a()];
         assert_eq!(len(&j(1, 1, 0)), 3 + 1 + 2, "{op:#x}");
         assert_eq!(len(&j(0x8000_0000, 1, 0)), 3 + 2 + 2, "{op:#x}");
         let inverted = if op == BPF_JSET { 2 } else { 1 };
         assert_eq!(len(&j(1, 0, 1)), 3 + inverted + 2, "{op:#x}");
-        let jx = [jmp(BPF_JMP | op | BPF_X, 0x8000_0000, 0, 1), ret_a(), ret_a()];
+        let jx = [
+            jmp(BPF_JMP | op | BPF_X, 0x8000_0000, 0, 1),
+            ret_a(),
+            ret_a(),
+        ];
         assert_eq!(len(&jx), 3 + inverted + 2, "{op:#x}");
     }
-    let both = [jmp(BPF_JMP | BPF_JEQ | BPF_K, 0xffff_ffff, 1, 2), ret_a(), ret_a(), ret_a()];
+    let both = [
+        jmp(BPF_JMP | BPF_JEQ | BPF_K, 0xffff_ffff, 1, 2),
+        ret_a(),
+        ret_a(),
+        ret_a(),
+    ];
     assert_eq!(len(&both), 3 + 3 + 3);
-    assert_eq!(len(&[stmt(BPF_LD | BPF_W | BPF_LEN, 0), stmt(BPF_JMP | BPF_JA, 0), ret_a()]), 3 + 3);
+    assert_eq!(
+        len(&[
+            stmt(BPF_LD | BPF_W | BPF_LEN, 0),
+            stmt(BPF_JMP | BPF_JA, 0),
+            ret_a()
+        ]),
+        3 + 3
+    );
 }
 
 #[test]
 fn chain_limit() {
     assert_eq!(check_chain_length(100, []), Ok(100));
     assert_eq!(check_chain_length(32768 - 2 * 104, [100, 100]), Ok(32768));
-    assert_eq!(check_chain_length(32768 - 2 * 104 + 1, [100, 100]), Err(ChainTooLong { total: 32769 }));
+    assert_eq!(
+        check_chain_length(32768 - 2 * 104 + 1, [100, 100]),
+        Err(ChainTooLong { total: 32769 })
+    );
     assert_eq!(ChainTooLong { total: 0 }.errno(), ENOMEM);
     assert!(check_chain_length(usize::MAX, [usize::MAX]).is_err());
 }
@@ -486,7 +631,10 @@ fn actions_decode() {
 }
 
 fn decoded(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
-    check(prog).unwrap().decode_into(vec![Insn::default(); prog.len()]).unwrap()
+    check(prog)
+        .unwrap()
+        .decode_into(vec![Insn::default(); prog.len()])
+        .unwrap()
 }
 
 #[test]
@@ -499,15 +647,60 @@ fn chain_precedence() {
     let kill_process = decoded(&[ret(SECCOMP_RET_KILL_PROCESS)]);
     let log = decoded(&[ret(SECCOMP_RET_LOG)]);
     let v = |chain: &[&DecodedProgram<Vec<Insn>>]| run_chain(chain.iter().copied(), &d);
-    assert_eq!(v(&[]), ChainVerdict { ret: SECCOMP_RET_KILL_PROCESS, matched: None });
-    assert_eq!(v(&[&allow]), ChainVerdict { ret: SECCOMP_RET_ALLOW, matched: None });
-    assert_eq!(v(&[&allow, &log]), ChainVerdict { ret: SECCOMP_RET_LOG, matched: Some(1) });
-    assert_eq!(v(&[&errno2, &errno1]), ChainVerdict { ret: SECCOMP_RET_ERRNO | 2, matched: Some(0) });
-    assert_eq!(v(&[&errno1, &trap]), ChainVerdict { ret: SECCOMP_RET_TRAP | 3, matched: Some(1) });
-    assert_eq!(v(&[&trap, &kill_process, &errno1]), ChainVerdict { ret: SECCOMP_RET_KILL_PROCESS, matched: Some(1) });
-    assert_eq!(combine_with_older_chain(SECCOMP_RET_ALLOW | 5, SECCOMP_RET_ALLOW), SECCOMP_RET_ALLOW);
-    assert_eq!(combine_with_older_chain(SECCOMP_RET_ERRNO | 2, SECCOMP_RET_ERRNO | 1), SECCOMP_RET_ERRNO | 2);
-    assert_eq!(combine_with_older_chain(SECCOMP_RET_ERRNO | 2, SECCOMP_RET_TRAP), SECCOMP_RET_TRAP);
+    assert_eq!(
+        v(&[]),
+        ChainVerdict {
+            ret: SECCOMP_RET_KILL_PROCESS,
+            matched: None
+        }
+    );
+    assert_eq!(
+        v(&[&allow]),
+        ChainVerdict {
+            ret: SECCOMP_RET_ALLOW,
+            matched: None
+        }
+    );
+    assert_eq!(
+        v(&[&allow, &log]),
+        ChainVerdict {
+            ret: SECCOMP_RET_LOG,
+            matched: Some(1)
+        }
+    );
+    assert_eq!(
+        v(&[&errno2, &errno1]),
+        ChainVerdict {
+            ret: SECCOMP_RET_ERRNO | 2,
+            matched: Some(0)
+        }
+    );
+    assert_eq!(
+        v(&[&errno1, &trap]),
+        ChainVerdict {
+            ret: SECCOMP_RET_TRAP | 3,
+            matched: Some(1)
+        }
+    );
+    assert_eq!(
+        v(&[&trap, &kill_process, &errno1]),
+        ChainVerdict {
+            ret: SECCOMP_RET_KILL_PROCESS,
+            matched: Some(1)
+        }
+    );
+    assert_eq!(
+        combine_with_older_chain(SECCOMP_RET_ALLOW | 5, SECCOMP_RET_ALLOW),
+        SECCOMP_RET_ALLOW
+    );
+    assert_eq!(
+        combine_with_older_chain(SECCOMP_RET_ERRNO | 2, SECCOMP_RET_ERRNO | 1),
+        SECCOMP_RET_ERRNO | 2
+    );
+    assert_eq!(
+        combine_with_older_chain(SECCOMP_RET_ERRNO | 2, SECCOMP_RET_TRAP),
+        SECCOMP_RET_TRAP
+    );
 }
 
 // ---- cache analysis ----------------------------------------------------
@@ -515,18 +708,36 @@ fn chain_precedence() {
 #[test]
 fn cache_allowlist_is_constant_per_syscall() {
     let prog = decoded(&linear_allowlist(&[0, 1, 60]));
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 1), Some(SECCOMP_RET_ALLOW));
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 2), Some(SECCOMP_RET_ERRNO | EPERM));
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_I386, 1), Some(SECCOMP_RET_KILL_PROCESS));
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 0x4000_0001), Some(SECCOMP_RET_KILL_PROCESS));
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 1),
+        Some(SECCOMP_RET_ALLOW)
+    );
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 2),
+        Some(SECCOMP_RET_ERRNO | EPERM)
+    );
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_I386, 1),
+        Some(SECCOMP_RET_KILL_PROCESS)
+    );
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 0x4000_0001),
+        Some(SECCOMP_RET_KILL_PROCESS)
+    );
 }
 
 #[test]
 fn cache_argument_checks_are_not_constant() {
     let prog = decoded(&argument_filter(&[0], &[(257, 2, 3)]));
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 0), Some(SECCOMP_RET_ALLOW));
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 0),
+        Some(SECCOMP_RET_ALLOW)
+    );
     assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 257), None);
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 1), Some(SECCOMP_RET_ERRNO | EPERM));
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 1),
+        Some(SECCOMP_RET_ERRNO | EPERM)
+    );
 }
 
 #[test]
@@ -538,12 +749,20 @@ fn cache_paths_agreeing_on_unknown_data_are_constant() {
         ret(SECCOMP_RET_ERRNO | 1),
         ret(SECCOMP_RET_ERRNO | 1),
     ]);
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 5), Some(SECCOMP_RET_ERRNO | 1));
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 5),
+        Some(SECCOMP_RET_ERRNO | 1)
+    );
     // Unknown value returned.
     let prog = decoded(&[ld_abs(16), ret_a()]);
     assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 5), None);
     // Division by an unknown X.
-    let prog = decoded(&[ld_abs(16), stmt(BPF_MISC | BPF_TAX, 0), stmt(BPF_ALU | BPF_DIV | BPF_X, 0), ret(1)]);
+    let prog = decoded(&[
+        ld_abs(16),
+        stmt(BPF_MISC | BPF_TAX, 0),
+        stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
+        ret(1),
+    ]);
     assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 5), None);
     // Known values flow through scratch memory and X.
     let prog = decoded(&[
@@ -554,7 +773,10 @@ fn cache_paths_agreeing_on_unknown_data_are_constant() {
         stmt(BPF_ALU | BPF_OR | BPF_X, 0),
         ret_a(),
     ]);
-    assert_eq!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 7), Some(SECCOMP_RET_ERRNO | 7));
+    assert_eq!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 7),
+        Some(SECCOMP_RET_ERRNO | 7)
+    );
 }
 
 #[test]
@@ -562,9 +784,19 @@ fn cache_gives_up_on_path_explosion() {
     // 40 independent unknown branches: 2^40 paths, all returning ALLOW.
     let mut prog = vec![ld_abs(16)];
     for bit in 0..40 {
-        prog.push(SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, 1 << (bit % 32), 0, 0));
+        prog.push(SockFilter::jump(
+            BPF_JMP | BPF_JSET | BPF_K,
+            1 << (bit % 32),
+            0,
+            0,
+        ));
         prog.push(ld_abs(16 + 4 * (bit % 8)));
-        prog.push(SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, 1 << (bit % 32), 1, 0));
+        prog.push(SockFilter::jump(
+            BPF_JMP | BPF_JSET | BPF_K,
+            1 << (bit % 32),
+            1,
+            0,
+        ));
         prog.push(SockFilter::stmt(BPF_LD | BPF_IMM, 0));
     }
     prog.push(ret(SECCOMP_RET_ALLOW));
@@ -576,8 +808,18 @@ fn cache_gives_up_on_path_explosion() {
 fn cache_table_combines_chain() {
     let first = decoded(&linear_allowlist(&[0, 1, 2]));
     let second = decoded(&argument_filter(&[0, 1], &[(2, 0, 1)]));
-    let t1 = ConstantTable::build(AUDIT_ARCH_X86_64, vec![None; X86_64_NR_SYSCALLS], &first, None::<&ConstantTable<Vec<Option<u32>>>>);
-    let t2 = ConstantTable::build(AUDIT_ARCH_X86_64, vec![None; X86_64_NR_SYSCALLS], &second, Some(&t1));
+    let t1 = ConstantTable::build(
+        AUDIT_ARCH_X86_64,
+        vec![None; X86_64_NR_SYSCALLS],
+        &first,
+        None::<&ConstantTable<Vec<Option<u32>>>>,
+    );
+    let t2 = ConstantTable::build(
+        AUDIT_ARCH_X86_64,
+        vec![None; X86_64_NR_SYSCALLS],
+        &second,
+        Some(&t1),
+    );
     assert_eq!(t1.entries()[2], Some(SECCOMP_RET_ALLOW));
     assert_eq!(t2.entries()[0], Some(SECCOMP_RET_ALLOW));
     assert_eq!(t2.entries()[2], None);
@@ -594,7 +836,12 @@ fn cache_table_combines_chain() {
     assert_eq!(t2.lookup(&d), None);
     // USER_NOTIF results are never cached.
     let notif = decoded(&[ret(SECCOMP_RET_USER_NOTIF)]);
-    let t = ConstantTable::build(AUDIT_ARCH_I386, vec![None; I386_NR_SYSCALLS], &notif, None::<&ConstantTable<Vec<Option<u32>>>>);
+    let t = ConstantTable::build(
+        AUDIT_ARCH_I386,
+        vec![None; I386_NR_SYSCALLS],
+        &notif,
+        None::<&ConstantTable<Vec<Option<u32>>>>,
+    );
     assert!(t.entries().iter().all(Option::is_none));
 }
 

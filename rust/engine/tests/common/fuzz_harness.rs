@@ -36,7 +36,9 @@ pub fn check_consistency(bytes: &[u8]) {
     let Ok(checked) = check(&prog) else { return };
     assert!(!checked.is_empty() && checked.len() <= 4096);
     assert!(checked.converted_len() >= prog.len() + 3);
-    let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+    let decoded = checked
+        .decode_into(vec![Insn::default(); prog.len()])
+        .unwrap();
     let ret = decoded.run(&data);
     let _ = Action::from_ret(ret);
     let verdict = run_chain([&decoded], &data);
@@ -45,7 +47,11 @@ pub fn check_consistency(bytes: &[u8]) {
         if let Some(constant) = analyze_constant(&decoded, arch, data.nr) {
             let mut same_call = data;
             same_call.arch = arch;
-            assert_eq!(decoded.run(&same_call), constant, "cache disagrees for {same_call:?}");
+            assert_eq!(
+                decoded.run(&same_call),
+                constant,
+                "cache disagrees for {same_call:?}"
+            );
         }
     }
 }

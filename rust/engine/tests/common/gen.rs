@@ -185,9 +185,18 @@ pub fn random_program(rng: &mut Rng, opts: &GenOptions) -> Vec<SockFilter> {
     if observable && rng.chance(80) {
         let n = prog.len();
         let (select, action) = match rng.below(4) {
-            0 => (SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0xfff), SECCOMP_RET_ERRNO),
-            1 => (SockFilter::stmt(BPF_ALU | BPF_RSH | BPF_K, 16), SECCOMP_RET_TRAP),
-            _ => (SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0xffff), SECCOMP_RET_TRAP),
+            0 => (
+                SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0xfff),
+                SECCOMP_RET_ERRNO,
+            ),
+            1 => (
+                SockFilter::stmt(BPF_ALU | BPF_RSH | BPF_K, 16),
+                SECCOMP_RET_TRAP,
+            ),
+            _ => (
+                SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, 0xffff),
+                SECCOMP_RET_TRAP,
+            ),
         };
         prog[n - 3] = select;
         prog[n - 2] = SockFilter::stmt(BPF_ALU | BPF_OR | BPF_K, action);
@@ -202,7 +211,9 @@ fn random_valid_insn(
     len: usize,
     stored: &mut u16,
 ) -> SockFilter {
-    let alu_ops = [BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH];
+    let alu_ops = [
+        BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH,
+    ];
     let jmp_ops = [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET];
     match rng.below(100) {
         0..=21 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, data_offset(rng, opts)),
@@ -244,7 +255,10 @@ fn random_valid_insn(
             };
             SockFilter::stmt(rng.pick(&[BPF_LD, BPF_LDX]) | BPF_MEM, slot)
         }
-        59..=62 => SockFilter::stmt(BPF_JMP | BPF_JA, distance(rng, pc, len, u32::MAX as u64, false)),
+        59..=62 => SockFilter::stmt(
+            BPF_JMP | BPF_JA,
+            distance(rng, pc, len, u32::MAX as u64, false),
+        ),
         63..=89 => {
             let op = rng.pick(&jmp_ops);
             let src = if rng.chance(20) { BPF_X } else { BPF_K };
@@ -260,11 +274,37 @@ fn random_valid_insn(
 fn random_invalid_insn(rng: &mut Rng, pc: usize, len: usize) -> SockFilter {
     match rng.below(11) {
         0 => SockFilter::stmt(BPF_ALU | BPF_DIV | BPF_K, 0),
-        1 => SockFilter::stmt(BPF_ALU | rng.pick(&[BPF_LSH, BPF_RSH]) | BPF_K, 32 + rng.below(40) as u32),
-        2 => SockFilter::stmt(rng.pick(&[BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX]), 16 + rng.below(20) as u32),
+        1 => SockFilter::stmt(
+            BPF_ALU | rng.pick(&[BPF_LSH, BPF_RSH]) | BPF_K,
+            32 + rng.below(40) as u32,
+        ),
+        2 => SockFilter::stmt(
+            rng.pick(&[BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX]),
+            16 + rng.below(20) as u32,
+        ),
         3 => SockFilter::stmt(BPF_JMP | BPF_JA, distance(rng, pc, len, 0, true)),
-        4 => SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, distance(rng, pc, len, 0, true) as u8, 0),
-        5 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, rng.pick(&[1, 2, 3, 64, 65, 0x1000, SKF_AD_OFF, SKF_AD_OFF + 4, SKF_AD_OFF + 5, SKF_AD_OFF + 64, 0xffff_ffff])),
+        4 => SockFilter::jump(
+            BPF_JMP | BPF_JEQ | BPF_K,
+            0,
+            distance(rng, pc, len, 0, true) as u8,
+            0,
+        ),
+        5 => SockFilter::stmt(
+            BPF_LD | BPF_W | BPF_ABS,
+            rng.pick(&[
+                1,
+                2,
+                3,
+                64,
+                65,
+                0x1000,
+                SKF_AD_OFF,
+                SKF_AD_OFF + 4,
+                SKF_AD_OFF + 5,
+                SKF_AD_OFF + 64,
+                0xffff_ffff,
+            ]),
+        ),
         6 => SockFilter::stmt(
             rng.pick(&[
                 BPF_ALU | BPF_MOD | BPF_K,
@@ -283,7 +323,10 @@ fn random_invalid_insn(rng: &mut Rng, pc: usize, len: usize) -> SockFilter {
         7 => SockFilter::stmt(rng.next_u32() as u16, rng.next_u32()),
         8 => SockFilter::stmt(rng.below(256) as u16, rng.below(70) as u32),
         9 => SockFilter::stmt(rng.pick(&[BPF_LD, BPF_LDX]) | BPF_MEM, rng.below(16) as u32),
-        _ => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 0x1000_0000 | rng.below(64) as u32 * 4),
+        _ => SockFilter::stmt(
+            BPF_LD | BPF_W | BPF_ABS,
+            0x1000_0000 | (rng.below(64) as u32 * 4),
+        ),
     }
 }
 

@@ -141,7 +141,9 @@ pub fn worst_case_4096() -> Vec<SockFilter> {
 /// The first `count` x86-64 system call numbers of a typical service
 /// allow-list (spread over the table, sorted).
 pub fn sample_syscalls(count: usize) -> Vec<u32> {
-    let mut out: Vec<u32> = (0..count as u32).map(|i| (i * 457 / count.max(1) as u32) % 457).collect();
+    let mut out: Vec<u32> = (0..count as u32)
+        .map(|i| (i * 457 / count.max(1) as u32) % 457)
+        .collect();
     out.sort_unstable();
     out.dedup();
     out
