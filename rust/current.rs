@@ -30,6 +30,30 @@ impl Current {
         Self { task }
     }
 
+    /// The task as a raw pointer, for the filter-chain functions.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::task_struct {
+        self.task
+    }
+
+    /// Whether the task runs with `no_new_privs`.
+    pub(crate) fn no_new_privs(&self) -> bool {
+        // SAFETY: By the type invariant `self.task` is valid.
+        unsafe { bindings::task_no_new_privs(self.task) }
+    }
+
+    /// Whether the task has `CAP_SYS_ADMIN` in its user namespace (without
+    /// an audit record of the check).
+    pub(crate) fn ns_capable_sys_admin(&self) -> bool {
+        // SAFETY: FFI calls on `current`'s credentials, which stay valid
+        // for the call.
+        unsafe {
+            bindings::ns_capable_noaudit(
+                bindings::current_user_ns(),
+                bindings::CAP_SYS_ADMIN as i32,
+            )
+        }
+    }
+
     /// The seccomp mode of the task.
     ///
     /// Only the task itself (or, later, a thread synchronising its filters
@@ -86,8 +110,13 @@ impl Current {
 
     /// Ends the task with `SIGKILL` (`do_exit()`), never returning.
     pub(crate) fn exit_killed(&self) -> ! {
+        self.exit(bindings::SIGKILL as kernel::ffi::c_long)
+    }
+
+    /// Ends the task (`do_exit(code)`), never returning.
+    pub(crate) fn exit(&self, code: kernel::ffi::c_long) -> ! {
         // SAFETY: `do_exit()` may be called from syscall entry of `current`.
-        unsafe { bindings::do_exit(bindings::SIGKILL.into()) }
+        unsafe { bindings::do_exit(code) }
     }
 
     /// Marks the task as having been killed by seccomp, so that no later
@@ -126,19 +155,9 @@ impl SighandGuard<'_> {
     /// Unless `SECCOMP_FILTER_FLAG_SPEC_ALLOW` is in `flags`, the task also
     /// gets the architecture's speculative-execution mitigations.
     pub(crate) fn assign_mode(&self, mode: Mode, flags: u32) {
-        let task = self.current.task;
-        // SAFETY: By the type invariants `task` is valid and we hold its
-        // siglock, which serialises writers of the mode.
-        unsafe { core::ptr::addr_of_mut!((*task).seccomp.mode).write_volatile(mode as i32) };
-        // The hook must not see SYSCALL_WORK_SECCOMP before the mode.
-        // SAFETY: A memory barrier has no preconditions.
-        unsafe { bindings::smp_mb__before_atomic() };
-        if flags & bindings::SECCOMP_FILTER_FLAG_SPEC_ALLOW == 0 {
-            // SAFETY: `task` is valid (type invariant).
-            unsafe { bindings::arch_seccomp_spec_mitigate(task) };
-        }
-        // SAFETY: `task` is valid (type invariant).
-        unsafe { bindings::set_task_syscall_work_seccomp(task) };
+        // SAFETY: By the type invariants the task is valid and we hold its
+        // siglock.
+        unsafe { assign_mode(self.current.task, mode, flags) };
     }
 
     /// Stops the task from reading the time-stamp counter, where the
@@ -154,4 +173,26 @@ impl Drop for SighandGuard<'_> {
         // SAFETY: By the type invariant the lock is held by us.
         unsafe { bindings::spin_unlock_irq(self.lock) };
     }
+}
+
+/// Puts `task` in `mode` and turns on its syscall-entry hook
+/// (`seccomp_assign_mode`); see [`SighandGuard::assign_mode`].
+///
+/// # Safety
+///
+/// `task` is valid and the caller holds its group's siglock, which
+/// serialises writers of the mode.
+pub(crate) unsafe fn assign_mode(task: *mut bindings::task_struct, mode: Mode, flags: u32) {
+    // SAFETY: `task` is valid and the mode's writers are serialised
+    // (function safety requirements).
+    unsafe { core::ptr::addr_of_mut!((*task).seccomp.mode).write_volatile(mode as i32) };
+    // The hook must not see SYSCALL_WORK_SECCOMP before the mode.
+    // SAFETY: A memory barrier has no preconditions.
+    unsafe { bindings::smp_mb__before_atomic() };
+    if flags & bindings::SECCOMP_FILTER_FLAG_SPEC_ALLOW == 0 {
+        // SAFETY: `task` is valid.
+        unsafe { bindings::arch_seccomp_spec_mitigate(task) };
+    }
+    // SAFETY: `task` is valid.
+    unsafe { bindings::set_task_syscall_work_seccomp(task) };
 }

@@ -5,7 +5,10 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use kernel::bindings;
+use kernel::{
+    bindings,
+    ffi::{c_int, c_long, c_ulong},
+};
 
 /// Bits of [`ACTIONS_LOGGED`], one per action (the sysctl's names).
 pub(crate) mod bit {
@@ -42,7 +45,7 @@ pub(crate) static ACTIONS_LOGGED: AtomicU32 = AtomicU32::new(
 /// [`ACTIONS_LOGGED`]; the other actions only when the filter that decided
 /// was installed with `SECCOMP_FILTER_FLAG_LOG` (`requested`); `ALLOW` is
 /// never logged.
-pub(crate) fn log_action(nr: i32, signr: i64, action: u32, requested: bool) {
+pub(crate) fn log_action(nr: i32, signr: c_long, action: u32, requested: bool) {
     let logged = ACTIONS_LOGGED.load(Ordering::Relaxed);
     let wanted = |bit: u32| logged & bit != 0;
     let log = match action {
@@ -58,6 +61,6 @@ pub(crate) fn log_action(nr: i32, signr: i64, action: u32, requested: bool) {
     if log {
         // The syscall number is passed on as the unsigned long C uses.
         // SAFETY: FFI call without preconditions.
-        unsafe { bindings::audit_seccomp(nr as u64, signr, action as i32) };
+        unsafe { bindings::audit_seccomp(nr as c_ulong, signr, action as c_int) };
     }
 }

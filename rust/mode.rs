@@ -5,7 +5,7 @@
 //! Strict mode lets a task make only the system calls of a fixed list;
 //! anything else kills it with `SIGKILL`.
 
-use kernel::bindings;
+use kernel::{bindings, ffi::c_long};
 
 use crate::current::Current;
 use crate::log;
@@ -80,7 +80,7 @@ pub(crate) fn strict_check(current: &Current, nr: i32) {
         return;
     }
     current.set_dead();
-    log::log_action(nr, bindings::SIGKILL.into(), bindings::SECCOMP_RET_KILL_THREAD, true);
+    log::log_action(nr, bindings::SIGKILL as c_long, bindings::SECCOMP_RET_KILL_THREAD, true);
     current.exit_killed();
 }
 

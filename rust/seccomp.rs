@@ -30,6 +30,9 @@ mod mode;
 use current::Current;
 use mode::Mode;
 
+/// Prefix of this crate's kernel log messages.
+const __LOG_PREFIX: &[u8] = b"seccomp-rs\0";
+
 /// `EOPNOTSUPP`, which `kernel::error::code` does not name.
 fn eopnotsupp() -> Error {
     Error::from_errno(-(bindings::EOPNOTSUPP as i32))
@@ -37,7 +40,7 @@ fn eopnotsupp() -> Error {
 
 /// Converts a result into what C expects: the value, or a negative errno.
 fn to_c(result: Result<c_long>) -> c_long {
-    result.unwrap_or_else(|e| e.to_errno().into())
+    result.unwrap_or_else(|e| e.to_errno() as c_long)
 }
 
 /// Syscall-entry hook: decides whether the current task may make the
@@ -72,7 +75,7 @@ pub unsafe extern "C" fn __secure_computing(sd: *const bindings::seccomp_data) -
         Mode::Filter | Mode::Dead => current.exit_killed(),
         // The hook only runs once a mode has been assigned.
         Mode::Disabled => {
-            pr_err!("seccomp: syscall hook ran with seccomp disabled\n");
+            pr_err!("syscall hook ran with seccomp disabled\n");
             current.exit_killed()
         }
     }
@@ -93,13 +96,13 @@ pub extern "C" fn prctl_get_seccomp() -> c_long {
 pub extern "C" fn prctl_set_seccomp(seccomp_mode: c_ulong, filter: *mut c_void) -> c_long {
     let (op, uargs) = match seccomp_mode {
         // Strict mode through prctl always ignored its third argument.
-        m if m == c_ulong::from(bindings::SECCOMP_MODE_STRICT) => {
+        m if m == bindings::SECCOMP_MODE_STRICT as c_ulong => {
             (bindings::SECCOMP_SET_MODE_STRICT, core::ptr::null_mut())
         }
-        m if m == c_ulong::from(bindings::SECCOMP_MODE_FILTER) => {
+        m if m == bindings::SECCOMP_MODE_FILTER as c_ulong => {
             (bindings::SECCOMP_SET_MODE_FILTER, filter)
         }
-        _ => return EINVAL.to_errno().into(),
+        _ => return EINVAL.to_errno() as c_long,
     };
     // prctl() has no flags argument.
     seccomp_rs_do_seccomp(op, 0, uargs)
@@ -248,7 +251,7 @@ pub unsafe extern "C" fn seccomp_get_filter(
     let get = || -> Result<c_long> {
         may_read_filters()?;
         // SAFETY: `task` is valid and stopped (function safety requirement).
-        unsafe { nth_filter(task, filter_off) }?;
+        unsafe { nth_filter(task, filter_off as u64) }?;
         let _ = data;
         Ok(0)
     };
@@ -278,7 +281,7 @@ pub unsafe extern "C" fn seccomp_get_metadata(
             .reader()
             .read()?;
         // SAFETY: `task` is valid and stopped (function safety requirement).
-        unsafe { nth_filter(task, filter_off) }?;
+        unsafe { nth_filter(task, filter_off as u64) }?;
         Ok(0)
     };
     to_c(get())
@@ -287,6 +290,6 @@ pub unsafe extern "C" fn seccomp_get_metadata(
 /// Boot-time initialisation, called from the initcall in `syscalls.c`.
 #[no_mangle]
 pub extern "C" fn seccomp_rs_init() -> c_int {
-    pr_info!("seccomp-rs: seccomp implemented in Rust (strict mode; filter mode not yet)\n");
+    pr_info!("seccomp implemented in Rust (strict mode; filter mode not yet)\n");
     0
 }

@@ -148,6 +148,21 @@ struct task_struct *rust_helper___next_thread(struct task_struct *task)
 	return __next_thread(task);
 }
 
+int rust_helper_atomic_read(const atomic_t *v)
+{
+	return atomic_read(v);
+}
+
+void rust_helper_atomic_set(atomic_t *v, int i)
+{
+	atomic_set(v, i);
+}
+
+void rust_helper_atomic_inc(atomic_t *v)
+{
+	atomic_inc(v);
+}
+
 int rust_helper_seccomp_live_threads(struct task_struct *task)
 {
 	return atomic_read(&task->signal->live);

@@ -95,7 +95,7 @@ set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" "${extra_args[@]}" \
 	-smp 2 -m 1G -no-reboot -display none -monitor none -serial stdio \
 	-kernel "$KERNEL" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 oops=panic ${KERNEL_CMDLINE:-}" </dev/null |
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic ${KERNEL_CMDLINE:-}" </dev/null |
 	tr -d '\r' | tee "$LOG" |
 	awk '/^@@seccomp-rs: exit=/ { on = 0 } on { print; fflush() } /^@@seccomp-rs: guest up/ { on = 1 }'
 qemu_rc=${PIPESTATUS[0]}
