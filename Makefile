@@ -17,6 +17,7 @@ H := tools/testing/seccomp-rs
 export SECCOMP_RS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/seccomp-rs
 SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
+SAMPLES := strict-demo bpf-direct
 
 .PHONY: run test kernel qemu kselftest bootstrap samples host-test help
 
@@ -45,11 +46,13 @@ samples:
 		RUSTFLAGS="-C target-feature=+crt-static" \
 		cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu
 	@mkdir -p $(SECCOMP_RS_CACHE)/samples
-	@cp -f $(SAMPLES_BIN)/strict-demo $(SECCOMP_RS_CACHE)/samples/
+	@cp -f $(addprefix $(SAMPLES_BIN)/,$(SAMPLES)) $(SECCOMP_RS_CACHE)/samples/
 
 run: samples
 	@$(H)/kernel.sh rust
-	@$(H)/qemu.sh rust 'dmesg | grep seccomp-rs; ./strict-demo' $(SECCOMP_RS_CACHE)/samples
+	@$(H)/qemu.sh rust 'dmesg | grep seccomp-rs; ./strict-demo; \
+		echo "== bpf-direct (stderr sent to /dev/null)"; echo Ada | ./bpf-direct 2>/dev/null' \
+		$(SECCOMP_RS_CACHE)/samples
 
 host-test:
 	@$(H)/test.sh host

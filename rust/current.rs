@@ -87,6 +87,7 @@ impl Current {
     }
 
     /// Whether the system call being entered uses the compat ABI.
+    #[cfg(CONFIG_COMPAT)]
     pub(crate) fn in_compat_syscall(&self) -> bool {
         // SAFETY: FFI call without preconditions.
         unsafe { bindings::in_compat_syscall() }

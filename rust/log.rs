@@ -24,6 +24,8 @@ pub(crate) mod bit {
     pub(crate) const TRACE: u32 = 1 << 4;
     /// `log`
     pub(crate) const LOG: u32 = 1 << 5;
+    /// `allow` (never logged: the sysctl refuses it)
+    pub(crate) const ALLOW: u32 = 1 << 6;
     /// `user_notif`
     pub(crate) const USER_NOTIF: u32 = 1 << 7;
 }

@@ -11,9 +11,14 @@
 //! Raw pointers from C are converted at the door; everything inside works
 //! with [`Result`] and hands C only an errno.
 //!
-//! Implemented: strict mode (mode 1), `SECCOMP_GET_ACTION_AVAIL`,
-//! `SECCOMP_GET_NOTIF_SIZES`.  Filter mode (mode 2) is not wired up yet:
-//! installing a filter fails with `EINVAL`.
+//! The classic-BPF engine (checker, interpreter, action precedence and
+//! cache analysis) is [`engine`]: pure Rust shared with the host test
+//! suite.  Filters and chains are in `filter.rs`, installing them in
+//! `install.rs`, and enforcing them at syscall entry in `enforce.rs`.
+//!
+//! Not implemented yet: user notification (`SECCOMP_FILTER_FLAG_NEW_LISTENER`
+//! fails with `EINVAL`; `SECCOMP_RET_USER_NOTIF` gets `ENOSYS`, as without a
+//! listener in C).
 
 use kernel::{
     bindings,
@@ -23,9 +28,16 @@ use kernel::{
     uaccess::UserSlice,
 };
 
+pub mod engine;
+
 mod current;
+mod enforce;
+mod filter;
+mod install;
 mod log;
 mod mode;
+#[cfg(CONFIG_SYSCTL)]
+pub mod sysctl;
 
 use current::Current;
 use mode::Mode;
@@ -70,9 +82,15 @@ pub unsafe extern "C" fn __secure_computing(sd: *const bindings::seccomp_data) -
             mode::strict_check(&current, nr);
             0
         }
-        // Filters cannot be installed yet, so a task in filter mode (or one
-        // seccomp already killed, or with a corrupt mode) fails closed.
-        Mode::Filter | Mode::Dead => current.exit_killed(),
+        Mode::Filter => {
+            // SAFETY: By the function's safety requirements `sd` is NULL or
+            // valid.
+            let sd = unsafe { sd.as_ref() };
+            enforce::filter_syscall(&current, nr, sd, false).to_c()
+        }
+        // Surviving a seccomp kill must be impossible; a corrupt mode fails
+        // closed too.
+        Mode::Dead => current.exit_killed(),
         // The hook only runs once a mode has been assigned.
         Mode::Disabled => {
             pr_err!("syscall hook ran with seccomp disabled\n");
@@ -126,8 +144,9 @@ fn do_seccomp(op: u32, flags: u32, uargs: usize) -> Result<c_long> {
             mode::set_mode_strict(&Current::get())?;
             Ok(0)
         }
-        // Not implemented in this variant yet.
-        bindings::SECCOMP_SET_MODE_FILTER => Err(EINVAL),
+        bindings::SECCOMP_SET_MODE_FILTER => {
+            install::set_mode_filter(&Current::get(), flags, uargs)
+        }
         bindings::SECCOMP_GET_ACTION_AVAIL => {
             if flags != 0 {
                 return Err(EINVAL);
@@ -179,7 +198,9 @@ fn get_notif_sizes(usizes: usize) -> Result<c_long> {
     Ok(0)
 }
 
-/// Drops `tsk`'s reference to its filter chain when it exits.
+/// Detaches exiting `tsk` from its filter chain, dropping its user and
+/// reference (filters no task uses any more are orphaned, and freed with
+/// their last reference).
 ///
 /// # Safety
 ///
@@ -187,21 +208,35 @@ fn get_notif_sizes(usizes: usize) -> Result<c_long> {
 #[cfg(CONFIG_SECCOMP_FILTER)]
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_filter_release(tsk: *mut bindings::task_struct) {
-    // No filter can be attached in this variant yet, so there is never a
-    // chain to release.
-    let _ = tsk;
+    // SAFETY: `tsk` is valid (function safety requirement).
+    let siglock = unsafe { core::ptr::addr_of_mut!((*(*tsk).sighand).siglock) };
+    // SAFETY: `siglock` is an initialised spinlock, released right below.
+    unsafe { bindings::spin_lock_irq(siglock) };
+    // SAFETY: We hold `tsk`'s siglock.
+    let old = unsafe { filter::install_chain(tsk, None) };
+    // SAFETY: Taken above.
+    unsafe { bindings::spin_unlock_irq(siglock) };
+    filter::release_chain(old);
 }
 
-/// Takes a reference to `tsk`'s filter chain for a child being forked.
+/// Lets a child being forked share `tsk`'s filter chain: the child's
+/// copy of the chain pointer gets its own reference and user.
 ///
 /// # Safety
 ///
-/// `tsk` is a valid task (the parent, `current`, in `copy_seccomp()`).
+/// `tsk` is `current`, in `copy_seccomp()` with its siglock held.
 #[cfg(CONFIG_SECCOMP_FILTER)]
 #[no_mangle]
 pub unsafe extern "C" fn get_seccomp_filter(tsk: *mut bindings::task_struct) {
-    // No filter can be attached in this variant yet: nothing to share.
-    let _ = tsk;
+    // SAFETY: `tsk` is `current` with its siglock held (function safety
+    // requirement).
+    if let Some(chain) = unsafe { filter::task_chain(tsk) } {
+        chain.get_user();
+        // The reference now belongs to the child's copy of the pointer,
+        // which C makes right after this call.
+        let child_ref: kernel::sync::Arc<filter::Filter> = chain.into();
+        let _ = kernel::sync::Arc::into_raw(child_ref);
+    }
 }
 
 /// Whether `current` may read another task's filters through ptrace: it
@@ -216,27 +251,42 @@ fn may_read_filters() -> Result {
     Ok(())
 }
 
-/// Finds the `filter_off`-th filter (0 is the newest) of `task`: `EINVAL`
-/// if the task is not in filter mode, `ENOENT` if it has fewer filters.
+/// Takes a reference to the `filter_off`-th filter (0 is the oldest) of
+/// `task`: `EINVAL` if the task is not in filter mode, `ENOENT` if it has
+/// fewer filters (`get_nth_filter`).
 ///
 /// # Safety
 ///
 /// `task` is a valid task traced and stopped by `current`.
 #[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
-unsafe fn nth_filter(task: *mut bindings::task_struct, filter_off: u64) -> Result {
-    // SAFETY: `task` is valid (function safety requirement); the tracer has
-    // it stopped, so its mode cannot change under us.
-    let mode = unsafe { (*task).seccomp.mode };
-    if Mode::from_raw(mode) != Mode::Filter {
-        return Err(EINVAL);
-    }
-    // Filter mode cannot be entered in this variant yet: no filter exists.
-    let _ = filter_off;
-    Err(ENOENT)
+unsafe fn nth_filter(
+    task: *mut bindings::task_struct,
+    filter_off: u64,
+) -> Result<kernel::sync::Arc<filter::Filter>> {
+    // SAFETY: `task` is valid (function safety requirement).
+    let siglock = unsafe { core::ptr::addr_of_mut!((*(*task).sighand).siglock) };
+    // SAFETY: `siglock` is an initialised spinlock, released right below.
+    unsafe { bindings::spin_lock_irq(siglock) };
+    // SAFETY: `task` is valid and we hold its siglock.
+    let chain = unsafe {
+        if Mode::from_raw((*task).seccomp.mode) == Mode::Filter {
+            filter::task_chain(task).map(kernel::sync::Arc::from)
+        } else {
+            None
+        }
+    };
+    // SAFETY: Taken above.
+    unsafe { bindings::spin_unlock_irq(siglock) };
+    let chain = chain.ok_or(EINVAL)?;
+    let nth = filter::nth(&chain, filter_off).ok_or(ENOENT)?;
+    // SAFETY: `nth` is a filter of `chain`, which keeps it alive through a
+    // reference; we take one more of our own.
+    Ok(unsafe { kernel::sync::ArcBorrow::from_raw(nth) }.into())
 }
 
 /// `PTRACE_SECCOMP_GET_FILTER`: copies the `filter_off`-th filter (0 is
-/// the newest) of `task` to `data`, returning its length.
+/// the oldest) of `task` to `data` (if not NULL), returning its length in
+/// instructions.
 ///
 /// # Safety
 ///
@@ -251,15 +301,22 @@ pub unsafe extern "C" fn seccomp_get_filter(
     let get = || -> Result<c_long> {
         may_read_filters()?;
         // SAFETY: `task` is valid and stopped (function safety requirement).
-        unsafe { nth_filter(task, filter_off as u64) }?;
-        let _ = data;
-        Ok(0)
+        let filter = unsafe { nth_filter(task, filter_off as u64) }?;
+        let len = filter.raw.len();
+        if !data.is_null() {
+            let mut writer = UserSlice::new(data as usize, len * engine::SockFilter::SIZE).writer();
+            for insn in filter.raw.iter() {
+                writer.write_slice(&insn.to_bytes()).map_err(|_| EFAULT)?;
+            }
+        }
+        Ok(len as c_long)
     };
     to_c(get())
 }
 
 /// `PTRACE_SECCOMP_GET_METADATA`: the flags of one of `task`'s filters,
-/// selected by the `filter_off` at the start of `data`.
+/// selected by the `filter_off` at the start of `data`; writes up to
+/// `size` bytes of `struct seccomp_metadata` and returns how many.
 ///
 /// # Safety
 ///
@@ -273,16 +330,27 @@ pub unsafe extern "C" fn seccomp_get_metadata(
 ) -> c_long {
     let get = || -> Result<c_long> {
         may_read_filters()?;
-        let size = size.min(core::mem::size_of::<bindings::seccomp_metadata>() as c_ulong);
-        if size < core::mem::size_of::<u64>() as c_ulong {
+        // struct seccomp_metadata { __u64 filter_off; __u64 flags; }
+        let size = (size as usize).min(16);
+        if size < 8 {
             return Err(EINVAL);
         }
-        let filter_off: u64 = UserSlice::new(data as usize, core::mem::size_of::<u64>())
-            .reader()
-            .read()?;
+        let filter_off: u64 = UserSlice::new(data as usize, 8).reader().read()?;
         // SAFETY: `task` is valid and stopped (function safety requirement).
-        unsafe { nth_filter(task, filter_off as u64) }?;
-        Ok(0)
+        let filter = unsafe { nth_filter(task, filter_off as u64) }?;
+        let flags = if filter.log {
+            u64::from(bindings::SECCOMP_FILTER_FLAG_LOG)
+        } else {
+            0
+        };
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&filter_off.to_ne_bytes());
+        out[8..].copy_from_slice(&flags.to_ne_bytes());
+        UserSlice::new(data as usize, size)
+            .writer()
+            .write_slice(&out[..size])
+            .map_err(|_| EFAULT)?;
+        Ok(size as c_long)
     };
     to_c(get())
 }
@@ -290,6 +358,6 @@ pub unsafe extern "C" fn seccomp_get_metadata(
 /// Boot-time initialisation, called from the initcall in `syscalls.c`.
 #[no_mangle]
 pub extern "C" fn seccomp_rs_init() -> c_int {
-    pr_info!("seccomp implemented in Rust (strict mode; filter mode not yet)\n");
+    pr_info!("seccomp implemented in Rust (strict and filter modes)\n");
     0
 }

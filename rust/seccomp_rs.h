@@ -7,9 +7,16 @@
 #define _KERNEL_SECCOMP_RUST_H
 
 #include <linux/compiler_types.h>
+#include <linux/types.h>
 
 long seccomp_rs_do_seccomp(unsigned int op, unsigned int flags,
 			   void __user *uargs);
 int seccomp_rs_init(void);
+
+struct ctl_table;
+int seccomp_rs_actions_avail_handler(const struct ctl_table *table, int write,
+				     void *buffer, size_t *lenp, loff_t *ppos);
+int seccomp_rs_actions_logged_handler(const struct ctl_table *table, int write,
+				      void *buffer, size_t *lenp, loff_t *ppos);
 
 #endif /* _KERNEL_SECCOMP_RUST_H */

@@ -9,6 +9,7 @@
 #include <linux/init.h>
 #include <linux/seccomp.h>
 #include <linux/syscalls.h>
+#include <linux/sysctl.h>
 
 #include "seccomp_rs.h"
 
@@ -21,8 +22,26 @@ SYSCALL_DEFINE3(seccomp, unsigned int, op, unsigned int, flags,
 /* Architectures without speculation mitigations provide nothing. */
 void __weak arch_seccomp_spec_mitigate(struct task_struct *task) { }
 
+#ifdef CONFIG_SYSCTL
+static struct ctl_table seccomp_sysctl_table[] = {
+	{
+		.procname	= "actions_avail",
+		.mode		= 0444,
+		.proc_handler	= seccomp_rs_actions_avail_handler,
+	},
+	{
+		.procname	= "actions_logged",
+		.mode		= 0644,
+		.proc_handler	= seccomp_rs_actions_logged_handler,
+	},
+};
+#endif
+
 static int __init seccomp_rs_initcall(void)
 {
+#ifdef CONFIG_SYSCTL
+	register_sysctl_init("kernel/seccomp", seccomp_sysctl_table);
+#endif
 	return seccomp_rs_init();
 }
 device_initcall(seccomp_rs_initcall);

@@ -49,6 +49,17 @@ void rust_helper_seccomp_disable_tsc(void)
 #endif
 }
 
+bool rust_helper_seccomp_audit_enabled(void)
+{
+	return audit_enabled;
+}
+
+void rust_helper_audit_seccomp_actions_logged(const char *names,
+					      const char *old_names, int res)
+{
+	audit_seccomp_actions_logged(names, old_names, res);
+}
+
 void rust_helper_audit_seccomp(unsigned long syscall, long signr, int code)
 {
 	audit_seccomp(syscall, signr, code);

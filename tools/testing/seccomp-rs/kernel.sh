@@ -103,7 +103,7 @@ echo "$owned" > "$state"
 # --- configuration ------------------------------------------------------
 frags=("$SRS_HARNESS/config/base.config" "$SRS_HARNESS/config/$IMPL.config")
 [ -n "${DEBUG:-}" ] && frags+=("$SRS_HARNESS/config/debug.config")
-want=$(cat "${frags[@]}" "$SRS_TREE/.seccomp-rs-files" | sha256sum | cut -d' ' -f1)
+want=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 mkdir -p "$BUILD"
 if [ "$(cat "$BUILD/.seccomp-rs-config" 2>/dev/null)" != "$want" ]; then
 	srs_log "configuring $BUILD (tinyconfig + ${frags[*]##*/})"

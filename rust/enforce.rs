@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Filter mode at syscall entry: describe the system call, run the task's
+//! chain, and carry out the verdict (`__seccomp_filter` in C).
+
+use kernel::{
+    bindings,
+    ffi::{c_int, c_long, c_ulong},
+};
+
+use crate::current::Current;
+use crate::engine::{self, Action, SeccompData};
+use crate::filter::{self, Filter};
+use crate::log;
+
+/// What the syscall entry code does after seccomp's decision.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Run the system call.
+    Run,
+    /// Skip it: its return value (or a signal) is already set up.
+    Skip,
+}
+
+impl Outcome {
+    /// The value `__secure_computing()` returns for this outcome.
+    pub(crate) fn to_c(self) -> c_int {
+        match self {
+            Outcome::Run => 0,
+            Outcome::Skip => -1,
+        }
+    }
+}
+
+/// Describes the system call `current` is entering, as filters see it
+/// (`populate_seccomp_data`).
+fn describe_syscall(current: &Current) -> SeccompData {
+    let task = current.as_ptr();
+    let mut args: [c_ulong; 6] = [0; 6];
+    // SAFETY: `task` is `current`, valid and at syscall entry, so its
+    // register frame holds the system call being made; `args` has room for
+    // the six arguments `syscall_get_arguments()` writes.
+    let (nr, arch, ip) = unsafe {
+        let regs = bindings::current_pt_regs();
+        bindings::syscall_get_arguments(task, regs, args.as_mut_ptr());
+        (
+            bindings::syscall_get_nr(task, regs),
+            bindings::syscall_get_arch(task),
+            bindings::seccomp_task_ip(task),
+        )
+    };
+    SeccompData {
+        nr,
+        // AUDIT_ARCH_* values use the top bits: the same bits as unsigned.
+        arch: arch as u32,
+        instruction_pointer: ip as u64,
+        args: args.map(|a| a as u64),
+    }
+}
+
+/// Converts the C description of a system call.
+fn from_c(sd: &bindings::seccomp_data) -> SeccompData {
+    SeccompData {
+        nr: sd.nr,
+        arch: sd.arch,
+        instruction_pointer: sd.instruction_pointer,
+        args: sd.args,
+    }
+}
+
+/// Sets the return value of the system call being skipped.
+fn set_return(current: &Current, error: c_int, val: c_long) {
+    // SAFETY: `current` is at syscall entry, so its register frame is the
+    // one the system call returns through.
+    unsafe {
+        bindings::syscall_set_return_value(current.as_ptr(), bindings::current_pt_regs(), error, val)
+    };
+}
+
+/// Restores the registers as they were at syscall entry, for a signal
+/// handler or a core dump to see.
+fn rollback(current: &Current) {
+    // SAFETY: As for `set_return`.
+    unsafe { bindings::syscall_rollback(current.as_ptr(), bindings::current_pt_regs()) };
+}
+
+/// Filter mode's syscall-entry check for system call `nr`, described by
+/// `sd` if the architecture provided it.  After a `SECCOMP_RET_TRACE` stop
+/// the tracer may have changed the system call; the check then runs again
+/// with `recheck_after_trace`, and a second TRACE verdict lets it run.
+pub(crate) fn filter_syscall(
+    current: &Current,
+    nr: i32,
+    sd: Option<&bindings::seccomp_data>,
+    recheck_after_trace: bool,
+) -> Outcome {
+    // See changes another thread made to our mode and chain (TSYNC) once
+    // the syscall work flag that brought us here is visible.
+    // SAFETY: A memory barrier has no preconditions.
+    unsafe { bindings::smp_rmb() };
+
+    let data = sd.map_or_else(|| describe_syscall(current), from_c);
+    // SAFETY: `current`'s chain is only replaced by a sibling's TSYNC, with
+    // a chain that keeps the current one alive.
+    let Some(chain) = (unsafe { filter::task_chain(current.as_ptr()) }) else {
+        // Filter mode without a filter: never fail open.
+        kernel::pr_err!("seccomp: task in filter mode without filters\n");
+        return kill(current, nr, engine::action::SECCOMP_RET_KILL_PROCESS);
+    };
+    let (ret, matched) = chain.run_chain(&data);
+    act(current, nr, ret, matched, recheck_after_trace)
+}
+
+/// Carries out verdict `ret` of the chain for system call `nr`; `matched`
+/// is the filter that decided, if known.
+fn act(
+    current: &Current,
+    nr: i32,
+    ret: u32,
+    matched: Option<&Filter>,
+    recheck_after_trace: bool,
+) -> Outcome {
+    let action_bits = ret & engine::action::SECCOMP_RET_ACTION_FULL;
+    let requested_log = matched.is_some_and(|f| f.log);
+    // A skipped system call is logged if its filter asked for it.
+    let skip = || {
+        log::log_action(nr, 0, action_bits, requested_log);
+        Outcome::Skip
+    };
+    match Action::from_ret(ret) {
+        Action::Errno(errno) => {
+            set_return(current, -i32::from(errno), 0);
+            skip()
+        }
+        Action::Trap(data) => {
+            rollback(current);
+            // SAFETY: Queues SIGSYS for `current` at syscall entry.
+            unsafe { bindings::force_sig_seccomp(nr, data.into(), false) };
+            skip()
+        }
+        Action::Trace(data) => {
+            // The tracer already saw this system call.
+            if recheck_after_trace {
+                return Outcome::Run;
+            }
+            trace(current, data, skip)
+        }
+        Action::UserNotif => {
+            // No listener can be attached yet: as in C without one.
+            set_return(current, -(bindings::ENOSYS as i32), 0);
+            skip()
+        }
+        Action::Log => {
+            log::log_action(nr, 0, action_bits, true);
+            Outcome::Run
+        }
+        Action::Allow => Outcome::Run,
+        Action::KillThread(_) | Action::KillProcess(_) => kill(current, nr, ret),
+    }
+}
+
+/// `SECCOMP_RET_TRACE`: hand the system call to the tracer, if any.
+fn trace(current: &Current, data: u16, skip: impl Fn() -> Outcome) -> Outcome {
+    let task = current.as_ptr();
+    // SAFETY: `task` is `current`.
+    if !unsafe { bindings::ptrace_event_enabled(task, bindings::PTRACE_EVENT_SECCOMP as i32) } {
+        set_return(current, -(bindings::ENOSYS as i32), 0);
+        return skip();
+    }
+    // The filter passes 16 bits of data on as the event message.
+    // SAFETY: Stops `current` for its tracer; called at syscall entry.
+    unsafe { bindings::ptrace_event(bindings::PTRACE_EVENT_SECCOMP as i32, data.into()) };
+    // A fatal signal during the stop may have skipped the tracer: the task
+    // is dying, so make sure the system call does not run.
+    // SAFETY: `task` is `current`.
+    if unsafe { bindings::fatal_signal_pending(task) } != 0 {
+        return skip();
+    }
+    // The tracer may have changed or cancelled (-1) the system call.
+    let nr = current.syscall_nr();
+    if nr < 0 {
+        return skip();
+    }
+    // Judge the (possibly new) system call afresh, from the registers.
+    filter_syscall(current, nr, None, true)
+}
+
+/// `SECCOMP_RET_KILL_*` (and any unknown action): the task dies with
+/// `SIGSYS`; the whole process, with a core dump, unless only this thread
+/// was to die and others live on.
+fn kill(current: &Current, nr: i32, ret: u32) -> Outcome {
+    let action_bits = ret & engine::action::SECCOMP_RET_ACTION_FULL;
+    let data = (ret & engine::action::SECCOMP_RET_DATA) as i32;
+    current.set_dead();
+    log::log_action(nr, bindings::SIGSYS as c_long, action_bits, true);
+    let last_thread =
+        // SAFETY: `current` is valid; its signal struct lives as long.
+        unsafe { bindings::seccomp_live_threads(current.as_ptr()) } == 1;
+    if action_bits != engine::action::SECCOMP_RET_KILL_THREAD || last_thread {
+        // Show the original registers in the core dump.
+        rollback(current);
+        // SAFETY: Queues a fatal SIGSYS for `current`.
+        unsafe { bindings::force_sig_seccomp(nr, data, true) };
+    } else {
+        current.exit(bindings::SIGSYS as c_long);
+    }
+    Outcome::Skip
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Seccomp filters (mode 2): a user program turned into a [`Filter`], the
+//! refcounted chains tasks hold, and attaching a new filter on top.
+//!
+//! Filters form a tree through [`Filter::prev`]: a task runs its newest
+//! filter and every older one down to the root.  Forked children share
+//! their parent's chain and may grow it independently.
+//!
+//! Two counts keep a filter alive, as in C:
+//!
+//! - references ([`Arc`]): one per task pointing at the filter, one per
+//!   newer filter whose `prev` it is, and one per temporary holder (ptrace
+//!   readers).  The last one frees the filter.
+//! - users ([`Filter::users`]): the tasks whose chain runs through the
+//!   filter (directly, or through newer filters).  When it drops to zero
+//!   the filter is orphaned: no task can reach it any more, even if a
+//!   reader still holds a reference.
+//!
+//! A task's pointer (`task_struct::seccomp.filter`) owns one reference and
+//! one user.  It is written under the task's siglock and read locklessly by
+//! the task itself at syscall entry.
+
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use kernel::{
+    alloc::{flags::GFP_KERNEL_ACCOUNT, flags::__GFP_NOWARN, KVec},
+    bindings,
+    error::code::*,
+    prelude::*,
+    sync::{Arc, ArcBorrow, UniqueArc},
+    uaccess::UserSlice,
+};
+
+use crate::current::Current;
+use crate::engine::{self, cache, ConstantTable, DecodedProgram, Insn, SockFilter};
+
+/// The native architecture's cache covers this many system call numbers.
+const NATIVE_NR_SYSCALLS: usize = cache::X86_64_NR_SYSCALLS;
+/// `AUDIT_ARCH_*` of the native system call ABI.
+pub(crate) const NATIVE_ARCH: u32 = cache::AUDIT_ARCH_X86_64;
+
+/// One attached seccomp filter.
+///
+/// # Invariants
+///
+/// Once in an [`Arc`], a filter is immutable but for `users`.
+pub(crate) struct Filter {
+    /// Tasks whose chain runs through this filter (see the module docs).
+    users: AtomicUsize,
+    /// Log the actions this filter decides (`SECCOMP_FILTER_FLAG_LOG`).
+    pub(crate) log: bool,
+    /// Some filter of the chain ending here logs its decisions.
+    chain_logs: bool,
+    /// The older filter this one was attached on top of.
+    pub(crate) prev: Option<Arc<Filter>>,
+    /// The program as user space gave it, for `PTRACE_SECCOMP_GET_FILTER`.
+    pub(crate) raw: KVec<SockFilter>,
+    /// The checked, pre-decoded program.
+    prog: DecodedProgram<KVec<Insn>>,
+    /// Length of the program after the C implementation's conversion to
+    /// eBPF, which the chain length limit counts.
+    converted_len: usize,
+    /// Constant verdicts of the whole chain ending here, per native
+    /// system call number: the interpreter is skipped for those.
+    native_cache: ConstantTable<KVec<Option<u32>>>,
+}
+
+impl Filter {
+    /// This filter and every older one, newest first.
+    pub(crate) fn chain(&self) -> impl Iterator<Item = &Filter> {
+        core::iter::successors(Some(self), |f| f.prev.as_deref())
+    }
+
+    /// Runs the chain ending here on `data`: the verdict and the filter
+    /// that decided it (`None` when every filter allowed).
+    pub(crate) fn run_chain(&self, data: &engine::SeccompData) -> (u32, Option<&Filter>) {
+        if let Some(ret) = self.native_cache.lookup(data) {
+            // A cached verdict does not say which filter decided; that
+            // only matters for logging, so chains that log skip the cache
+            // for everything but ALLOW (which is never logged).
+            if !self.chain_logs || ret == engine::action::SECCOMP_RET_ALLOW {
+                return (ret, None);
+            }
+        }
+        let mut ret = engine::action::SECCOMP_RET_ALLOW;
+        let mut matched = None;
+        for filter in self.chain() {
+            let candidate = filter.prog.run(data);
+            if engine::action::chain_step(ret, candidate) != ret {
+                ret = candidate;
+                matched = Some(filter);
+            }
+        }
+        (ret, matched)
+    }
+
+    /// Adds one user (a task starting to run this chain).
+    pub(crate) fn get_user(&self) {
+        self.users.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops one user from this filter and, for every filter whose last
+    /// user that was, from its parent in turn (`__seccomp_filter_orphan`).
+    fn put_user(&self) {
+        for filter in self.chain() {
+            if filter.users.fetch_sub(1, Ordering::AcqRel) != 1 {
+                break;
+            }
+        }
+    }
+}
+
+impl Drop for Filter {
+    fn drop(&mut self) {
+        // Free single-reference ancestors iteratively: a chain may be
+        // thousands of filters long, too deep to recurse on a kernel stack.
+        let mut next = self.prev.take();
+        while let Some(filter) = next {
+            next = match filter.into_unique_or_drop() {
+                // We held the last reference: unlink its parent before it
+                // goes, so that its own drop has nothing left to walk.
+                Some(mut last) => Pin::get_mut(last.as_mut()).prev.take(),
+                None => None,
+            };
+        }
+    }
+}
+
+/// A filter checked and allocated, not yet attached to a chain.
+///
+/// Everything that can fail or sleep happens while preparing, so that
+/// attaching, done under the siglock, only links and computes.
+pub(crate) struct PreparedFilter {
+    slot: UniqueArc<MaybeUninit<Filter>>,
+    raw: KVec<SockFilter>,
+    prog: DecodedProgram<KVec<Insn>>,
+    converted_len: usize,
+    cache_storage: KVec<Option<u32>>,
+    log: bool,
+}
+
+/// Allocation flags for everything a filter owns: charged to the task's
+/// memory cgroup, and large user-controlled sizes fail quietly (`ENOMEM`).
+fn alloc_flags() -> kernel::alloc::Flags {
+    GFP_KERNEL_ACCOUNT | __GFP_NOWARN
+}
+
+impl PreparedFilter {
+    /// Reads a `struct sock_fprog` at user address `ufprog`, and checks
+    /// and prepares the program it points to (`seccomp_prepare_user_filter`).
+    pub(crate) fn from_user(current: &Current, ufprog: usize, flags: u32) -> Result<Self> {
+        let (len, ufilter) = read_fprog(current, ufprog)?;
+        if len == 0 || len > engine::insn::opcode::BPF_MAXINSNS {
+            return Err(EINVAL);
+        }
+        // Installing a filter needs no_new_privs or CAP_SYS_ADMIN in the
+        // task's user namespace, so that an unprivileged task cannot change
+        // how a privileged (setuid) child behaves.
+        if !current.no_new_privs() && !current.ns_capable_sys_admin() {
+            return Err(EACCES);
+        }
+        let slot = UniqueArc::new_uninit(alloc_flags())?;
+        let mut raw = KVec::with_capacity(len, alloc_flags())?;
+        let mut reader = UserSlice::new(ufilter, len * SockFilter::SIZE).reader();
+        for _ in 0..len {
+            let mut bytes = [0u8; SockFilter::SIZE];
+            reader.read_slice(&mut bytes)?;
+            raw.push(SockFilter::from_bytes(bytes), alloc_flags())?;
+        }
+        let checked = engine::check(&raw).map_err(|e| Error::from_errno(-e.errno()))?;
+        let converted_len = checked.converted_len();
+        let storage = KVec::from_elem(Insn::default(), len, alloc_flags())?;
+        // The storage has exactly the program's length.
+        let prog = checked.decode_into(storage).map_err(|_| EINVAL)?;
+        let cache_storage = KVec::from_elem(None, NATIVE_NR_SYSCALLS, alloc_flags())?;
+        Ok(Self {
+            slot,
+            raw,
+            prog,
+            converted_len,
+            cache_storage,
+            log: flags & bindings::SECCOMP_FILTER_FLAG_LOG != 0,
+        })
+    }
+
+    /// Whether attaching this filter on top of `chain` stays within the
+    /// instruction budget of a path through the tree (else `ENOMEM`).
+    pub(crate) fn fits_on(&self, chain: Option<&Filter>) -> Result {
+        let attached = chain.into_iter().flat_map(Filter::chain).map(|f| f.converted_len);
+        engine::check_chain_length(self.converted_len, attached)
+            .map(|_| ())
+            .map_err(|e| Error::from_errno(-e.errno()))
+    }
+
+    /// Links the filter on top of `prev` and computes the chain's constant
+    /// verdicts.  Does not allocate or sleep.
+    pub(crate) fn attach(self, prev: Option<Arc<Filter>>) -> Arc<Filter> {
+        let native_cache = ConstantTable::build(
+            NATIVE_ARCH,
+            self.cache_storage,
+            &self.prog,
+            prev.as_deref().map(|p| &p.native_cache),
+        );
+        let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
+        let filter = Filter {
+            users: AtomicUsize::new(1),
+            log: self.log,
+            chain_logs,
+            prev,
+            raw: self.raw,
+            prog: self.prog,
+            converted_len: self.converted_len,
+            native_cache,
+        };
+        self.slot.write(filter).into()
+    }
+}
+
+/// Reads the `struct sock_fprog` (or its compat form) at `ufprog`:
+/// the program's length and user address.
+fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
+    #[cfg(CONFIG_COMPAT)]
+    if current.in_compat_syscall() {
+        // struct compat_sock_fprog { u16 len; compat_uptr_t filter; }
+        let mut bytes = [0u8; 8];
+        UserSlice::new(ufprog, bytes.len()).reader().read_slice(&mut bytes)?;
+        let len = u16::from_ne_bytes([bytes[0], bytes[1]]);
+        let filter = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        return Ok((len.into(), filter as usize));
+    }
+    #[cfg(not(CONFIG_COMPAT))]
+    let _ = current;
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }:
+    // the pointer is aligned, so it starts one word in.
+    const WORD: usize = core::mem::size_of::<usize>();
+    let mut bytes = [0u8; 2 * WORD];
+    UserSlice::new(ufprog, bytes.len()).reader().read_slice(&mut bytes)?;
+    let len = u16::from_ne_bytes([bytes[0], bytes[1]]);
+    let mut ptr = [0u8; WORD];
+    ptr.copy_from_slice(&bytes[WORD..]);
+    Ok((len.into(), usize::from_ne_bytes(ptr)))
+}
+
+/// The filter chain `task` runs, if any, borrowed from the task.
+///
+/// # Safety
+///
+/// `task` is valid, and its chain pointer cannot be replaced and released
+/// while the borrow lives: `task` is `current` (only TSYNC from a sibling
+/// replaces it, and then by a chain that keeps the old one alive), or the
+/// caller holds the task's siglock.
+pub(crate) unsafe fn task_chain<'a>(task: *mut bindings::task_struct) -> Option<ArcBorrow<'a, Filter>> {
+    // SAFETY: `task` is valid (function safety requirement); the pointer is
+    // read once, as `READ_ONCE()` would.
+    let ptr = unsafe { core::ptr::addr_of!((*task).seccomp.filter).read_volatile() };
+    let ptr = ptr.cast::<Filter>().cast_const();
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw` of
+    // a `Filter` (see `install_chain`), and the task's reference keeps it
+    // alive for the borrow (function safety requirement).
+    Some(unsafe { ArcBorrow::from_raw(ptr) })
+}
+
+/// Points `task` at `chain` (which brings one reference and one user),
+/// returning what it pointed at before (with its reference and user).
+///
+/// # Safety
+///
+/// `task` is valid and the caller holds its siglock (or `task` is a new
+/// child no one else can see yet).
+pub(crate) unsafe fn install_chain(
+    task: *mut bindings::task_struct,
+    chain: Option<Arc<Filter>>,
+) -> Option<Arc<Filter>> {
+    let new = chain.map_or(core::ptr::null_mut(), |c| {
+        Arc::into_raw(c).cast_mut().cast::<bindings::seccomp_filter>()
+    });
+    // SAFETY: `task` is valid (function safety requirement).  The store is
+    // a release, so a lockless reader that sees the pointer sees the
+    // filter's contents (`smp_store_release()` in C).
+    let old = unsafe {
+        let field = core::ptr::addr_of_mut!((*task).seccomp.filter);
+        let old = field.read();
+        core::sync::atomic::fence(Ordering::Release);
+        field.write_volatile(new);
+        old
+    };
+    if old.is_null() {
+        return None;
+    }
+    // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw`,
+    // and the reference it owned is handed to the caller.
+    Some(unsafe { Arc::from_raw(old.cast::<Filter>().cast_const()) })
+}
+
+/// Drops a task's hold on `chain`: its user first (orphaning filters no
+/// task runs any more), then its reference (`__seccomp_filter_release`).
+pub(crate) fn release_chain(chain: Option<Arc<Filter>>) {
+    if let Some(chain) = chain {
+        chain.put_user();
+        drop(chain);
+    }
+}
+
+/// The `n`-th filter of `chain`, counting from the oldest (0), as ptrace's
+/// `filter_off` does.
+pub(crate) fn nth(chain: &Filter, n: u64) -> Option<&Filter> {
+    let len = chain.chain().count();
+    let from_newest = len.checked_sub(1)?.checked_sub(usize::try_from(n).ok()?)?;
+    chain.chain().nth(from_newest)
+}
