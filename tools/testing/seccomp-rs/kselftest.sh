@@ -37,7 +37,7 @@ run() {
 	srs_impl_check "$impl"
 	build
 	mkdir -p "$RESULTS/$impl" "$KST/extra"
-	cp -f "$KST/seccomp_bpf" "$KST/extra/"
+	cp -f "$KST/seccomp_bpf" "$KST/seccomp_benchmark" "$KST/extra/"
 	local log=$RESULTS/$impl/seccomp_bpf.log rc=0
 	QEMU_LOG=$log "$SRS_HARNESS/qemu.sh" "$impl" './seccomp_bpf' "$KST/extra" || rc=$?
 	# 0: all passed; 1: some case failed (judged below); else the guest
