@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! seccomp-bench: per-syscall seccomp filter overhead, attach cost and
+//! kernel memory per filter, for one kernel configuration.  Run in the
+//! QEMU guest by `make bench` (tools/testing/seccomp-rs/bench/bench.sh).
+//!
+//! Usage:
+//!   seccomp-bench --config NAME --container FILE [--iterations N] [--bpf-jit 0|1]
+//!
+//! `--config` names the configuration in the output (c_jit, c_interp,
+//! rust); `--bpf-jit` writes /proc/sys/net/core/bpf_jit_enable first and
+//! reports what it reads back.  `--container` is the container profile as
+//! raw BPF (libseccomp's `seccomp_export_bpf()`).
+//!
+//! Output, one result a line, fields separated by spaces:
+//!   @bench CONFIG jit requested=V|none effective=V|absent
+//!   @bench CONFIG filter SHAPE INSTRUCTIONS
+//!   @bench CONFIG syscall WORKLOAD PROBE NS_PER_CALL
+//!   @bench CONFIG attach SHAPE NS_PER_ATTACH FILTERS
+//!   @bench CONFIG memory SHAPE FILTERS SLAB_B VMALLOC_B PERCPU_B MEMFREE_B
+//!   @bench CONFIG done
+//! A failed measurement prints "@bench CONFIG error ..." on stderr and the
+//! program exits 1 after the others.
+
+mod filters;
+mod measure;
+
+use std::process::ExitCode;
+
+use filters::{
+    allow_all, binary_tree_allow_list, from_raw_bpf, linear_allow_list, max_stacked, worst_case,
+};
+use libc::sock_filter;
+use measure::{attach_cost, syscall_costs, Probe};
+
+const BPF_JIT_ENABLE: &str = "/proc/sys/net/core/bpf_jit_enable";
+const DEFAULT_ITERATIONS: u64 = 20_000;
+/// At most this many copies of a filter are stacked to measure attach cost
+/// and memory (fewer when the kernel's instruction limit allows fewer).
+const MAX_FILTERS_ATTACHED: usize = 64;
+
+/// Calls a measuring child makes once its first filter is attached (more
+/// filters, pipes, the clock, exit; see measure.rs): every allow-list
+/// starts with them.
+const HARNESS_SYSCALLS: [libc::c_long; 6] = [
+    libc::SYS_seccomp,
+    libc::SYS_read,
+    libc::SYS_write,
+    libc::SYS_clock_gettime,
+    libc::SYS_exit_group,
+    libc::SYS_exit,
+];
+
+/// An allow-list of `len` syscall numbers: the harness's, then the lowest
+/// other x86-64 numbers, then getppid last (so a linear filter runs every
+/// compare to allow it).  acct, the denied probe, is never in it.
+fn allow_list(len: usize) -> Vec<u32> {
+    let harness: Vec<u32> = HARNESS_SYSCALLS.iter().map(|&nr| nr as u32).collect();
+    let excluded = [libc::SYS_getppid as u32, libc::SYS_acct as u32];
+    let fillers = (0..=334u32)
+        .chain(424..=462)
+        .filter(|nr| !harness.contains(nr) && !excluded.contains(nr));
+    let mut list: Vec<u32> = harness.iter().copied().chain(fillers).take(len - 1).collect();
+    list.push(libc::SYS_getppid as u32);
+    assert_eq!(list.len(), len, "not enough syscall numbers");
+    list
+}
+
+/// One measurement: the filters a fresh child attaches (in order) and the
+/// syscalls it then times.
+struct Workload {
+    name: String,
+    filters: Vec<Vec<sock_filter>>,
+    probes: &'static [Probe],
+}
+
+const ALLOWED_AND_DENIED: &[Probe] = &[Probe::Allowed, Probe::Denied];
+const ALL_PROBES: &[Probe] = &[Probe::Allowed, Probe::Denied, Probe::ArgCheck];
+
+/// The single-filter shapes, by name.
+fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
+    let mut shapes = vec![("trivial".to_string(), allow_all())];
+    for len in [10, 100, 300] {
+        shapes.push((format!("linear-{len}"), linear_allow_list(&allow_list(len))));
+    }
+    for len in [10, 100, 300] {
+        shapes.push((format!("tree-{len}"), binary_tree_allow_list(&allow_list(len))));
+    }
+    shapes.push(("container".to_string(), container.to_vec()));
+    shapes.push(("worst-4096".to_string(), worst_case(libc::SYS_acct as u32)));
+    shapes
+}
+
+fn workloads(shapes: &[(String, Vec<sock_filter>)]) -> Vec<Workload> {
+    let mut workloads = vec![Workload { name: "baseline".into(), filters: vec![], probes: ALL_PROBES }];
+    for (name, filter) in shapes {
+        let probes = match name.as_str() {
+            "trivial" => &[Probe::Allowed][..],
+            "container" => ALL_PROBES,
+            _ => ALLOWED_AND_DENIED,
+        };
+        workloads.push(Workload { name: name.clone(), filters: vec![filter.clone()], probes });
+    }
+    // Chains: copies of the 10-syscall linear allow-list.
+    let link = linear_allow_list(&allow_list(10));
+    for count in [1, 4, 16] {
+        workloads.push(Workload {
+            name: format!("chain-{count}"),
+            filters: vec![link.clone(); count],
+            probes: ALLOWED_AND_DENIED,
+        });
+    }
+    workloads
+}
+
+/// Writes `requested` to bpf_jit_enable and reports what it then reads.
+fn set_bpf_jit(config: &str, requested: &str) {
+    let effective = match std::fs::write(BPF_JIT_ENABLE, requested) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent".to_string(),
+        result => {
+            let value = std::fs::read_to_string(BPF_JIT_ENABLE).unwrap_or_default().trim().to_string();
+            match result {
+                Ok(()) => value,
+                Err(e) => format!("{value}(write-failed:errno-{})", e.raw_os_error().unwrap_or(0)),
+            }
+        }
+    };
+    println!("@bench {config} jit requested={requested} effective={effective}");
+}
+
+struct Options {
+    config: String,
+    container: String,
+    iterations: u64,
+    bpf_jit: Option<String>,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut config, mut container, mut iterations, mut bpf_jit) = (None, None, DEFAULT_ITERATIONS, None);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--config" => config = Some(value()?),
+            "--container" => container = Some(value()?),
+            "--iterations" => {
+                iterations = value()?.parse().map_err(|e| format!("--iterations: {e}"))?;
+                if iterations == 0 {
+                    return Err("--iterations must be positive".into());
+                }
+            }
+            "--bpf-jit" => bpf_jit = Some(value()?),
+            _ => return Err(format!("unknown argument {arg}")),
+        }
+    }
+    Ok(Options {
+        config: config.ok_or("--config is required")?,
+        container: container.ok_or("--container is required")?,
+        iterations,
+        bpf_jit,
+    })
+}
+
+fn main() -> ExitCode {
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("seccomp-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = options.config.as_str();
+    let container = match std::fs::read(&options.container)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| from_raw_bpf(&bytes))
+    {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("seccomp-bench: {}: {e}", options.container);
+            return ExitCode::from(2);
+        }
+    };
+    match &options.bpf_jit {
+        Some(requested) => set_bpf_jit(config, requested),
+        None => {
+            let value = std::fs::read_to_string(BPF_JIT_ENABLE);
+            let value = value.as_deref().map(str::trim).unwrap_or("absent");
+            println!("@bench {config} jit requested=none effective={value}");
+        }
+    }
+
+    let shapes = shapes(&container);
+    for (name, filter) in &shapes {
+        println!("@bench {config} filter {name} {}", filter.len());
+    }
+    let mut failures = 0;
+    let mut report_error = |e: String| {
+        eprintln!("@bench {config} error {e}");
+        failures += 1;
+    };
+
+    for workload in workloads(&shapes) {
+        let what = format!("{config} {}", workload.name);
+        match syscall_costs(&workload.filters, workload.probes, options.iterations, &what) {
+            Ok(costs) => {
+                for cost in costs {
+                    println!(
+                        "@bench {config} syscall {} {} {:.2}",
+                        workload.name,
+                        cost.probe.name(),
+                        cost.ns_per_call
+                    );
+                }
+            }
+            Err(e) => report_error(e),
+        }
+    }
+
+    for (name, filter) in &shapes {
+        let total = max_stacked(filter.len()).min(MAX_FILTERS_ATTACHED);
+        let first = (total / 4).max(1);
+        match attach_cost(filter, first, total, &format!("{config} attach {name}")) {
+            Ok(cost) => {
+                println!("@bench {config} attach {name} {:.0} {}", cost.ns_per_attach, cost.attached);
+                let bytes = cost.bytes_per_filter;
+                println!(
+                    "@bench {config} memory {name} {} {} {} {} {}",
+                    cost.filters_in_slope, bytes.slab, bytes.vmalloc_used, bytes.percpu, bytes.mem_free
+                );
+            }
+            Err(e) => report_error(e),
+        }
+    }
+
+    if failures > 0 {
+        return ExitCode::from(1);
+    }
+    println!("@bench {config} done");
+    ExitCode::SUCCESS
+}

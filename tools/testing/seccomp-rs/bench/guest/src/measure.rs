@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Measurements, each in a fresh forked child so filters never accumulate
+//! from one workload to the next.
+//!
+//! Once its filters are attached a child allocates nothing and makes only
+//! the calls every filter here allows: the probed syscall,
+//! `clock_gettime` (vDSO), `read`/`write` on its pipes and `exit_group`.
+//! It reports fixed-size records through a pipe; the parent checks them
+//! and the child's exit status.
+
+use std::io;
+use std::mem::size_of;
+
+use libc::{c_long, sock_filter, sock_fprog};
+
+/// The syscall a measurement makes in its loop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// `getppid()`: allowed, and the last entry of the linear allow-lists.
+    Allowed,
+    /// `acct(NULL)`: in no allow-list, so every filter returns EPERM for
+    /// it.  Without a filter it is `sys_ni_syscall` here (no
+    /// `CONFIG_BSD_PROCESS_ACCT`), as cheap a syscall as there is.
+    Denied,
+    /// `personality(0xffffffff)` (a query): allowed by the container
+    /// profile only after comparing its argument.
+    ArgCheck,
+}
+
+impl Probe {
+    pub fn name(self) -> &'static str {
+        match self {
+            Probe::Allowed => "allowed",
+            Probe::Denied => "denied",
+            Probe::ArgCheck => "argcheck",
+        }
+    }
+
+    fn nr_and_arg(self) -> (c_long, c_long) {
+        match self {
+            Probe::Allowed => (libc::SYS_getppid, 0),
+            Probe::Denied => (libc::SYS_acct, 0),
+            Probe::ArgCheck => (libc::SYS_personality, 0xffff_ffff),
+        }
+    }
+
+    /// Whether one call's outcome is what the filter should have decided.
+    fn outcome_ok(self, filtered: bool, ret: c_long, errno: i32) -> bool {
+        match self {
+            Probe::Allowed | Probe::ArgCheck => ret >= 0,
+            Probe::Denied => !filtered || (ret == -1 && errno == libc::EPERM),
+        }
+    }
+}
+
+/// Nanoseconds of `CLOCK_MONOTONIC`.
+pub fn now_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Attaches `filter` to the calling thread; returns the errno on failure.
+fn attach(filter: &[sock_filter]) -> Result<(), i32> {
+    let prog = sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut sock_filter };
+    // SAFETY: `prog` points to `filter`, alive for the call.
+    let ret = unsafe {
+        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog as *const sock_fprog)
+    };
+    if ret == 0 { Ok(()) } else { Err(errno()) }
+}
+
+fn set_no_new_privs() -> Result<(), i32> {
+    // SAFETY: plain prctl.
+    let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    if ret == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// What went wrong in a child, as it reports it.
+const STATUS_OK: u64 = 0;
+const STATUS_SETUP_FAILED: u64 = 1;
+const STATUS_ATTACH_FAILED: u64 = 2;
+const STATUS_WRONG_OUTCOME: u64 = 3;
+
+/// One record a child sends: plain `u64`s, so no parsing can go wrong.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Record {
+    status: u64,
+    /// errno for a failure; the first call's return value for a probe.
+    detail: u64,
+    elapsed_ns: u64,
+    count: u64,
+}
+
+impl Record {
+    fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `Record` is `repr(C)` plain data without padding.
+        unsafe { std::slice::from_raw_parts(self as *const Record as *const u8, size_of::<Record>()) }
+    }
+}
+
+fn write_all(fd: i32, mut buf: &[u8]) {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is valid for `buf.len()` bytes.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            return;
+        }
+        buf = &buf[n as usize..];
+    }
+}
+
+/// Reads exactly one record, or `None` at end of file.
+fn read_record(fd: i32) -> io::Result<Option<Record>> {
+    let mut record = Record::default();
+    // SAFETY: `Record` is plain data; any bytes make a valid value.
+    let buf = unsafe {
+        std::slice::from_raw_parts_mut(&mut record as *mut Record as *mut u8, size_of::<Record>())
+    };
+    let mut got = 0;
+    while got < buf.len() {
+        // SAFETY: the rest of `buf` is valid for writing.
+        let n = unsafe { libc::read(fd, buf[got..].as_mut_ptr().cast(), buf.len() - got) };
+        match n {
+            0 if got == 0 => return Ok(None),
+            0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short record")),
+            n if n < 0 => return Err(io::Error::last_os_error()),
+            n => got += n as usize,
+        }
+    }
+    Ok(Some(record))
+}
+
+fn child_exit(code: i32) -> ! {
+    // SAFETY: `_exit` (exit_group) ends the child without running the
+    // parent's atexit handlers or flushing its copied stdio buffers.
+    unsafe { libc::_exit(code) }
+}
+
+struct Pipe {
+    read: i32,
+    write: i32,
+}
+
+fn pipe() -> io::Result<Pipe> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Pipe { read: fds[0], write: fds[1] })
+}
+
+fn close(fd: i32) {
+    // SAFETY: closing a descriptor this process owns.
+    unsafe { libc::close(fd) };
+}
+
+/// Forks; runs `child` in the child, which ends with `child_exit()` (and
+/// exits with status 1 should it return).
+fn fork(child: impl FnOnce()) -> io::Result<libc::pid_t> {
+    // SAFETY: the program is single-threaded, so the child may run Rust
+    // code; `child` only uses what it allocated before the fork.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            child();
+            child_exit(1)
+        }
+        pid => Ok(pid),
+    }
+}
+
+/// Waits for `pid`; an error unless it exited with status 0.
+fn reap(pid: libc::pid_t, what: &str) -> Result<(), String> {
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
+        return Err(format!("{what}: waitpid: {}", io::Error::last_os_error()));
+    }
+    if libc::WIFSIGNALED(status) {
+        return Err(format!("{what}: child killed by signal {}", libc::WTERMSIG(status)));
+    }
+    match libc::WEXITSTATUS(status) {
+        0 => Ok(()),
+        code => Err(format!("{what}: child exited with status {code}")),
+    }
+}
+
+fn check_record(record: &Record, what: &str) -> Result<(), String> {
+    let detail = record.detail as i64;
+    match record.status {
+        STATUS_OK => Ok(()),
+        STATUS_SETUP_FAILED => Err(format!("{what}: PR_SET_NO_NEW_PRIVS failed, errno {detail}")),
+        STATUS_ATTACH_FAILED => Err(format!("{what}: seccomp(SET_MODE_FILTER) failed, errno {detail}")),
+        STATUS_WRONG_OUTCOME => Err(format!(
+            "{what}: the filter decided wrongly (returned {detail}, errno {})",
+            record.elapsed_ns
+        )),
+        other => Err(format!("{what}: unknown status {other}")),
+    }
+}
+
+/// Result of one probe: nanoseconds per call over `calls` calls.
+pub struct SyscallCost {
+    pub probe: Probe,
+    pub ns_per_call: f64,
+}
+
+/// Attaches `filters` in a fresh child, then times `iterations` calls of
+/// each probe (after a short warm-up) with `CLOCK_MONOTONIC`.
+pub fn syscall_costs(
+    filters: &[Vec<sock_filter>],
+    probes: &[Probe],
+    iterations: u64,
+    what: &str,
+) -> Result<Vec<SyscallCost>, String> {
+    let pipe = pipe().map_err(|e| format!("{what}: pipe: {e}"))?;
+    let filtered = !filters.is_empty();
+    let pid = fork(|| {
+        close(pipe.read);
+        let fail = |status, detail: i64, extra: u64| -> ! {
+            let record = Record { status, detail: detail as u64, elapsed_ns: extra, count: 0 };
+            write_all(pipe.write, record.as_bytes());
+            child_exit(1)
+        };
+        if let Err(e) = set_no_new_privs() {
+            fail(STATUS_SETUP_FAILED, e.into(), 0);
+        }
+        for filter in filters {
+            if let Err(e) = attach(filter) {
+                fail(STATUS_ATTACH_FAILED, e.into(), 0);
+            }
+        }
+        let warmup = (iterations / 20).max(100);
+        for &probe in probes {
+            let (nr, arg) = probe.nr_and_arg();
+            // SAFETY (all three calls): the probes take no pointers (acct's
+            // is NULL).
+            let first = unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+            if !probe.outcome_ok(filtered, first, errno()) {
+                fail(STATUS_WRONG_OUTCOME, first, errno() as u64);
+            }
+            for _ in 0..warmup {
+                unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+            }
+            let start = now_ns();
+            for _ in 0..iterations {
+                unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+            }
+            let elapsed_ns = now_ns() - start;
+            let record = Record { status: STATUS_OK, detail: first as u64, elapsed_ns, count: iterations };
+            write_all(pipe.write, record.as_bytes());
+        }
+        child_exit(0)
+    })
+    .map_err(|e| format!("{what}: fork: {e}"))?;
+    close(pipe.write);
+
+    let mut costs = Vec::new();
+    let mut failure = None;
+    for &probe in probes {
+        match read_record(pipe.read) {
+            Ok(Some(record)) => {
+                if let Err(e) = check_record(&record, what) {
+                    failure = Some(e);
+                    break;
+                }
+                costs.push(SyscallCost { probe, ns_per_call: record.elapsed_ns as f64 / record.count as f64 });
+            }
+            Ok(None) => {
+                failure = Some(format!("{what}: child sent no result for {}", probe.name()));
+                break;
+            }
+            Err(e) => {
+                failure = Some(format!("{what}: reading results: {e}"));
+                break;
+            }
+        }
+    }
+    close(pipe.read);
+    let reaped = reap(pid, what);
+    match failure {
+        Some(e) => Err(e),
+        None => reaped.map(|()| costs),
+    }
+}
+
+/// Kernel memory counters from /proc/meminfo, in bytes.
+#[derive(Clone, Copy, Default)]
+pub struct MemInfo {
+    pub mem_free: i64,
+    pub slab: i64,
+    pub vmalloc_used: i64,
+    pub percpu: i64,
+}
+
+pub fn meminfo() -> Result<MemInfo, String> {
+    let text = std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
+    let mut info = MemInfo::default();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(key), Some(value)) = (words.next(), words.next()) else { continue };
+        let Ok(kib) = value.parse::<i64>() else { continue };
+        let field = match key {
+            "MemFree:" => &mut info.mem_free,
+            "Slab:" => &mut info.slab,
+            "VmallocUsed:" => &mut info.vmalloc_used,
+            "Percpu:" => &mut info.percpu,
+            _ => continue,
+        };
+        *field = kib * 1024;
+    }
+    Ok(info)
+}
+
+/// Cost of attaching one filter and the kernel memory it holds.
+pub struct AttachCost {
+    /// Mean time of one `seccomp(SECCOMP_SET_MODE_FILTER)` call.
+    pub ns_per_attach: f64,
+    pub attached: usize,
+    /// Growth of each counter per filter between `first` and `total`
+    /// attached filters (the slope cancels what the child itself and the
+    /// first filter's one-off allocations cost).
+    pub bytes_per_filter: MemInfo,
+    pub filters_in_slope: usize,
+}
+
+/// In a fresh child, attaches `first` copies of `filter`, lets the parent
+/// read /proc/meminfo, attaches up to `total` copies (fewer if the kernel
+/// refuses more with ENOMEM), lets it read again.
+pub fn attach_cost(filter: &[sock_filter], first: usize, total: usize, what: &str) -> Result<AttachCost, String> {
+    assert!(0 < first && first < total);
+    let to_parent = pipe().map_err(|e| format!("{what}: pipe: {e}"))?;
+    let to_child = pipe().map_err(|e| format!("{what}: pipe: {e}"))?;
+    let pid = fork(|| {
+        close(to_parent.read);
+        close(to_child.write);
+        let send = |record: Record| write_all(to_parent.write, record.as_bytes());
+        let wait_for_parent = || {
+            let mut byte = 0u8;
+            // SAFETY: one-byte buffer.
+            unsafe { libc::read(to_child.read, (&mut byte as *mut u8).cast(), 1) };
+        };
+        if let Err(e) = set_no_new_privs() {
+            send(Record { status: STATUS_SETUP_FAILED, detail: e as u64, ..Default::default() });
+            child_exit(1);
+        }
+        let mut elapsed_ns = 0;
+        for batch_end in [first, total] {
+            let mut attached = if batch_end == first { 0 } else { first };
+            while attached < batch_end {
+                let start = now_ns();
+                let result = attach(filter);
+                let end = now_ns();
+                match result {
+                    Ok(()) => {
+                        elapsed_ns += end - start;
+                        attached += 1;
+                    }
+                    // The task's instruction limit, counted on the kernel's
+                    // own (converted, longer) programs: stop there.
+                    Err(libc::ENOMEM) if attached > first => break,
+                    Err(e) => {
+                        send(Record { status: STATUS_ATTACH_FAILED, detail: e as u64, ..Default::default() });
+                        child_exit(1);
+                    }
+                }
+            }
+            send(Record { status: STATUS_OK, detail: 0, elapsed_ns, count: attached as u64 });
+            wait_for_parent();
+        }
+        child_exit(0)
+    })
+    .map_err(|e| format!("{what}: fork: {e}"))?;
+    close(to_parent.write);
+    close(to_child.read);
+
+    let mut result = Err(String::new());
+    let mut counters = Vec::new();
+    for _ in 0..2 {
+        match read_record(to_parent.read) {
+            Ok(Some(record)) => {
+                if let Err(e) = check_record(&record, what) {
+                    result = Err(e);
+                    break;
+                }
+                match meminfo() {
+                    Ok(info) => counters.push(info),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                result = Ok(record);
+            }
+            Ok(None) => {
+                result = Err(format!("{what}: child sent no result"));
+                break;
+            }
+            Err(e) => {
+                result = Err(format!("{what}: reading results: {e}"));
+                break;
+            }
+        }
+        write_all(to_child.write, b"c");
+    }
+    close(to_child.write);
+    close(to_parent.read);
+    let reaped = reap(pid, what);
+    let record = result?;
+    reaped?;
+    let stacked = record.count as usize;
+    let slope = (stacked - first) as i64;
+    let (before, after) = (counters[0], counters[1]);
+    Ok(AttachCost {
+        ns_per_attach: record.elapsed_ns as f64 / record.count as f64,
+        attached: stacked,
+        bytes_per_filter: MemInfo {
+            mem_free: (before.mem_free - after.mem_free) / slope,
+            slab: (after.slab - before.slab) / slope,
+            vmalloc_used: (after.vmalloc_used - before.vmalloc_used) / slope,
+            percpu: (after.percpu - before.percpu) / slope,
+        },
+        filters_in_slope: stacked - first,
+    })
+}
