@@ -8,6 +8,7 @@
 #   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir]
 #   make kselftest IMPL=c|rust       boot it and run seccomp_bpf (TAP)
 #   make bootstrap                   install/check the toolchain and source
+#   make bench                       seccomp overhead per syscall, C vs Rust
 #
 # Builds, sources and tools live in $(SECCOMP_RS_CACHE) (default
 # ~/.cache/seccomp-rs), outside the checkout.
@@ -19,10 +20,10 @@ SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
 SAMPLES := strict-demo bpf-direct
 
-.PHONY: run test kernel qemu kselftest bootstrap samples host-test help
+.PHONY: run test kernel qemu kselftest bootstrap samples host-test help bench
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 bootstrap:
 	@$(H)/bootstrap.sh
@@ -59,3 +60,8 @@ host-test:
 
 test:
 	@$(H)/test.sh all
+
+# Per-syscall overhead of both kernels as they are built (boots them, does
+# not build them): table, CSV and chart in results/bench/.
+bench:
+	@$(H)/bench/bench.sh

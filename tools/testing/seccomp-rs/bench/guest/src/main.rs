@@ -60,7 +60,12 @@ fn allow_list(len: usize) -> Vec<u32> {
     let fillers = (0..=334u32)
         .chain(424..=462)
         .filter(|nr| !harness.contains(nr) && !excluded.contains(nr));
-    let mut list: Vec<u32> = harness.iter().copied().chain(fillers).take(len - 1).collect();
+    let mut list: Vec<u32> = harness
+        .iter()
+        .copied()
+        .chain(fillers)
+        .take(len - 1)
+        .collect();
     list.push(libc::SYS_getppid as u32);
     assert_eq!(list.len(), len, "not enough syscall numbers");
     list
@@ -84,7 +89,10 @@ fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
         shapes.push((format!("linear-{len}"), linear_allow_list(&allow_list(len))));
     }
     for len in [10, 100, 300] {
-        shapes.push((format!("tree-{len}"), binary_tree_allow_list(&allow_list(len))));
+        shapes.push((
+            format!("tree-{len}"),
+            binary_tree_allow_list(&allow_list(len)),
+        ));
     }
     shapes.push(("container".to_string(), container.to_vec()));
     shapes.push(("worst-4096".to_string(), worst_case(libc::SYS_acct as u32)));
@@ -92,14 +100,22 @@ fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
 }
 
 fn workloads(shapes: &[(String, Vec<sock_filter>)]) -> Vec<Workload> {
-    let mut workloads = vec![Workload { name: "baseline".into(), filters: vec![], probes: ALL_PROBES }];
+    let mut workloads = vec![Workload {
+        name: "baseline".into(),
+        filters: vec![],
+        probes: ALL_PROBES,
+    }];
     for (name, filter) in shapes {
         let probes = match name.as_str() {
             "trivial" => &[Probe::Allowed][..],
             "container" => ALL_PROBES,
             _ => ALLOWED_AND_DENIED,
         };
-        workloads.push(Workload { name: name.clone(), filters: vec![filter.clone()], probes });
+        workloads.push(Workload {
+            name: name.clone(),
+            filters: vec![filter.clone()],
+            probes,
+        });
     }
     // Chains: copies of the 10-syscall linear allow-list.
     let link = linear_allow_list(&allow_list(10));
@@ -118,10 +134,16 @@ fn set_bpf_jit(config: &str, requested: &str) {
     let effective = match std::fs::write(BPF_JIT_ENABLE, requested) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent".to_string(),
         result => {
-            let value = std::fs::read_to_string(BPF_JIT_ENABLE).unwrap_or_default().trim().to_string();
+            let value = std::fs::read_to_string(BPF_JIT_ENABLE)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             match result {
                 Ok(()) => value,
-                Err(e) => format!("{value}(write-failed:errno-{})", e.raw_os_error().unwrap_or(0)),
+                Err(e) => format!(
+                    "{value}(write-failed:errno-{})",
+                    e.raw_os_error().unwrap_or(0)
+                ),
             }
         }
     };
@@ -137,7 +159,8 @@ struct Options {
 
 fn parse_options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let (mut config, mut container, mut iterations, mut bpf_jit) = (None, None, DEFAULT_ITERATIONS, None);
+    let (mut config, mut container, mut iterations, mut bpf_jit) =
+        (None, None, DEFAULT_ITERATIONS, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -201,7 +224,12 @@ fn main() -> ExitCode {
 
     for workload in workloads(&shapes) {
         let what = format!("{config} {}", workload.name);
-        match syscall_costs(&workload.filters, workload.probes, options.iterations, &what) {
+        match syscall_costs(
+            &workload.filters,
+            workload.probes,
+            options.iterations,
+            &what,
+        ) {
             Ok(costs) => {
                 for cost in costs {
                     println!(
@@ -221,11 +249,18 @@ fn main() -> ExitCode {
         let first = (total / 4).max(1);
         match attach_cost(filter, first, total, &format!("{config} attach {name}")) {
             Ok(cost) => {
-                println!("@bench {config} attach {name} {:.0} {}", cost.ns_per_attach, cost.attached);
+                println!(
+                    "@bench {config} attach {name} {:.0} {}",
+                    cost.ns_per_attach, cost.attached
+                );
                 let bytes = cost.bytes_per_filter;
                 println!(
                     "@bench {config} memory {name} {} {} {} {} {}",
-                    cost.filters_in_slope, bytes.slab, bytes.vmalloc_used, bytes.percpu, bytes.mem_free
+                    cost.filters_in_slope,
+                    bytes.slab,
+                    bytes.vmalloc_used,
+                    bytes.percpu,
+                    bytes.mem_free
                 );
             }
             Err(e) => report_error(e),
