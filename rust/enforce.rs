@@ -69,7 +69,7 @@ fn from_c(sd: &bindings::seccomp_data) -> SeccompData {
 }
 
 /// Sets the return value of the system call being skipped.
-fn set_return(current: &Current, error: c_int, val: c_long) {
+pub(crate) fn set_return(current: &Current, error: c_int, val: c_long) {
     // SAFETY: `current` is at syscall entry, so its register frame is the
     // one the system call returns through.
     unsafe {
@@ -108,7 +108,7 @@ pub(crate) fn filter_syscall(
         return kill(current, nr, engine::action::SECCOMP_RET_KILL_PROCESS);
     };
     let (ret, matched) = chain.run_chain(&data);
-    act(current, nr, ret, matched, recheck_after_trace)
+    act(current, nr, &data, ret, matched, recheck_after_trace)
 }
 
 /// Carries out verdict `ret` of the chain for system call `nr`; `matched`
@@ -116,6 +116,7 @@ pub(crate) fn filter_syscall(
 fn act(
     current: &Current,
     nr: i32,
+    data: &SeccompData,
     ret: u32,
     matched: Option<&Filter>,
     recheck_after_trace: bool,
@@ -145,11 +146,10 @@ fn act(
             }
             trace(current, data, skip)
         }
-        Action::UserNotif => {
-            // No listener can be attached yet: as in C without one.
-            set_return(current, -(bindings::ENOSYS as i32), 0);
-            skip()
-        }
+        Action::UserNotif => match crate::notify::handle(current, matched, data) {
+            Outcome::Skip => skip(),
+            Outcome::Run => Outcome::Run,
+        },
         Action::Log => {
             log::log_action(nr, 0, action_bits, true);
             Outcome::Run

@@ -25,7 +25,7 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::{
-    alloc::{flags::GFP_KERNEL_ACCOUNT, flags::__GFP_NOWARN, KVec},
+    alloc::{flags::GFP_KERNEL_ACCOUNT, flags::__GFP_NOWARN, KBox, KVec},
     bindings,
     error::code::*,
     prelude::*,
@@ -35,6 +35,7 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{self, cache, ConstantTable, DecodedProgram, Insn, SockFilter};
+use crate::notify::Listener;
 
 /// The native architecture's cache covers this many system call numbers.
 const NATIVE_NR_SYSCALLS: usize = cache::X86_64_NR_SYSCALLS;
@@ -65,6 +66,8 @@ pub(crate) struct Filter {
     /// Constant verdicts of the whole chain ending here, per native
     /// system call number: the interpreter is skipped for those.
     native_cache: ConstantTable<KVec<Option<u32>>>,
+    /// The supervisor's side, for `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
+    listener: Option<Pin<KBox<Listener>>>,
 }
 
 impl Filter {
@@ -76,6 +79,11 @@ impl Filter {
     /// Runs the chain ending here on `data`: the verdict and the filter
     /// that decided it (`None` when every filter allowed).
     pub(crate) fn run_chain(&self, data: &engine::SeccompData) -> (u32, Option<&Filter>) {
+        // uretprobe returns through a system call the probed task did not
+        // make; filters never see it (upstream's single exception).
+        if data.arch == NATIVE_ARCH && data.nr == bindings::__NR_uretprobe as i32 {
+            return (engine::action::SECCOMP_RET_ALLOW, None);
+        }
         if let Some(ret) = self.native_cache.lookup(data) {
             // A cached verdict does not say which filter decided; that
             // only matters for logging, so chains that log skip the cache
@@ -96,6 +104,26 @@ impl Filter {
         (ret, matched)
     }
 
+    /// For each native system call number, whether the chain is known to
+    /// allow it without running.
+    #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
+    pub(crate) fn cached_allows(&self) -> impl Iterator<Item = bool> + '_ {
+        self.native_cache.entries().iter().enumerate().map(|(nr, entry)| {
+            nr == bindings::__NR_uretprobe as usize
+                || *entry == Some(engine::action::SECCOMP_RET_ALLOW)
+        })
+    }
+
+    /// The filter's listener, if it was installed with one.
+    pub(crate) fn listener(&self) -> Option<&Listener> {
+        self.listener.as_deref()
+    }
+
+    /// Whether some task still runs this filter.
+    pub(crate) fn has_users(&self) -> bool {
+        self.users.load(Ordering::Acquire) != 0
+    }
+
     /// Adds one user (a task starting to run this chain).
     pub(crate) fn get_user(&self) {
         self.users.fetch_add(1, Ordering::Relaxed);
@@ -107,6 +135,10 @@ impl Filter {
         for filter in self.chain() {
             if filter.users.fetch_sub(1, Ordering::AcqRel) != 1 {
                 break;
+            }
+            // Orphaned: its supervisor will never hear from it again.
+            if let Some(listener) = filter.listener() {
+                listener.hang_up();
             }
         }
     }
@@ -139,6 +171,7 @@ pub(crate) struct PreparedFilter {
     converted_len: usize,
     cache_storage: KVec<Option<u32>>,
     log: bool,
+    listener: Option<Pin<KBox<Listener>>>,
 }
 
 /// Allocation flags for everything a filter owns: charged to the task's
@@ -175,6 +208,12 @@ impl PreparedFilter {
         // The storage has exactly the program's length.
         let prog = checked.decode_into(storage).map_err(|_| EINVAL)?;
         let cache_storage = KVec::from_elem(None, NATIVE_NR_SYSCALLS, alloc_flags())?;
+        let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+            let killable = flags & bindings::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0;
+            Some(Listener::new(killable)?)
+        } else {
+            None
+        };
         Ok(Self {
             slot,
             raw,
@@ -182,7 +221,15 @@ impl PreparedFilter {
             converted_len,
             cache_storage,
             log: flags & bindings::SECCOMP_FILTER_FLAG_LOG != 0,
+            listener,
         })
+    }
+
+    /// Whether this filter has a listener while `chain` already has one:
+    /// a chain may have one listener only.
+    pub(crate) fn duplicates_listener(&self, chain: Option<&Filter>) -> bool {
+        self.listener.is_some()
+            && chain.into_iter().flat_map(Filter::chain).any(|f| f.listener.is_some())
     }
 
     /// Whether attaching this filter on top of `chain` stays within the
@@ -213,6 +260,7 @@ impl PreparedFilter {
             prog: self.prog,
             converted_len: self.converted_len,
             native_cache,
+            listener: self.listener,
         };
         self.slot.write(filter).into()
     }

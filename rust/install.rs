@@ -4,20 +4,26 @@
 //! prepared filter on top of the task's chain, and synchronising the
 //! other threads of the group to it (`SECCOMP_FILTER_FLAG_TSYNC`).
 
-use kernel::{bindings, error::code::*, ffi::c_long, prelude::*};
+use kernel::{
+    bindings,
+    error::code::*,
+    ffi::{c_int, c_long, c_uint},
+    prelude::*,
+    sync::Arc,
+};
 
 use crate::current::{Current, SighandGuard};
 use crate::filter::{self, Filter, PreparedFilter};
 use crate::mode::Mode;
+use crate::notify;
 
-/// The filter flags this implementation accepts.
-///
-/// `SECCOMP_FILTER_FLAG_NEW_LISTENER` (and `WAIT_KILLABLE_RECV`, which
-/// needs it) are not implemented yet and fail with `EINVAL`.
+/// The filter flags (`SECCOMP_FILTER_FLAG_MASK`).
 const FLAGS_SUPPORTED: u32 = bindings::SECCOMP_FILTER_FLAG_TSYNC
     | bindings::SECCOMP_FILTER_FLAG_LOG
     | bindings::SECCOMP_FILTER_FLAG_SPEC_ALLOW
-    | bindings::SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    | bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER
+    | bindings::SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+    | bindings::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 
 /// Holds `current->signal->cred_guard_mutex`, which keeps `execve()` in
 /// another thread from changing credentials or seccomp state while TSYNC
@@ -47,23 +53,110 @@ impl Drop for CredGuard {
     }
 }
 
+/// A listener fd reserved and its file created, not yet visible to user
+/// space: installed on success, released on failure.
+struct PendingListener {
+    fd: c_int,
+    file: *mut bindings::file,
+}
+
+impl PendingListener {
+    fn new() -> Result<Self> {
+        // SAFETY: FFI call without preconditions.
+        let fd = unsafe { bindings::get_unused_fd_flags(bindings::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::from_errno(fd));
+        }
+        match notify::new_file() {
+            Ok(file) => Ok(Self { fd, file }),
+            Err(e) => {
+                // SAFETY: `fd` was reserved above and is not installed.
+                unsafe { bindings::put_unused_fd(fd as c_uint) };
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the fd refer to the listener of `filter` and returns it.
+    fn install(self, filter: Arc<Filter>) -> c_long {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The file is ours and not visible yet; `fd_install` then
+        // hands our file reference to the fd table.
+        unsafe {
+            notify::attach_file(this.file, filter);
+            bindings::fd_install(this.fd as c_uint, this.file);
+        }
+        this.fd as c_long
+    }
+}
+
+impl Drop for PendingListener {
+    fn drop(&mut self) {
+        // SAFETY: The file (with no filter attached) and the fd are ours.
+        unsafe {
+            bindings::fput(self.file);
+            bindings::put_unused_fd(self.fd as c_uint);
+        }
+    }
+}
+
 /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, ufprog)`.
 pub(crate) fn set_mode_filter(current: &Current, flags: u32, ufprog: usize) -> Result<c_long> {
+    use bindings::{
+        SECCOMP_FILTER_FLAG_NEW_LISTENER as NEW_LISTENER, SECCOMP_FILTER_FLAG_TSYNC as TSYNC,
+        SECCOMP_FILTER_FLAG_TSYNC_ESRCH as TSYNC_ESRCH,
+        SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as WAIT_KILLABLE_RECV,
+    };
     if flags & !FLAGS_SUPPORTED != 0 {
         return Err(EINVAL);
     }
+    // With both, a positive return could be a listener fd or the thread
+    // that blocked TSYNC: only allowed if TSYNC reports errors as ESRCH.
+    if flags & TSYNC != 0 && flags & NEW_LISTENER != 0 && flags & TSYNC_ESRCH == 0 {
+        return Err(EINVAL);
+    }
+    if flags & WAIT_KILLABLE_RECV != 0 && flags & NEW_LISTENER == 0 {
+        return Err(EINVAL);
+    }
     let prepared = PreparedFilter::from_user(current, ufprog, flags)?;
-
-    let _cred_guard = if flags & bindings::SECCOMP_FILTER_FLAG_TSYNC != 0 {
-        Some(CredGuard::lock_killable(current)?)
+    let listener = if flags & NEW_LISTENER != 0 {
+        Some(PendingListener::new()?)
     } else {
         None
     };
-    let sighand = current.lock_sighand();
-    if !sighand.may_assign_mode(Mode::Filter) {
-        return Err(EINVAL);
-    }
-    attach(&sighand, current, flags, prepared)
+
+    let filter = {
+        let _cred_guard = if flags & TSYNC != 0 {
+            Some(CredGuard::lock_killable(current)?)
+        } else {
+            None
+        };
+        let sighand = current.lock_sighand();
+        if !sighand.may_assign_mode(Mode::Filter) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `current` with its siglock held.
+        let chain = unsafe { filter::task_chain(current.as_ptr()) };
+        if prepared.duplicates_listener(chain.as_deref()) {
+            return Err(EBUSY);
+        }
+        match attach(&sighand, current, flags, prepared)? {
+            Attached::Yes(filter) => filter,
+            Attached::Blocked(tid) => return Ok(tid),
+        }
+    };
+    Ok(match listener {
+        Some(listener) => listener.install(filter),
+        None => 0,
+    })
+}
+
+/// What [`attach`] did.
+enum Attached {
+    /// The filter is the task's newest (a reference to it).
+    Yes(Arc<Filter>),
+    /// TSYNC could not synchronise this thread: nothing was attached.
+    Blocked(c_long),
 }
 
 /// Attaches `prepared` on top of `current`'s chain, with its siglock held
@@ -74,7 +167,7 @@ fn attach(
     current: &Current,
     flags: u32,
     prepared: PreparedFilter,
-) -> Result<c_long> {
+) -> Result<Attached> {
     let task = current.as_ptr();
     // SAFETY: `task` is `current` and we hold its siglock.
     let chain = unsafe { filter::task_chain(task) };
@@ -85,7 +178,7 @@ fn attach(
             return if flags & bindings::SECCOMP_FILTER_FLAG_TSYNC_ESRCH != 0 {
                 Err(ESRCH)
             } else {
-                blocker
+                blocker.map(Attached::Blocked)
             };
         }
     }
@@ -95,6 +188,7 @@ fn attach(
     // SAFETY: We hold `task`'s siglock.
     let prev = unsafe { filter::install_chain(task, None) };
     let new = prepared.attach(prev);
+    let reference = new.clone();
     // SAFETY: We hold `task`'s siglock.
     let none = unsafe { filter::install_chain(task, Some(new)) };
     debug_assert!(none.is_none());
@@ -105,7 +199,7 @@ fn attach(
         sync_threads(sighand, current, flags);
     }
     sighand.assign_mode(Mode::Filter, flags);
-    Ok(0)
+    Ok(Attached::Yes(reference))
 }
 
 /// The threads of `current`'s group other than itself that are not

@@ -16,9 +16,8 @@
 //! suite.  Filters and chains are in `filter.rs`, installing them in
 //! `install.rs`, and enforcing them at syscall entry in `enforce.rs`.
 //!
-//! Not implemented yet: user notification (`SECCOMP_FILTER_FLAG_NEW_LISTENER`
-//! fails with `EINVAL`; `SECCOMP_RET_USER_NOTIF` gets `ENOSYS`, as without a
-//! listener in C).
+//! User notification (the listener fd of
+//! `SECCOMP_FILTER_FLAG_NEW_LISTENER`) is in `notify.rs`.
 
 use kernel::{
     bindings,
@@ -30,12 +29,15 @@ use kernel::{
 
 pub mod engine;
 
+#[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
+pub mod cache_debug;
 mod current;
 mod enforce;
 mod filter;
 mod install;
 mod log;
 mod mode;
+pub mod notify;
 #[cfg(CONFIG_SYSCTL)]
 pub mod sysctl;
 

@@ -13,6 +13,16 @@ long seccomp_rs_do_seccomp(unsigned int op, unsigned int flags,
 			   void __user *uargs);
 int seccomp_rs_init(void);
 
+struct file;
+struct inode;
+struct poll_table_struct;
+struct file *seccomp_rs_notify_file(void);
+int seccomp_rs_notify_release(struct inode *inode, struct file *file);
+__poll_t seccomp_rs_notify_poll(struct file *file,
+				struct poll_table_struct *table);
+long seccomp_rs_notify_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg);
+
 struct ctl_table;
 int seccomp_rs_actions_avail_handler(const struct ctl_table *table, int write,
 				     void *buffer, size_t *lenp, loff_t *ppos);

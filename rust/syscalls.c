@@ -6,6 +6,8 @@
  * initialisation at boot.  Everything else lives in seccomp.rs.
  */
 
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/seccomp.h>
 #include <linux/syscalls.h>
@@ -17,6 +19,20 @@ SYSCALL_DEFINE3(seccomp, unsigned int, op, unsigned int, flags,
 		void __user *, uargs)
 {
 	return seccomp_rs_do_seccomp(op, flags, uargs);
+}
+
+/* The user-notification listener fd: its operations are in notify.rs. */
+static const struct file_operations seccomp_notify_ops = {
+	.poll = seccomp_rs_notify_poll,
+	.release = seccomp_rs_notify_release,
+	.unlocked_ioctl = seccomp_rs_notify_ioctl,
+	.compat_ioctl = seccomp_rs_notify_ioctl,
+};
+
+struct file *seccomp_rs_notify_file(void)
+{
+	return anon_inode_getfile("seccomp notify", &seccomp_notify_ops, NULL,
+				  O_RDWR);
 }
 
 /* Architectures without speculation mitigations provide nothing. */

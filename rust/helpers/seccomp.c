@@ -2,13 +2,17 @@
 
 #include <linux/audit.h>
 #include <linux/compat.h>
+#include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/seccomp.h>
 #include <linux/thread_info.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <asm/syscall.h>
 #ifdef TIF_NOTSC
 #include <asm/tsc.h>
@@ -159,6 +163,18 @@ struct task_struct *rust_helper___next_thread(struct task_struct *task)
 	return __next_thread(task);
 }
 
+struct sighand_struct *rust_helper_seccomp_lock_task_sighand(struct task_struct *task,
+							      unsigned long *flags)
+{
+	return lock_task_sighand(task, flags);
+}
+
+void rust_helper_seccomp_unlock_task_sighand(struct task_struct *task,
+					     unsigned long *flags)
+{
+	unlock_task_sighand(task, flags);
+}
+
 int rust_helper_atomic_read(const atomic_t *v)
 {
 	return atomic_read(v);
@@ -177,6 +193,46 @@ void rust_helper_atomic_inc(atomic_t *v)
 int rust_helper_seccomp_live_threads(struct task_struct *task)
 {
 	return atomic_read(&task->signal->live);
+}
+
+/* User notification: completions, the listener's wait queue, poll. */
+
+void rust_helper_init_completion(struct completion *x)
+{
+	init_completion(x);
+}
+
+void rust_helper_seccomp_init_waitqueue_head(struct wait_queue_head *wq_head)
+{
+	init_waitqueue_head(wq_head);
+}
+
+bool rust_helper_waitqueue_active(struct wait_queue_head *wq_head)
+{
+	return waitqueue_active(wq_head);
+}
+
+void rust_helper_wake_up_poll(struct wait_queue_head *wq_head, __poll_t mask)
+{
+	wake_up_poll(wq_head, mask);
+}
+
+void rust_helper_wake_up_poll_on_current_cpu(struct wait_queue_head *wq_head,
+					     __poll_t mask)
+{
+	wake_up_poll_on_current_cpu(wq_head, mask);
+}
+
+void rust_helper_poll_wait(struct file *filp, struct wait_queue_head *wq_head,
+			   poll_table *p)
+{
+	poll_wait(filp, wq_head, p);
+}
+
+int rust_helper_copy_struct_from_user(void *dst, size_t ksize,
+				      const void __user *src, size_t usize)
+{
+	return copy_struct_from_user(dst, ksize, src, usize);
 }
 
 #endif /* CONFIG_SECCOMP */

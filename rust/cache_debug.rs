@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/proc/<pid>/seccomp_cache` (`CONFIG_SECCOMP_CACHE_DEBUG`): for every
+//! native system call number, whether the task's chain is known to allow
+//! it without running the filters.
+
+use kernel::{
+    bindings,
+    error::code::*,
+    ffi::{c_int, c_ulong},
+    sync::Arc,
+};
+
+use crate::filter::{self, Filter};
+
+/// Shows `task`'s cache in `m`, in the C implementation's format
+/// (`"<arch> <nr> ALLOW|FILTER"` per line).
+///
+/// # Safety
+///
+/// Called by procfs with a valid seq file and a referenced task.
+#[no_mangle]
+pub unsafe extern "C" fn proc_pid_seccomp_cache(
+    m: *mut bindings::seq_file,
+    _ns: *mut bindings::pid_namespace,
+    _pid: *mut bindings::pid,
+    task: *mut bindings::task_struct,
+) -> c_int {
+    // Sandboxed tasks must not learn what their filters consist of.
+    // SAFETY: `m` is valid (function safety requirement); `init_user_ns`
+    // is a static that lives forever.
+    let admin = unsafe {
+        bindings::file_ns_capable(
+            (*m).file,
+            core::ptr::addr_of_mut!(bindings::init_user_ns),
+            bindings::CAP_SYS_ADMIN as c_int,
+        )
+    };
+    if !admin {
+        return EACCES.to_errno();
+    }
+    let mut flags: c_ulong = 0;
+    // SAFETY: `task` is valid; the helper returns NULL if it is dead.
+    if unsafe { bindings::seccomp_lock_task_sighand(task, &mut flags) }.is_null() {
+        return ESRCH.to_errno();
+    }
+    // SAFETY: We hold `task`'s siglock, so its chain pointer stays put
+    // while we take a reference that keeps the chain alive afterwards.
+    let chain: Option<Arc<Filter>> = unsafe { filter::task_chain(task) }.map(Arc::from);
+    // SAFETY: Locked above with these flags.
+    unsafe { bindings::seccomp_unlock_task_sighand(task, &mut flags) };
+    let Some(chain) = chain else {
+        return 0;
+    };
+    let allowed = chain.cached_allows();
+    for (nr, allow) in allowed.enumerate() {
+        let status: &[u8] = if allow { b"ALLOW\0" } else { b"FILTER\0" };
+        // SAFETY: `m` is valid; the format matches the arguments: two
+        // NUL-terminated strings and an int.
+        unsafe {
+            bindings::seq_printf(
+                m,
+                c"%s %d %s\n".as_ptr().cast(),
+                c"x86_64".as_ptr(),
+                nr as c_int,
+                status.as_ptr(),
+            )
+        };
+    }
+    0
+}

@@ -1,0 +1,773 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! User notification (`SECCOMP_RET_USER_NOTIF`): a filter installed with
+//! `SECCOMP_FILTER_FLAG_NEW_LISTENER` hands the system calls it traps to a
+//! supervisor, which reads them from a listener fd and answers for them.
+//!
+//! A trapped task queues a [`Pending`] notification on the filter's
+//! [`Listener`] and sleeps on its completion.  The supervisor receives it
+//! (`SECCOMP_IOCTL_NOTIF_RECV`: INIT → SENT), may install fds into the task
+//! (`SECCOMP_IOCTL_NOTIF_ADDFD`, run by the task itself when it wakes) and
+//! replies (`SECCOMP_IOCTL_NOTIF_SEND`: SENT → REPLIED).  Closing the
+//! listener answers every waiting task with `ENOSYS`.  The trapped task
+//! always removes its own notification, so a notification exists exactly
+//! as long as its task waits for it.
+//!
+//! Unlike C, waiting for the listener's lock is not interruptible.
+
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use kernel::{
+    alloc::{flags::GFP_KERNEL, KBox, KVec},
+    bindings,
+    error::code::*,
+    ffi::{c_int, c_long, c_uint, c_ulong, c_void},
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+    types::Opaque,
+    uaccess::UserSlice,
+};
+
+use crate::current::Current;
+use crate::engine::SeccompData;
+use crate::enforce::Outcome;
+use crate::filter::Filter;
+
+extern "C" {
+    /// Creates the anonymous "seccomp notify" file whose operations are the
+    /// `seccomp_rs_notify_*` functions below (`syscalls.c`), with no
+    /// private data yet.
+    /// (Declared returning `void *`: a `struct file` pointer, opaque here.)
+    fn seccomp_rs_notify_file() -> *mut c_void;
+}
+
+/// Errnos `kernel::error::code` does not name.
+fn errno(code: u32) -> Error {
+    Error::from_errno(-(code as c_int))
+}
+
+/// A C `struct completion`: one side waits, the other completes.
+pub(crate) struct Completion(Opaque<bindings::completion>);
+
+// SAFETY: A completion is designed to be signalled and waited on from
+// different tasks; all access goes through the C functions.
+unsafe impl Send for Completion {}
+// SAFETY: As above.
+unsafe impl Sync for Completion {}
+
+impl Completion {
+    /// A new, not yet completed completion.
+    fn new() -> Result<Arc<Self>> {
+        let this = Arc::new(Completion(Opaque::uninit()), GFP_KERNEL)?;
+        // SAFETY: The completion is in its final place (an `Arc` never
+        // moves its contents) and no one else can see it yet.
+        unsafe { bindings::init_completion(this.0.get()) };
+        Ok(this)
+    }
+
+    fn complete(&self, on_current_cpu: bool) {
+        // SAFETY: The completion was initialised by `new`.
+        unsafe {
+            if on_current_cpu {
+                bindings::complete_on_current_cpu(self.0.get())
+            } else {
+                bindings::complete(self.0.get())
+            }
+        }
+    }
+
+    /// Waits for a completion; `Err` (`ERESTARTSYS`) if a signal (any, or
+    /// only fatal ones if `killable`) came first.
+    fn wait(&self, killable: bool) -> Result {
+        // SAFETY: The completion was initialised by `new`; we may sleep.
+        let ret = unsafe {
+            if killable {
+                bindings::wait_for_completion_killable(self.0.get())
+            } else {
+                bindings::wait_for_completion_interruptible(self.0.get())
+            }
+        };
+        if ret == 0 {
+            Ok(())
+        } else {
+            Err(Error::from_errno(ret))
+        }
+    }
+}
+
+/// Where a notification is in its life.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum State {
+    /// Queued, not yet received by the supervisor.
+    Init,
+    /// Received; waiting for the reply.
+    Sent,
+    /// Answered (or the listener went away).
+    Replied,
+}
+
+/// A request from the supervisor to install one of its files into the
+/// trapped task (`SECCOMP_IOCTL_NOTIF_ADDFD`).
+struct AddFd {
+    /// The supervisor's file (a reference held by the ioctl).
+    file: *mut bindings::file,
+    /// Target fd number with `SECCOMP_ADDFD_FLAG_SETFD`.
+    fd: c_int,
+    /// `O_CLOEXEC` or nothing, for the new fd.
+    o_flags: c_uint,
+    /// `SECCOMP_ADDFD_FLAG_*`.
+    ioctl_flags: u32,
+    /// The new fd number, or a negative errno, once done.
+    ret: AtomicI32,
+    /// Completed by the task once the request is handled.
+    done: Arc<Completion>,
+}
+
+// SAFETY: `file` is a counted reference, usable from any task.
+unsafe impl Send for AddFd {}
+// SAFETY: As above; `ret` is atomic.
+unsafe impl Sync for AddFd {}
+
+/// One trapped system call.
+struct Pending {
+    id: u64,
+    /// The trapped task; it waits for this notification, so it lives
+    /// until it removes it.
+    task: *mut bindings::task_struct,
+    data: SeccompData,
+    state: State,
+    error: c_int,
+    val: i64,
+    flags: u32,
+    /// Signalled on every state change the task must look at.
+    ready: Arc<Completion>,
+    /// ADDFD requests not handled yet, newest last.
+    addfd: KVec<Arc<AddFd>>,
+}
+
+// SAFETY: `task` is only dereferenced under the listener's lock while the
+// task waits (see the field).
+unsafe impl Send for Pending {}
+
+/// What the listener's lock protects (`filter->notif` in C).
+struct ListenerState {
+    /// The listener fd is still open.
+    attached: bool,
+    /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`.
+    flags: u32,
+    /// Next notification id; starts random, wraps.
+    next_id: u64,
+    /// Notifications, oldest first.
+    pending: KVec<Pending>,
+}
+
+impl ListenerState {
+    fn find(&mut self, id: u64) -> Option<&mut Pending> {
+        self.pending.iter_mut().find(|p| p.id == id)
+    }
+
+    fn sync_wake_up(&self) -> bool {
+        self.flags & bindings::SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP != 0
+    }
+}
+
+/// The supervisor side of a filter installed with
+/// `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
+#[pin_data]
+pub(crate) struct Listener {
+    #[pin]
+    state: Mutex<ListenerState>,
+    /// Pollers and `NOTIF_RECV` callers wait here.
+    #[pin]
+    wqh: Opaque<bindings::wait_queue_head>,
+    /// Notifications queued but not yet claimed by a receiver.
+    requests: AtomicI32,
+    /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`: once received, the task
+    /// only wakes for fatal signals.
+    wait_killable_recv: bool,
+}
+
+// SAFETY: The wait queue head is only used through the C wait-queue API,
+// which does its own locking; the rest is behind the mutex or atomic.
+unsafe impl Send for Listener {}
+// SAFETY: As above.
+unsafe impl Sync for Listener {}
+
+impl Listener {
+    /// A listener for a new filter.
+    pub(crate) fn new(wait_killable_recv: bool) -> Result<Pin<KBox<Self>>> {
+        // Ids start at a random value so that they are not guessable.
+        // SAFETY: FFI call without preconditions.
+        let seed = unsafe { bindings::get_random_u64() };
+        let init = pin_init!(Listener {
+            state <- new_mutex!(ListenerState {
+                attached: true,
+                flags: 0,
+                next_id: seed,
+                pending: KVec::new(),
+            }, "seccomp_notify_lock"),
+            // SAFETY: `init_waitqueue_head` initialises the head in place.
+            wqh <- Opaque::ffi_init(|p| unsafe { bindings::seccomp_init_waitqueue_head(p) }),
+            requests: AtomicI32::new(0),
+            wait_killable_recv,
+        });
+        KBox::pin_init(init, GFP_KERNEL)
+    }
+
+    fn wake(&self, mask: u32, sync: bool) {
+        // SAFETY: The wait queue head was initialised in `new`.
+        unsafe {
+            if sync {
+                bindings::wake_up_poll_on_current_cpu(self.wqh.get(), mask)
+            } else {
+                bindings::wake_up_poll(self.wqh.get(), mask)
+            }
+        }
+    }
+
+    /// Tells pollers that no task uses the filter any more.
+    pub(crate) fn hang_up(&self) {
+        // SAFETY: The wait queue head was initialised in `new`.
+        if unsafe { bindings::waitqueue_active(self.wqh.get()) } {
+            self.wake(epoll::HUP, false);
+        }
+    }
+
+    fn should_sleep_killable(&self, state: State) -> bool {
+        self.wait_killable_recv && state >= State::Sent
+    }
+
+    /// Claims one queued request (`atomic_dec_if_positive`).
+    fn claim_request(&self) -> bool {
+        self.requests
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| (r > 0).then(|| r - 1))
+            .is_ok()
+    }
+
+    /// Detaches the listener when its fd is closed: every task still
+    /// waiting gets `ENOSYS`, new notifications fail the same way.
+    fn detach(&self) {
+        let mut state = self.state.lock();
+        state.attached = false;
+        for p in state.pending.iter_mut().filter(|p| p.state != State::Replied) {
+            p.state = State::Replied;
+            p.error = -(bindings::ENOSYS as c_int);
+            p.val = 0;
+            p.ready.complete(false);
+        }
+    }
+}
+
+/// `SECCOMP_RET_USER_NOTIF` for `current`, decided by `filter`: wait for
+/// the supervisor's answer (`seccomp_do_user_notification`).
+pub(crate) fn handle(current: &Current, filter: Option<&Filter>, data: &SeccompData) -> Outcome {
+    let (error, val, flags) = match filter.and_then(|f| f.listener()) {
+        Some(listener) => match wait_for_answer(current, listener, data) {
+            Ok(answer) => answer,
+            Err(e) => (e.to_errno(), 0, 0),
+        },
+        None => (-(bindings::ENOSYS as c_int), 0, 0),
+    };
+    if flags & bindings::SECCOMP_USER_NOTIF_FLAG_CONTINUE != 0 {
+        return Outcome::Run;
+    }
+    crate::enforce::set_return(current, error, val as c_long);
+    Outcome::Skip
+}
+
+/// Queues a notification and sleeps until it is answered, the listener
+/// goes away or a signal interrupts; returns (error, value, flags).
+fn wait_for_answer(current: &Current, listener: &Listener, data: &SeccompData) -> Result<(c_int, i64, u32)> {
+    let ready = Completion::new()?;
+    let mut state = listener.state.lock();
+    if !state.attached {
+        return Err(errno(bindings::ENOSYS));
+    }
+    let id = state.next_id;
+    state.next_id = id.wrapping_add(1);
+    state.pending.push(
+        Pending {
+            id,
+            task: current.as_ptr(),
+            data: *data,
+            state: State::Init,
+            error: 0,
+            val: 0,
+            flags: 0,
+            ready: ready.clone(),
+            addfd: KVec::new(),
+        },
+        GFP_KERNEL,
+    )?;
+    listener.requests.fetch_add(1, Ordering::AcqRel);
+    listener.wake(epoll::IN | epoll::RDNORM, state.sync_wake_up());
+
+    let mut answer = Err(ERESTARTSYS);
+    loop {
+        let now = state.find(id).map_or(State::Replied, |p| p.state);
+        let killable = listener.should_sleep_killable(now);
+        drop(state);
+        let woke = ready.wait(killable);
+        state = listener.state.lock();
+        let Some(p) = state.find(id) else { break };
+        if let Err(e) = woke {
+            // Received while we slept interruptibly: sleep on, killably.
+            if killable || !listener.should_sleep_killable(p.state) {
+                answer = Err(e);
+                break;
+            }
+        }
+        if let Some(request) = p.addfd.take_last() {
+            install_fd(p, &request);
+        }
+        if p.state == State::Replied {
+            answer = Ok((p.error, p.val, p.flags));
+            break;
+        }
+    }
+    // Fail the ADDFD requests we will never handle, and go.
+    if let Some(index) = state.pending.iter().position(|p| p.id == id) {
+        if let Some(mut gone) = state.pending.take_at(index) {
+            while let Some(request) = gone.addfd.take_last() {
+                request.ret.store(-(bindings::ESRCH as i32), Ordering::Release);
+                request.done.complete(false);
+            }
+        }
+    }
+    answer
+}
+
+/// Runs an ADDFD request in the trapped task (`seccomp_handle_addfd`).
+fn install_fd(p: &mut Pending, request: &AddFd) {
+    // SAFETY: `request.file` is a reference the supervisor holds until the
+    // request completes; we are the task receiving the fd.
+    let fd = unsafe {
+        if request.ioctl_flags & bindings::SECCOMP_ADDFD_FLAG_SETFD != 0 {
+            bindings::receive_fd_replace(request.fd, request.file, request.o_flags)
+        } else {
+            bindings::receive_fd(request.file, core::ptr::null_mut(), request.o_flags)
+        }
+    };
+    request.ret.store(fd, Ordering::Release);
+    if request.ioctl_flags & bindings::SECCOMP_ADDFD_FLAG_SEND != 0 {
+        if fd < 0 {
+            // Installing failed: the supervisor may reply another way.
+            p.state = State::Sent;
+        } else {
+            p.flags = 0;
+            p.error = 0;
+            p.val = fd.into();
+        }
+    }
+    request.done.complete(false);
+}
+
+/// Removing elements from a `KVec`, which has no `pop()`/`remove()` in 6.12.
+trait Take<T> {
+    /// Removes and returns the last element.
+    fn take_last(&mut self) -> Option<T>;
+    /// Removes and returns the element at `index`, keeping the order of
+    /// the others.
+    fn take_at(&mut self, index: usize) -> Option<T>;
+}
+
+impl<T> Take<T> for KVec<T> {
+    fn take_last(&mut self) -> Option<T> {
+        let last = self.len().checked_sub(1)?;
+        // SAFETY: `last` is in bounds; shrinking the length first makes
+        // the element at `last` logically moved out, and we read it
+        // exactly once.
+        unsafe {
+            self.set_len(last);
+            Some(core::ptr::read(self.as_ptr().add(last)))
+        }
+    }
+
+    fn take_at(&mut self, index: usize) -> Option<T> {
+        if index >= self.len() {
+            return None;
+        }
+        // Keep FIFO order: rotate the element to the end, then take it.
+        self.as_mut_slice()[index..].rotate_left(1);
+        self.take_last()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The listener fd.
+
+/// Poll bits (`include/uapi/linux/eventpoll.h`; bindgen cannot see them
+/// through their `__poll_t` casts).
+mod epoll {
+    pub(super) const IN: u32 = 0x0001;
+    pub(super) const OUT: u32 = 0x0004;
+    pub(super) const ERR: u32 = 0x0008;
+    pub(super) const HUP: u32 = 0x0010;
+    pub(super) const RDNORM: u32 = 0x0040;
+    pub(super) const WRNORM: u32 = 0x0100;
+}
+
+/// `struct seccomp_notif` as user space sees it.
+const NOTIF_SIZE: usize = 80;
+/// `struct seccomp_notif_resp`.
+const RESP_SIZE: usize = 24;
+/// `struct seccomp_notif_addfd` (its first and, so far, only version).
+const ADDFD_SIZE: usize = 24;
+
+const IOC_MAGIC: u32 = b'!' as u32;
+const IOCTL_RECV: u32 = kernel::ioctl::_IOWR::<[u8; NOTIF_SIZE]>(IOC_MAGIC, 0);
+const IOCTL_SEND: u32 = kernel::ioctl::_IOWR::<[u8; RESP_SIZE]>(IOC_MAGIC, 1);
+const IOCTL_ID_VALID: u32 = kernel::ioctl::_IOW::<u64>(IOC_MAGIC, 2);
+/// The number `SECCOMP_IOCTL_NOTIF_ID_VALID` had first, kept for old binaries.
+const IOCTL_ID_VALID_WRONG_DIR: u32 = kernel::ioctl::_IOR::<u64>(IOC_MAGIC, 2);
+const IOCTL_ADDFD: u32 = kernel::ioctl::_IOW::<[u8; ADDFD_SIZE]>(IOC_MAGIC, 3);
+const IOCTL_SET_FLAGS: u32 = kernel::ioctl::_IOW::<u64>(IOC_MAGIC, 4);
+
+/// Extensible-argument ioctls are matched without their size and direction.
+const fn ea_ioctl(cmd: u32) -> u32 {
+    const IOC_INOUT: u32 = (bindings::_IOC_READ | bindings::_IOC_WRITE) << bindings::_IOC_DIRSHIFT;
+    const IOCSIZE_MASK: u32 = ((1 << bindings::_IOC_SIZEBITS) - 1) << bindings::_IOC_SIZESHIFT;
+    cmd & !(IOC_INOUT | IOCSIZE_MASK)
+}
+
+/// Creates the listener file for `filter`, not yet installed in the fd
+/// table; [`attach_file`] points it at the filter once attached.
+pub(crate) fn new_file() -> Result<*mut bindings::file> {
+    // SAFETY: FFI call without preconditions.
+    let file = unsafe { seccomp_rs_notify_file() };
+    kernel::error::from_err_ptr(file.cast::<bindings::file>())
+}
+
+/// Makes `file` the listener of `filter`, giving it a reference.
+///
+/// # Safety
+///
+/// `file` comes from [`new_file`] and is not visible to user space yet.
+pub(crate) unsafe fn attach_file(file: *mut bindings::file, filter: Arc<Filter>) {
+    // SAFETY: `file` is valid and private to us (function safety
+    // requirement).
+    unsafe { (*file).private_data = Arc::into_raw(filter).cast_mut().cast() };
+}
+
+/// The filter behind a listener file, if it was attached.
+///
+/// # Safety
+///
+/// `file` is a listener file, alive for the borrow.
+unsafe fn file_filter<'a>(file: *mut bindings::file) -> Option<&'a Filter> {
+    // SAFETY: A listener's private data is NULL or an `Arc<Filter>` the file
+    // owns until release (function safety requirement).
+    unsafe { (*file).private_data.cast::<Filter>().cast_const().as_ref() }
+}
+
+/// `release` of the listener file: detach and drop the file's reference.
+///
+/// # Safety
+///
+/// Called by the VFS on the last close of a listener file.
+#[no_mangle]
+pub unsafe extern "C" fn seccomp_rs_notify_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `file` is a listener file being released.
+    let ptr = unsafe { (*file).private_data.cast::<Filter>().cast_const() };
+    if ptr.is_null() {
+        return 0;
+    }
+    // SAFETY: The private data is the file's own `Arc<Filter>` reference.
+    let filter = unsafe { Arc::from_raw(ptr) };
+    if let Some(listener) = filter.listener() {
+        listener.detach();
+    }
+    0
+}
+
+/// `poll` of the listener file: readable while a notification waits to be
+/// received, writable while one waits for a reply, hung up once no task
+/// uses the filter.
+///
+/// # Safety
+///
+/// Called by the VFS on a listener file.
+#[no_mangle]
+pub unsafe extern "C" fn seccomp_rs_notify_poll(file: *mut bindings::file, table: *mut bindings::poll_table) -> bindings::__poll_t {
+    // SAFETY: `file` is a listener file (function safety requirement).
+    let Some(filter) = (unsafe { file_filter(file) }) else {
+        return epoll::ERR;
+    };
+    let Some(listener) = filter.listener() else {
+        return epoll::ERR;
+    };
+    // SAFETY: `file`, the wait queue and `table` are valid.
+    unsafe { bindings::poll_wait(file, listener.wqh.get(), table) };
+    let mut mask = 0;
+    {
+        let state = listener.state.lock();
+        for p in state.pending.iter() {
+            match p.state {
+                State::Init => mask |= epoll::IN | epoll::RDNORM,
+                State::Sent => mask |= epoll::OUT | epoll::WRNORM,
+                State::Replied => {}
+            }
+        }
+    }
+    if !filter.has_users() {
+        mask |= epoll::HUP;
+    }
+    mask
+}
+
+/// `unlocked_ioctl` (and `compat_ioctl`) of the listener file.
+///
+/// # Safety
+///
+/// Called by the VFS on a listener file.
+#[no_mangle]
+pub unsafe extern "C" fn seccomp_rs_notify_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: `file` is a listener file (function safety requirement).
+    let Some(filter) = (unsafe { file_filter(file) }) else {
+        return EINVAL.to_errno() as c_long;
+    };
+    let Some(listener) = filter.listener() else {
+        return EINVAL.to_errno() as c_long;
+    };
+    let result = match cmd {
+        IOCTL_RECV => recv(filter, listener, arg),
+        IOCTL_SEND => send(listener, arg),
+        IOCTL_ID_VALID | IOCTL_ID_VALID_WRONG_DIR => id_valid(listener, arg),
+        IOCTL_SET_FLAGS => set_flags(listener, arg),
+        _ if ea_ioctl(cmd) == ea_ioctl(IOCTL_ADDFD) => {
+            add_fd(listener, arg, kernel::ioctl::_IOC_SIZE(cmd))
+        }
+        _ => Err(EINVAL),
+    };
+    result.unwrap_or_else(|e| e.to_errno() as c_long)
+}
+
+/// Waits until a notification is queued (or no task uses the filter any
+/// more): `recv_wait_event`.
+fn wait_for_request(filter: &Filter, listener: &Listener) -> Result {
+    if !filter.has_users() || listener.claim_request() {
+        return Ok(());
+    }
+    let mut wait = core::mem::MaybeUninit::<bindings::wait_queue_entry>::uninit();
+    let wait = wait.as_mut_ptr();
+    // SAFETY: Initialises the entry in place; it does not move until
+    // `finish_wait` below removed it from the queue.
+    unsafe { bindings::init_wait(wait) };
+    let result = loop {
+        // SAFETY: The queue and the entry are initialised and stay put.
+        let ret = unsafe {
+            bindings::prepare_to_wait_event(listener.wqh.get(), wait, bindings::TASK_INTERRUPTIBLE as c_int)
+        };
+        if listener.claim_request() || !filter.has_users() {
+            break Ok(());
+        }
+        if ret != 0 {
+            break Err(Error::from_errno(ret as c_int));
+        }
+        // SAFETY: Sleeping is allowed here.
+        unsafe { bindings::schedule() };
+    };
+    // SAFETY: As for `prepare_to_wait_event`.
+    unsafe { bindings::finish_wait(listener.wqh.get(), wait) };
+    result
+}
+
+/// `SECCOMP_IOCTL_NOTIF_RECV`: the oldest notification not received yet.
+fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
+    let ubuf = arg as usize;
+    // The buffer must be zeroed, to keep the structure extensible.
+    // SAFETY: `check_zeroed_user` only reads user memory.
+    let zeroed = unsafe { bindings::check_zeroed_user(ubuf as *const c_void, NOTIF_SIZE) };
+    if zeroed < 0 {
+        return Err(Error::from_errno(zeroed));
+    }
+    if zeroed == 0 {
+        return Err(EINVAL);
+    }
+    wait_for_request(filter, listener)?;
+
+    let mut out = [0u8; NOTIF_SIZE];
+    let id = {
+        let mut state = listener.state.lock();
+        let Some(p) = state.pending.iter_mut().find(|p| p.state == State::Init) else {
+            // The task was killed between the wake-up and now.
+            return Err(ENOENT);
+        };
+        // SAFETY: The task waits for this notification, so it is alive.
+        let pid = unsafe { bindings::task_pid_vnr(p.task) };
+        out[0..8].copy_from_slice(&p.id.to_ne_bytes());
+        out[8..12].copy_from_slice(&pid.to_ne_bytes());
+        // out[12..16]: flags, always 0.
+        out[16..20].copy_from_slice(&p.data.nr.to_ne_bytes());
+        out[20..24].copy_from_slice(&p.data.arch.to_ne_bytes());
+        out[24..32].copy_from_slice(&p.data.instruction_pointer.to_ne_bytes());
+        for (chunk, arg) in out[32..].chunks_exact_mut(8).zip(p.data.args) {
+            chunk.copy_from_slice(&arg.to_ne_bytes());
+        }
+        p.state = State::Sent;
+        listener.wake(epoll::OUT | epoll::WRNORM, false);
+        p.id
+    };
+    if UserSlice::new(ubuf, NOTIF_SIZE).writer().write_slice(&out).is_err() {
+        // User space got nothing: put the notification back.
+        let mut state = listener.state.lock();
+        if let Some(p) = state.find(id) {
+            if listener.should_sleep_killable(p.state) {
+                p.ready.complete(false);
+            }
+            p.state = State::Init;
+            listener.requests.fetch_add(1, Ordering::AcqRel);
+            listener.wake(epoll::IN | epoll::RDNORM, false);
+        }
+        return Err(EFAULT);
+    }
+    Ok(0)
+}
+
+/// `SECCOMP_IOCTL_NOTIF_SEND`: the reply to a received notification.
+fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
+    let mut resp = [0u8; RESP_SIZE];
+    UserSlice::new(arg as usize, RESP_SIZE).reader().read_slice(&mut resp)?;
+    let field = |at: usize| -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&resp[at..at + 8]);
+        b
+    };
+    let id = u64::from_ne_bytes(field(0));
+    let val = i64::from_ne_bytes(field(8));
+    let error = i32::from_ne_bytes([resp[16], resp[17], resp[18], resp[19]]);
+    let flags = u32::from_ne_bytes([resp[20], resp[21], resp[22], resp[23]]);
+    let cont = bindings::SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if flags & !cont != 0 || (flags & cont != 0 && (error != 0 || val != 0)) {
+        return Err(EINVAL);
+    }
+    let mut state = listener.state.lock();
+    let sync = state.sync_wake_up();
+    let p = state.find(id).ok_or(ENOENT)?;
+    // Exactly one reply.
+    if p.state != State::Sent {
+        return Err(errno(bindings::EINPROGRESS));
+    }
+    p.state = State::Replied;
+    p.error = error;
+    p.val = val;
+    p.flags = flags;
+    p.ready.complete(sync);
+    Ok(0)
+}
+
+/// `SECCOMP_IOCTL_NOTIF_ID_VALID`: 0 while the notification still waits
+/// for its reply.
+fn id_valid(listener: &Listener, arg: c_ulong) -> Result<c_long> {
+    let id: u64 = UserSlice::new(arg as usize, 8).reader().read()?;
+    let mut state = listener.state.lock();
+    match state.find(id) {
+        Some(p) if p.state == State::Sent => Ok(0),
+        _ => Err(ENOENT),
+    }
+}
+
+/// `SECCOMP_IOCTL_NOTIF_SET_FLAGS`.
+fn set_flags(listener: &Listener, flags: c_ulong) -> Result<c_long> {
+    if flags & !(bindings::SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP as c_ulong) != 0 {
+        return Err(EINVAL);
+    }
+    listener.state.lock().flags = flags as u32;
+    Ok(0)
+}
+
+/// Drops the supervisor's file reference when the ADDFD ioctl returns.
+struct FileRef(*mut bindings::file);
+
+impl Drop for FileRef {
+    fn drop(&mut self) {
+        // SAFETY: We own this reference (taken with `fget`).
+        unsafe { bindings::fput(self.0) };
+    }
+}
+
+/// `SECCOMP_IOCTL_NOTIF_ADDFD`: install a supervisor file into the trapped
+/// task, optionally replying with the new fd in the same step.
+fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
+    if size < ADDFD_SIZE || size >= bindings::PAGE_SIZE as usize {
+        return Err(EINVAL);
+    }
+    let mut raw = [0u8; ADDFD_SIZE];
+    // SAFETY: `raw` has room for `ADDFD_SIZE` bytes; the helper checks that
+    // any bytes beyond it in the user's larger structure are zero.
+    let ret = unsafe {
+        bindings::copy_struct_from_user(raw.as_mut_ptr().cast(), ADDFD_SIZE, arg as *const c_void, size)
+    };
+    if ret != 0 {
+        return Err(Error::from_errno(ret));
+    }
+    let word = |at: usize| u32::from_ne_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
+    let mut id_bytes = [0u8; 8];
+    id_bytes.copy_from_slice(&raw[0..8]);
+    let id = u64::from_ne_bytes(id_bytes);
+    let (ioctl_flags, srcfd, newfd, newfd_flags) = (word(8), word(12), word(16), word(20));
+    if newfd_flags & !bindings::O_CLOEXEC != 0 {
+        return Err(EINVAL);
+    }
+    let (setfd, send) = (bindings::SECCOMP_ADDFD_FLAG_SETFD, bindings::SECCOMP_ADDFD_FLAG_SEND);
+    if ioctl_flags & !(setfd | send) != 0 {
+        return Err(EINVAL);
+    }
+    if newfd != 0 && ioctl_flags & setfd == 0 {
+        return Err(EINVAL);
+    }
+    // SAFETY: `fget` takes a reference to the caller's file, or fails.
+    let file = unsafe { bindings::fget(srcfd) };
+    if file.is_null() {
+        return Err(EBADF);
+    }
+    let file = FileRef(file);
+    let request = Arc::new(
+        AddFd {
+            file: file.0,
+            fd: newfd as c_int,
+            o_flags: newfd_flags,
+            ioctl_flags,
+            ret: AtomicI32::new(0),
+            done: Completion::new()?,
+        },
+        GFP_KERNEL,
+    )?;
+    {
+        let mut state = listener.state.lock();
+        let p = state.find(id).ok_or(ENOENT)?;
+        // Not before the supervisor received it, nor after the reply.
+        if p.state != State::Sent {
+            return Err(errno(bindings::EINPROGRESS));
+        }
+        if ioctl_flags & send != 0 {
+            // An atomic add-and-reply must be the last request.
+            if !p.addfd.is_empty() {
+                return Err(EBUSY);
+            }
+            p.state = State::Replied;
+        }
+        p.addfd.push(request.clone(), GFP_KERNEL)?;
+        p.ready.complete(false);
+    }
+    if request.done.wait(false).is_ok() {
+        return Ok(request.ret.load(Ordering::Acquire) as c_long);
+    }
+    // Interrupted: the task may have handled the request meanwhile.
+    let mut state = listener.state.lock();
+    let Some(p) = state.find(id) else {
+        // The task went away and failed (or handled) the request.
+        return Ok(request.ret.load(Ordering::Acquire) as c_long);
+    };
+    match p.addfd.iter().position(|r| Arc::ptr_eq(r, &request)) {
+        Some(index) => {
+            let _ = p.addfd.take_at(index);
+            if ioctl_flags & send != 0 {
+                p.state = State::Sent;
+            }
+            Err(ERESTARTSYS)
+        }
+        None => Ok(request.ret.load(Ordering::Acquire) as c_long),
+    }
+}
