@@ -18,9 +18,11 @@ H := tools/testing/seccomp-rs
 export SECCOMP_RS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/seccomp-rs
 SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
-SAMPLES := strict-demo bpf-direct
+SAMPLES := strict-demo bpf-direct user-trap
+STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
+STRESS := notif-stress
 
-.PHONY: run test kernel qemu kselftest bootstrap samples host-test help bench
+.PHONY: run test kernel qemu kselftest bootstrap samples stress host-test help bench
 
 help:
 	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
@@ -49,10 +51,21 @@ samples:
 	@mkdir -p $(SECCOMP_RS_CACHE)/samples
 	@cp -f $(addprefix $(SAMPLES_BIN)/,$(SAMPLES)) $(SECCOMP_RS_CACHE)/samples/
 
+# Static stress programs of ours, run in the guest by `make test`.
+stress:
+	@$(H)/bootstrap.sh
+	@cd $(H)/stress && CARGO_TARGET_DIR=$(STRESS_TARGET) \
+		RUSTFLAGS="-C target-feature=+crt-static" \
+		cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu
+	@mkdir -p $(SECCOMP_RS_CACHE)/stress
+	@cp -f $(addprefix $(STRESS_TARGET)/x86_64-unknown-linux-gnu/release/,$(STRESS)) \
+		$(SECCOMP_RS_CACHE)/stress/
+
 run: samples
 	@$(H)/kernel.sh rust
 	@$(H)/qemu.sh rust 'dmesg | grep seccomp-rs; ./strict-demo; \
-		echo "== bpf-direct (stderr sent to /dev/null)"; echo Ada | ./bpf-direct 2>/dev/null' \
+		echo "== bpf-direct (stderr sent to /dev/null)"; echo Ada | ./bpf-direct 2>/dev/null; \
+		echo "== user-trap"; ./user-trap' \
 		$(SECCOMP_RS_CACHE)/samples
 
 host-test:

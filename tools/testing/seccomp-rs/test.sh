@@ -46,17 +46,24 @@ host() {
 	check "bootstrap" "$SRS_HARNESS/bootstrap.sh"
 	step "engine: cargo test (unit, property, differential against the host kernel)"
 	cargo_tests engine "$SRS_ROOT/rust/engine"
-	step "samples: static build"
+	step "samples and stress programs: static build"
 	check "samples build" make -s -C "$SRS_ROOT" samples
+	check "stress programs build" make -s -C "$SRS_ROOT" stress
 }
 
 # guest_sample IMPL NAME CMD EXPECT...: run a sample in the guest; its exit
 # status must be 0 and its output must contain every EXPECT line.
 guest_sample() {
 	local impl=$1 name=$2 cmd=$3; shift 3
+	guest_run "$impl" "$name" "$cmd" "$SRS_CACHE/samples" "$@"
+}
+
+# guest_run IMPL NAME CMD DIR EXPECT...: the same for programs in DIR.
+guest_run() {
+	local impl=$1 name=$2 cmd=$3 dir=$4; shift 4
 	local out rc=0
 	out=$(QEMU_LOG=$RESULTS/$impl/$name.log "$SRS_HARNESS/qemu.sh" "$impl" "$cmd" \
-		"$SRS_CACHE/samples") || rc=$?
+		"$dir") || rc=$?
 	printf '%s\n' "$out"
 	[ "$rc" = 0 ] || { fail "$name on $impl (exit $rc)"; return; }
 	for want in "$@"; do
@@ -92,6 +99,17 @@ kernels() {
 		guest_sample "$impl" bpf-direct 'echo Ada | ./bpf-direct 2>/dev/null' \
 			"[ERR] What is your name?" "Hello, Ada!" \
 			"[ERR] this went to stderr, and seccomp put it on stdout"
+	done
+	for impl in c rust; do
+		step "user-trap sample on IMPL=$impl"
+		guest_sample "$impl" user-trap './user-trap' \
+			'child: mkdir("/tmp/user-trap") = 0' \
+			'child: mkdir("/user-trap") = -1 (permission denied)' \
+			'child: read: hello from the supervisor' 'user-trap: PASS'
+	done
+	for impl in c rust; do
+		step "notification stress on IMPL=$impl (threads trapping, supervisor killing/closing mid-wait)"
+		guest_run "$impl" notif-stress './notif-stress 12' "$SRS_CACHE/stress" 'notif-stress: PASS'
 	done
 	for impl in c rust; do
 		step "seccomp_benchmark on IMPL=$impl (reported, not judged: TCG timing is noisy)"

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! notif-stress: many threads trapping into a user-notification supervisor
+//! at once, with the sandbox killed mid-wait, the listener closed mid-wait,
+//! or every request answered; checks that nothing hangs and that the
+//! filters are freed afterwards.
+//!
+//! Each round forks a sandbox that stacks `FILTERS` filters (the last one
+//! with a listener trapping `getppid`), passes the listener to the
+//! supervisor (this process) and starts `THREADS` threads calling
+//! `getppid` in a loop.  The supervisor answers with `MAGIC`, and ends the
+//! round one of three ways.  Every process arms an alarm, so a hang fails
+//! the run instead of blocking it.  After all rounds the unreclaimable
+//! slab memory must be back near its level after a warm-up round: leaking
+//! the filters of every round would add far more than the tolerance.
+//!
+//! Usage: `notif-stress [rounds]`; prints `notif-stress: PASS` on success.
+
+use std::io;
+use std::time::Duration;
+
+const THREADS: usize = 16;
+const FILTERS: usize = 64;
+const MAGIC: i64 = 4242;
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+const TIMEOUT_SECONDS: u32 = 120;
+
+#[repr(C)]
+#[derive(Default)]
+struct Notif {
+    id: u64,
+    pid: u32,
+    flags: u32,
+    nr: i32,
+    arch: u32,
+    ip: u64,
+    args: [u64; 6],
+}
+#[repr(C)]
+#[derive(Default)]
+struct NotifResp {
+    id: u64,
+    val: i64,
+    error: i32,
+    flags: u32,
+}
+const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
+    (dir << 30) | ((size as u64) << 16) | ((b'!' as u64) << 8) | nr
+}
+const NOTIF_RECV: u64 = ioc(3, 0, std::mem::size_of::<Notif>());
+const NOTIF_SEND: u64 = ioc(3, 1, std::mem::size_of::<NotifResp>());
+
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// Kill the sandbox while threads wait for answers.
+    KillMidWait,
+    /// Close the listener while threads wait: they get ENOSYS.
+    CloseMidWait,
+    /// Answer until every thread finished its calls.
+    AnswerAll,
+}
+
+fn fail(what: &str) -> ! {
+    println!("notif-stress: FAIL: {what}: {}", io::Error::last_os_error());
+    std::process::exit(1);
+}
+
+fn filter(listener: bool) -> Vec<libc::sock_filter> {
+    use libc::*;
+    let s = |code: u32, k: u32| sock_filter { code: code as u16, jt: 0, jf: 0, k };
+    let j = |code: u32, k: u32, jt: u8, jf: u8| sock_filter { code: code as u16, jt, jf, k };
+    let trapped = if listener { SECCOMP_RET_USER_NOTIF } else { SECCOMP_RET_ALLOW };
+    vec![
+        s(BPF_LD | BPF_W | BPF_ABS, 4),
+        j(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        s(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        s(BPF_LD | BPF_W | BPF_ABS, 0),
+        j(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid as u32, 0, 1),
+        s(BPF_RET | BPF_K, trapped),
+        s(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    ]
+}
+
+fn install(listener: bool) -> libc::c_long {
+    let insns = filter(listener);
+    let prog = libc::sock_fprog { len: insns.len() as u16, filter: insns.as_ptr() as *mut _ };
+    let flags = if listener { libc::SECCOMP_FILTER_FLAG_NEW_LISTENER } else { 0 };
+    // SAFETY: `prog` outlives the call.
+    unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &prog) }
+}
+
+fn send_fd(sock: libc::c_int, fd: libc::c_int) {
+    // SAFETY: A well-formed msghdr carrying one fd.
+    unsafe {
+        let mut byte = 0u8;
+        let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast(), iov_len: 1 };
+        let mut buf = [0u8; 64];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = buf.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>(), fd);
+        if libc::sendmsg(sock, &msg, 0) < 0 {
+            fail("sendmsg");
+        }
+    }
+}
+
+fn recv_fd(sock: libc::c_int) -> libc::c_int {
+    // SAFETY: As for `send_fd`.
+    unsafe {
+        let mut byte = 0u8;
+        let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast(), iov_len: 1 };
+        let mut buf = [0u8; 64];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = buf.as_mut_ptr().cast();
+        msg.msg_controllen = buf.len();
+        if libc::recvmsg(sock, &mut msg, 0) <= 0 {
+            fail("recvmsg");
+        }
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() {
+            fail("no fd in message");
+        }
+        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>())
+    }
+}
+
+/// The sandbox: stack the filters, hand over the listener, run the
+/// threads.  Exits 0 if every answer was MAGIC or ENOSYS (listener gone).
+fn sandbox(sock: libc::c_int, calls: usize) -> ! {
+    // SAFETY: Plain prctl/alarm calls.
+    unsafe {
+        libc::alarm(TIMEOUT_SECONDS);
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail("no_new_privs");
+        }
+    }
+    for _ in 1..FILTERS {
+        if install(false) != 0 {
+            fail("stacking filters");
+        }
+    }
+    let listener = install(true);
+    if listener < 0 {
+        fail("NEW_LISTENER");
+    }
+    send_fd(sock, listener as libc::c_int);
+    // SAFETY: Closing our copy.
+    unsafe { libc::close(listener as libc::c_int) };
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                for _ in 0..calls {
+                    // SAFETY: getppid takes no arguments.
+                    let r = unsafe { libc::syscall(libc::SYS_getppid) };
+                    if r == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) {
+                        return true;
+                    }
+                    if r != MAGIC {
+                        return false;
+                    }
+                }
+                true
+            })
+        })
+        .collect();
+    let ok = threads.into_iter().all(|t| t.join().unwrap_or(false));
+    // SAFETY: Leaving the sandbox process.
+    unsafe { libc::_exit(if ok { 0 } else { 3 }) }
+}
+
+/// One round; returns whether it ended as expected.
+fn round(ending: Ending) -> bool {
+    let calls = 50;
+    let mut socks = [0; 2];
+    // SAFETY: socketpair with a valid array.
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, socks.as_mut_ptr()) } != 0 {
+        fail("socketpair");
+    }
+    // SAFETY: fork in a single-threaded supervisor.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        fail("fork");
+    }
+    if pid == 0 {
+        sandbox(socks[1], calls);
+    }
+    let listener = recv_fd(socks[0]);
+    let mut answered = 0usize;
+    let stop_after = match ending {
+        Ending::AnswerAll => usize::MAX,
+        _ => THREADS * calls / 4,
+    };
+    loop {
+        let mut pfd = libc::pollfd { fd: listener, events: libc::POLLIN, revents: 0 };
+        // SAFETY: One valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, 1000) };
+        if n < 0 {
+            fail("poll");
+        }
+        if pfd.revents & libc::POLLHUP != 0 {
+            break; // no task uses the filter any more
+        }
+        if pfd.revents & libc::POLLIN == 0 {
+            continue;
+        }
+        let mut req = Notif::default();
+        // SAFETY: `req` is a zeroed struct seccomp_notif.
+        if unsafe { libc::ioctl(listener, NOTIF_RECV as _, &mut req) } != 0 {
+            continue; // ENOENT: the thread went away meanwhile
+        }
+        let mut resp = NotifResp { id: req.id, val: MAGIC, ..Default::default() };
+        // SAFETY: `resp` is a struct seccomp_notif_resp.
+        unsafe { libc::ioctl(listener, NOTIF_SEND as _, &mut resp) };
+        answered += 1;
+        if answered == stop_after {
+            match ending {
+                // SAFETY: Signalling our own child.
+                Ending::KillMidWait => unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                },
+                Ending::CloseMidWait => break,
+                Ending::AnswerAll => {}
+            }
+        }
+    }
+    // SAFETY: Closing our fds.
+    unsafe {
+        libc::close(listener);
+        libc::close(socks[0]);
+        libc::close(socks[1]);
+    }
+    let mut status = 0;
+    // SAFETY: Waiting for our child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    match ending {
+        Ending::KillMidWait => libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL,
+        _ => libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+    }
+}
+
+/// Unreclaimable slab memory, in kB.
+fn sunreclaim_kb() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("SUnreclaim:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn settle() -> u64 {
+    // Let deferred frees (RCU, workqueues) run before measuring.
+    std::thread::sleep(Duration::from_millis(1500));
+    sunreclaim_kb()
+}
+
+fn main() {
+    let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(12);
+    // SAFETY: Arms our own alarm.
+    unsafe { libc::alarm(TIMEOUT_SECONDS * 4) };
+    let endings = [Ending::KillMidWait, Ending::CloseMidWait, Ending::AnswerAll];
+    // Warm-up: fill the slab caches this workload uses.
+    for ending in endings {
+        if !round(ending) {
+            println!("notif-stress: FAIL: warm-up round {ending:?}");
+            std::process::exit(1);
+        }
+    }
+    let before = settle();
+    for i in 0..rounds {
+        let ending = endings[i % endings.len()];
+        if !round(ending) {
+            println!("notif-stress: FAIL: round {i} ({ending:?}) ended unexpectedly");
+            std::process::exit(1);
+        }
+    }
+    let after = settle();
+    // Every round attaches FILTERS filters of at least ~1 kB each: leaking
+    // them would grow the slab by rounds * FILTERS kB at least.
+    let leak_floor = (rounds * FILTERS) as u64;
+    let tolerance = leak_floor / 4;
+    let growth = after.saturating_sub(before);
+    println!(
+        "notif-stress: {rounds} rounds x {THREADS} threads x {FILTERS} filters; \
+         SUnreclaim {before} kB -> {after} kB (growth {growth} kB, tolerance {tolerance} kB)"
+    );
+    if growth > tolerance {
+        println!("notif-stress: FAIL: slab memory grew: filters leaked?");
+        std::process::exit(1);
+    }
+    println!("notif-stress: PASS");
+}
