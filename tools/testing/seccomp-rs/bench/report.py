@@ -110,8 +110,8 @@ def median(values):
     return statistics.median(values)
 
 
-def overheads(by_run, config):
-    """{"shape/probe": median ns of overhead above the baseline}."""
+def per_run_overheads(by_run, config):
+    """{"shape/probe": [ns of overhead above the baseline, one per run]}."""
     per_row = {}
     for configs in by_run.values():
         costs = configs[config]["syscall"]
@@ -122,7 +122,14 @@ def overheads(by_run, config):
             if baseline is None:
                 raise BenchError(f"{config}: no baseline for {probe}")
             per_row.setdefault(f"{workload}/{probe}", []).append(ns - baseline)
-    return {row: median(values) for row, values in per_row.items()}
+    return per_row
+
+
+def largest_spread(samples):
+    """Largest (max - min) / median over runs among rows, and its row."""
+    spreads = [((max(v) - min(v)) / abs(median(v)), row)
+               for row, v in samples.items() if abs(median(v)) >= MIN_DENOMINATOR_NS]
+    return max(spreads, default=(0.0, "-"))
 
 
 def ratio(numerator, denominator):
@@ -147,12 +154,11 @@ def svg_chart(path, rows, values, title):
     bar, gap, label_width, plot_width, top = 9, 8, 190, 560, 58
     group = bar * len(CONFIGS) + gap
     height = top + group * len(rows) + 40
-    width = label_width + plot_width + 30
-    finite = [v for row in rows for v in (values[c][row] for c in CONFIGS) if v > 0]
-    low = 10 ** math.floor(math.log10(max(min(finite, default=1.0), 1.0)))
-    high = 10 ** math.ceil(math.log10(max(finite, default=10.0)))
-    if high <= low:
-        high = low * 10
+    width = label_width + plot_width + 60
+    positive = [v for row in rows for v in (values[c][row] for c in CONFIGS) if v > 0]
+    # From a decade clearly below the smallest bar to a bit past the largest.
+    low = 10 ** math.floor(math.log10(max(min(positive, default=1.0), 1.0)) - 0.5)
+    high = max(max(positive, default=10.0) * 2, low * 10)
 
     def x(value):
         value = min(max(value, low), high)
@@ -170,7 +176,7 @@ def svg_chart(path, rows, values, title):
     while decade <= high:
         gx = x(decade)
         out.append(f'<line x1="{gx:.1f}" y1="{top - 6}" x2="{gx:.1f}" y2="{height - 30}" stroke="#ddd"/>')
-        out.append(f'<text x="{gx:.1f}" y="{height - 16}" text-anchor="middle">{decade:g}</text>')
+        out.append(f'<text x="{gx:.1f}" y="{height - 16}" text-anchor="middle">{decade:,.0f}</text>')
         decade *= 10
     out.append(f'<text x="{label_width + plot_width / 2}" y="{height - 3}" text-anchor="middle">'
                'ns per syscall above the no-filter baseline (log scale; &lt;= 0 drawn at the axis)</text>')
@@ -184,6 +190,8 @@ def svg_chart(path, rows, values, title):
             out.append(f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar - 1}" '
                        f'fill="{CONFIG_COLOURS[config]}"><title>{CONFIG_TITLES[config]} {row}: '
                        f'{value:.1f} ns</title></rect>')
+            out.append(f'<text x="{label_width + w + 3:.1f}" y="{y + bar - 2}" font-size="8" '
+                       f'fill="#444">{value:.0f}</text>')
     out.append("</svg>")
     Path(path).write_text("\n".join(out) + "\n")
 
@@ -201,7 +209,8 @@ def main():
     if len(by_run) != args.runs:
         raise BenchError(f"expected {args.runs} runs, found {len(by_run)}")
     first = next(iter(by_run.values()))
-    values = {config: overheads(by_run, config) for config in CONFIGS}
+    samples = {config: per_run_overheads(by_run, config) for config in CONFIGS}
+    values = {config: {row: median(v) for row, v in samples[config].items()} for config in CONFIGS}
     rows = list(values["rust"])
     for config in CONFIGS:
         if list(values[config]) != rows:
@@ -248,7 +257,9 @@ def main():
                 verdicts["missed"] += 1
         print(f"{row:<20} {c_jit:>9.1f} {c_interp:>9.1f} {rust:>9.1f} "
               f"{fmt_ratio(by_config['c_jit']):>8} {fmt_ratio(by_config['c_interp']):>9}  {', '.join(notes)}")
-    print(f"\ntargets: {verdicts['met']} met, {verdicts['missed']} missed "
+    spread = max((largest_spread(samples[c]) + (c,) for c in CONFIGS), default=(0.0, "-", "-"))
+    print(f"\nlargest run-to-run spread: {100 * spread[0]:.1f}% of the median ({spread[2]} {spread[1]})")
+    print(f"targets: {verdicts['met']} met, {verdicts['missed']} missed "
           "(cached<=1.0xJIT: allowed syscall, number-only filter; linear300<=0.5xJIT: "
           "linear-300 denied, container denied/argcheck; any<=1.0xnoJIT: every row)")
 
