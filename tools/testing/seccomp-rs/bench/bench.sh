@@ -20,6 +20,7 @@
 # measurement, default 20000), BENCH_UPSTREAM=0 to skip upstream's
 # seccomp_benchmark (run once per kernel when it has been built).
 
+set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 BENCH=$SRS_HARNESS/bench
