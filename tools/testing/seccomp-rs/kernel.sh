@@ -23,26 +23,6 @@ if [ ! -e "$SRS_TREE/.seccomp-rs-tree" ]; then
 	: > "$SRS_TREE/.seccomp-rs-tree"
 fi
 
-# overlay_map: print "repo-relative-source tree-relative-destination" lines.
-overlay_map() {
-	cd "$SRS_ROOT"
-	echo "Kconfig kernel/seccomp_rust/Kconfig"
-	for f in rust/Makefile rust/*.rs rust/*.c rust/*.h; do
-		[ -e "$f" ] && echo "$f kernel/seccomp_rust/${f#rust/}"
-	done
-	for f in rust/engine/*.rs; do
-		[ "$f" = rust/engine/lib.rs ] && continue	# the host crate's root
-		[ -e "$f" ] && echo "$f kernel/seccomp_rust/engine/${f#rust/engine/}"
-	done
-	for f in rust/helpers/*.c; do
-		[ -e "$f" ] && echo "$f $f"
-	done
-	if [ -d Documentation ]; then
-		find Documentation -type f -name '*.rst' | sort | sed 's/.*/& &/'
-	fi
-	return 0
-}
-
 # put_file SRC DST: copy SRC over DST (tree-relative) if the content differs.
 put_file() {
 	if ! cmp -s "$1" "$SRS_TREE/$2"; then
@@ -64,34 +44,10 @@ touch "$state"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-# 1. the patch series, applied to pristine copies of the files it touches
-series=()
-while read -r p; do
-	[[ -z "$p" || "$p" == \#* ]] || series+=("$SRS_ROOT/patches/$p")
-done < "$SRS_ROOT/patches/series"
-patched=$(for p in "${series[@]}"; do
-	sed -n 's|^+++ b/||p' "$p"
-done | sort -u)
-for f in $patched; do
-	[ -e "$SRS_PRISTINE/$f" ] && install -D -m 0644 "$SRS_PRISTINE/$f" "$stage/$f"
-done
-for p in "${series[@]}"; do
-	patch -d "$stage" -p1 -s -N -f --no-backup-if-mismatch < "$p" ||
-		srs_die "patches/$(basename "$p") does not apply to $SRS_KPKG $SRS_KPKG_VERSION"
-done
-
-# 2. the overlay, on top (new files only: the series owns existing ones)
-overlay=$(overlay_map)
-while read -r src dst; do
-	[ -n "$src" ] || continue
-	[ -e "$SRS_PRISTINE/$dst" ] &&
-		srs_die "overlay file $src would replace the existing $dst: use a patch"
-	install -D -m 0644 "$SRS_ROOT/$src" "$stage/$dst"
-done <<< "$overlay"
-
+# 1. the patch series and 2. the overlay (lib.sh: srs_stage), then
 # 3. sync the tree: changed files are rewritten, files we no longer own
 #    go back to pristine.
-owned=$( (echo "$patched"; cut -d' ' -f2 <<< "$overlay") | sed '/^$/d' | sort -u)
+owned=$(srs_stage "$stage")
 for f in $(comm -23 <(sort -u "$state") <(echo "$owned")); do
 	restore_file "$f"
 done

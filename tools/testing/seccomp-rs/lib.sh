@@ -37,3 +37,66 @@ srs_build_dir() { echo "$SRS_CACHE/build-$1${DEBUG:+-debug}"; }
 
 srs_log() { printf '\033[1m[seccomp-rs]\033[0m %s\n' "$*" >&2; }
 srs_die() { printf '\033[1;31m[seccomp-rs] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# --- what the work adds to the kernel tree ------------------------------
+# Shared by kernel.sh (lays it on a copy of the source) and patches.sh
+# (exports it as a git series), so both always see the same files.
+
+# srs_overlay_map: print "repo-relative-source tree-relative-destination"
+# lines, one per file the overlay adds to the tree.
+srs_overlay_map() (
+	cd "$SRS_ROOT"
+	echo "Kconfig kernel/seccomp_rust/Kconfig"
+	for f in rust/Makefile rust/*.rs rust/*.c rust/*.h; do
+		[ -e "$f" ] && echo "$f kernel/seccomp_rust/${f#rust/}"
+	done
+	for f in rust/engine/*.rs; do
+		[ "$f" = rust/engine/lib.rs ] && continue	# the host crate's root
+		[ -e "$f" ] && echo "$f kernel/seccomp_rust/engine/${f#rust/engine/}"
+	done
+	for f in rust/helpers/*.c; do
+		[ -e "$f" ] && echo "$f $f"
+	done
+	if [ -d Documentation ]; then
+		find Documentation -type f -name '*.rst' | sort | sed 's/.*/& &/'
+	fi
+	return 0
+)
+
+# srs_series: print the patches of patches/series, in order, as full paths.
+srs_series() {
+	local p
+	while read -r p; do
+		[[ -z "$p" || "$p" == \#* ]] || echo "$SRS_ROOT/patches/$p"
+	done < "$SRS_ROOT/patches/series"
+}
+
+# srs_patch_files PATCH...: the tree files the patches modify.
+srs_patch_files() {
+	[ $# -gt 0 ] || return 0
+	sed -n 's|^+++ b/||p' "$@" | sort -u
+}
+
+# srs_stage DIR: write into the empty DIR every tree file the work owns, with
+# its final content (pristine copies with the series applied, then the
+# overlay), and print their tree-relative paths, sorted.
+srs_stage() {
+	local stage=$1 p f src dst series patched overlay
+	mapfile -t series < <(srs_series)
+	patched=$(srs_patch_files "${series[@]}")
+	for f in $patched; do
+		[ -e "$SRS_PRISTINE/$f" ] && install -D -m 0644 "$SRS_PRISTINE/$f" "$stage/$f"
+	done
+	for p in "${series[@]}"; do
+		patch -d "$stage" -p1 -s -N -f --no-backup-if-mismatch < "$p" >&2 ||
+			srs_die "patches/$(basename "$p") does not apply to $SRS_KPKG $SRS_KPKG_VERSION"
+	done
+	overlay=$(srs_overlay_map)
+	while read -r src dst; do
+		[ -n "$src" ] || continue
+		[ -e "$SRS_PRISTINE/$dst" ] &&
+			srs_die "overlay file $src would replace the existing $dst: use a patch"
+		install -D -m 0644 "$SRS_ROOT/$src" "$stage/$dst"
+	done <<< "$overlay"
+	(echo "$patched"; cut -d' ' -f2 <<< "$overlay") | sed '/^$/d' | sort -u
+}
