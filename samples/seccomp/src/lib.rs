@@ -5,6 +5,8 @@
 
 use std::io;
 
+pub mod bpf;
+
 /// Returns the last OS error if `ret` is negative, else `ret`.
 pub fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
     if ret < 0 {
