@@ -18,11 +18,11 @@ H := tools/testing/seccomp-rs
 export SECCOMP_RS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/seccomp-rs
 SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
-SAMPLES := strict-demo bpf-direct user-trap
+SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
 STRESS := notif-stress
 
-.PHONY: run test kernel qemu kselftest bootstrap samples stress host-test help bench
+.PHONY: run test test-debug kernel qemu kselftest bootstrap samples stress host-test help bench
 
 help:
 	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
@@ -73,6 +73,10 @@ host-test:
 
 test:
 	@$(H)/test.sh all
+
+# Both variants under KASAN, UBSAN, KMEMLEAK, lockdep & co.
+test-debug:
+	@$(H)/test-debug.sh
 
 # Per-syscall overhead of both kernels as they are built (boots them, does
 # not build them): table, CSV and chart in results/bench/.

@@ -46,6 +46,17 @@ host() {
 	check "bootstrap" "$SRS_HARNESS/bootstrap.sh"
 	step "engine: cargo test (unit, property, differential against the host kernel)"
 	cargo_tests engine "$SRS_ROOT/rust/engine"
+	step "samples: cargo test (the filter-builder DSL's resolver)"
+	cargo_tests samples "$SRS_ROOT/samples/seccomp"
+	step "Documentation: every .rst renders with docutils, warnings as errors"
+	local rst
+	for rst in $(cd "$SRS_ROOT" && find Documentation -name '*.rst' | sort); do
+		check "docutils: $rst" /usr/bin/python3 -c '
+import sys, docutils.core
+docutils.core.publish_string(open(sys.argv[1]).read(), source_path=sys.argv[1],
+    writer_name="null", settings_overrides={"halt_level": 2, "report_level": 2})
+' "$SRS_ROOT/$rst"
+	done
 	step "samples and stress programs: static build"
 	check "samples build" make -s -C "$SRS_ROOT" samples
 	check "stress programs build" make -s -C "$SRS_ROOT" stress
@@ -99,6 +110,21 @@ kernels() {
 		guest_sample "$impl" bpf-direct 'echo Ada | ./bpf-direct 2>/dev/null' \
 			"[ERR] What is your name?" "Hello, Ada!" \
 			"[ERR] this went to stderr, and seccomp put it on stdout"
+	done
+	for impl in c rust; do
+		step "bpf-fancy sample on IMPL=$impl (filter built with labels)"
+		guest_sample "$impl" bpf-fancy './bpf-fancy' \
+			'bpf-fancy: filter of 20 instructions, 5 labels resolved' \
+			'child: write(pipe, "x", 1) = -1 EPERM (only fds 1 and 2 are writable)' \
+			'child: getpid() = 4242 (trapped: SIGSYS with data 0x5ec, answered by the handler)' \
+			'parent: child was killed by SIGSYS' 'bpf-fancy: PASS'
+		step "dropper sample on IMPL=$impl"
+		guest_sample "$impl" dropper \
+			'./dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; echo "mkdir exit=$?"
+			./dropper 83 0x40000003 1 /bin/busybox mkdir /tmp/kept; echo "mkdir exit=$?"
+			./dropper 63 0xc000003e -1 /bin/busybox uname; echo "uname exit=$?"' \
+			"mkdir: can't create directory '/tmp/dropped': Operation not permitted" \
+			'mkdir exit=1' 'mkdir exit=0' 'uname exit=159'
 	done
 	for impl in c rust; do
 		step "user-trap sample on IMPL=$impl"

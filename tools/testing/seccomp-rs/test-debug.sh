@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-debug.sh: `make test-debug`.  Builds both variants with the
+# kernel's debugging tools (config/debug.config: KASAN, UBSAN, KMEMLEAK,
+# lockdep, PROVE_RCU, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS) and, in one boot
+# per variant with panic_on_warn, runs every seccomp_bpf case, the samples
+# and the stress cases, then forces a kmemleak scan.  Any report in the
+# guest log, any failing case and any leak fails the run.
+
+export DEBUG=1
+. "$(dirname "$0")/lib.sh"
+
+RESULTS=$SRS_CACHE/results-debug
+EXTRA=$SRS_CACHE/debug-extra
+mkdir -p "$RESULTS"
+make -s -C "$SRS_ROOT" samples stress
+"$SRS_HARNESS/kselftest.sh" build
+rm -rf "$EXTRA" && mkdir -p "$EXTRA"
+cp -f "$SRS_CACHE"/samples/* "$SRS_CACHE"/stress/* "$SRS_CACHE/kselftest/seccomp_bpf" "$EXTRA/"
+
+# The guest script: kmemleak forgets what boot left behind, then every
+# test runs, then two scans (kmemleak wants objects to stay unreferenced
+# across scans before it reports them).
+GUEST='
+echo clear > /sys/kernel/debug/kmemleak
+./seccomp_bpf; echo "@@ seccomp_bpf exit=$?"
+./strict-demo; echo "@@ strict-demo exit=$?"
+echo Ada | ./bpf-direct 2>/dev/null; echo "@@ bpf-direct exit=$?"
+./user-trap; echo "@@ user-trap exit=$?"
+./notif-stress 6; echo "@@ notif-stress exit=$?"
+sleep 2; echo scan > /sys/kernel/debug/kmemleak; sleep 6
+echo scan > /sys/kernel/debug/kmemleak
+echo "@@ kmemleak report:"; cat /sys/kernel/debug/kmemleak; echo "@@ kmemleak end"
+'
+
+failed=0
+for impl in c rust; do
+	"$SRS_HARNESS/kernel.sh" "$impl"
+	log=$RESULTS/$impl.log
+	rc=0
+	QEMU_LOG=$log QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
+		KERNEL_CMDLINE="panic_on_warn=1 kasan.fault=panic" \
+		"$SRS_HARNESS/qemu.sh" "$impl" "$GUEST" "$EXTRA" > "$RESULTS/$impl.out" || rc=$?
+	verdict() { printf '%-8s %-6s %s\n' "$1" "$impl" "$2"; }
+	if [ "$rc" != 0 ]; then
+		verdict FAIL "guest run exited $rc (125: kernel report in $log)"
+		failed=1
+	fi
+	python3 "$SRS_HARNESS/ktap.py" parse "$log" "$RESULTS/$impl.tsv" >/dev/null || true
+	n_pass=$(grep -c $'\tpass$' "$RESULTS/$impl.tsv" || true)
+	n_all=$(wc -l < "$RESULTS/$impl.tsv")
+	if [ "$n_pass" = 99 ] && [ "$n_all" = 99 ]; then
+		verdict ok "seccomp_bpf $n_pass/$n_all"
+	else
+		verdict FAIL "seccomp_bpf $n_pass/$n_all"; failed=1
+	fi
+	for prog in strict-demo bpf-direct user-trap notif-stress; do
+		if grep -qx "@@ $prog exit=0" "$RESULTS/$impl.out"; then
+			verdict ok "$prog"
+		else
+			verdict FAIL "$prog"; failed=1
+		fi
+	done
+	leaks=$(sed -n '/^@@ kmemleak report:/,/^@@ kmemleak end/p' "$RESULTS/$impl.out" |
+		grep -c '^unreferenced object' || true)
+	if grep -q '^@@ kmemleak end' "$RESULTS/$impl.out" && [ "$leaks" = 0 ]; then
+		verdict ok "kmemleak: no unreferenced objects"
+	else
+		verdict FAIL "kmemleak: $leaks unreferenced objects (see $RESULTS/$impl.out)"
+		failed=1
+	fi
+done
+[ "$failed" = 0 ] && echo "test-debug: PASS" || { echo "test-debug: FAIL"; exit 1; }
