@@ -3,9 +3,9 @@
 """report.py: turn the guest's "@bench" lines from every run into medians,
 ratios, target verdicts, CSVs and an SVG chart (python3 stdlib only).
 
-Per run, a workload's overhead is its ns/syscall minus the same run's
-no-filter baseline for the same syscall; the reported figure is the median
-over runs.  Exits 1 if a run's output is missing a configuration or a
+A workload's overhead is the median over runs of its ns/syscall minus the
+median over runs of the same syscall's ns without a filter (medians of
+each, so one disturbed baseline does not shift a whole run).  Exits 1 if a run's output is missing a configuration or a
 measurement, or does not parse; missed targets are reported, not failed.
 The last line printed is bench.csv's path.
 """
@@ -110,26 +110,31 @@ def median(values):
     return statistics.median(values)
 
 
-def per_run_overheads(by_run, config):
-    """{"shape/probe": [ns of overhead above the baseline, one per run]}."""
-    per_row = {}
+def raw_costs(by_run, config):
+    """{(workload, probe): [ns per syscall, one per run]}."""
+    samples = {}
     for configs in by_run.values():
-        costs = configs[config]["syscall"]
-        for (workload, probe), ns in costs.items():
-            if workload == "baseline":
-                continue
-            baseline = costs.get(("baseline", probe))
-            if baseline is None:
-                raise BenchError(f"{config}: no baseline for {probe}")
-            per_row.setdefault(f"{workload}/{probe}", []).append(ns - baseline)
-    return per_row
+        for key, ns in configs[config]["syscall"].items():
+            samples.setdefault(key, []).append(ns)
+    return samples
+
+
+def overheads(samples, config):
+    """{"shape/probe": median ns minus the median no-filter ns of the probe}."""
+    result = {}
+    for (workload, probe), values in samples.items():
+        if workload == "baseline":
+            continue
+        baseline = samples.get(("baseline", probe))
+        if baseline is None:
+            raise BenchError(f"{config}: no baseline for {probe}")
+        result[f"{workload}/{probe}"] = median(values) - median(baseline)
+    return result
 
 
 def largest_spread(samples):
-    """Largest (max - min) / median over runs among rows, and its row."""
-    spreads = [((max(v) - min(v)) / abs(median(v)), row)
-               for row, v in samples.items() if abs(median(v)) >= MIN_DENOMINATOR_NS]
-    return max(spreads, default=(0.0, "-"))
+    """Largest (max - min) / median of the raw ns over runs, and its row."""
+    return max(((max(v) - min(v)) / median(v), f"{w}/{p}") for (w, p), v in samples.items())
 
 
 def ratio(numerator, denominator):
@@ -209,8 +214,8 @@ def main():
     if len(by_run) != args.runs:
         raise BenchError(f"expected {args.runs} runs, found {len(by_run)}")
     first = next(iter(by_run.values()))
-    samples = {config: per_run_overheads(by_run, config) for config in CONFIGS}
-    values = {config: {row: median(v) for row, v in samples[config].items()} for config in CONFIGS}
+    samples = {config: raw_costs(by_run, config) for config in CONFIGS}
+    values = {config: overheads(samples[config], config) for config in CONFIGS}
     rows = list(values["rust"])
     for config in CONFIGS:
         if list(values[config]) != rows:
@@ -258,7 +263,8 @@ def main():
         print(f"{row:<20} {c_jit:>9.1f} {c_interp:>9.1f} {rust:>9.1f} "
               f"{fmt_ratio(by_config['c_jit']):>8} {fmt_ratio(by_config['c_interp']):>9}  {', '.join(notes)}")
     spread = max((largest_spread(samples[c]) + (c,) for c in CONFIGS), default=(0.0, "-", "-"))
-    print(f"\nlargest run-to-run spread: {100 * spread[0]:.1f}% of the median ({spread[2]} {spread[1]})")
+    print(f"\nlargest run-to-run spread of a raw ns/syscall: {100 * spread[0]:.1f}% of its median "
+          f"({spread[2]} {spread[1]})")
     print(f"targets: {verdicts['met']} met, {verdicts['missed']} missed "
           "(cached<=1.0xJIT: allowed syscall, number-only filter; linear300<=0.5xJIT: "
           "linear-300 denied, container denied/argcheck; any<=1.0xnoJIT: every row)")
