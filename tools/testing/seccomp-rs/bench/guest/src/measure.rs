@@ -239,14 +239,20 @@ fn check_record(record: &Record, what: &str) -> Result<(), String> {
     }
 }
 
-/// Result of one probe: nanoseconds per call over `calls` calls.
+/// Result of one probe: nanoseconds per call.
 pub struct SyscallCost {
     pub probe: Probe,
     pub ns_per_call: f64,
 }
 
+/// The timed calls of a probe are split in this many batches, and the
+/// median batch counts: a kernel background event landing in one batch
+/// (a timer, a workqueue) does not move the figure.
+const BATCHES: usize = 5;
+
 /// Attaches `filters` in a fresh child, then times `iterations` calls of
-/// each probe (after a short warm-up) with `CLOCK_MONOTONIC`.
+/// each probe (after a short warm-up) with `CLOCK_MONOTONIC`: nanoseconds
+/// per call of the median of `BATCHES` batches.
 pub fn syscall_costs(
     filters: &[Vec<sock_filter>],
     probes: &[Probe],
@@ -287,16 +293,21 @@ pub fn syscall_costs(
             for _ in 0..warmup {
                 unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
             }
-            let start = now_ns();
-            for _ in 0..iterations {
-                unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+            let batch_len = (iterations / BATCHES as u64).max(1);
+            let mut batch_ns = [0u64; BATCHES];
+            for elapsed in batch_ns.iter_mut() {
+                let start = now_ns();
+                for _ in 0..batch_len {
+                    unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+                }
+                *elapsed = now_ns() - start;
             }
-            let elapsed_ns = now_ns() - start;
+            batch_ns.sort_unstable();
             let record = Record {
                 status: STATUS_OK,
                 detail: first as u64,
-                elapsed_ns,
-                count: iterations,
+                elapsed_ns: batch_ns[BATCHES / 2],
+                count: batch_len,
             };
             write_all(pipe.write, record.as_bytes());
         }
