@@ -126,7 +126,9 @@ impl Current {
         // SAFETY: By the type invariant `self.task` is valid; only the task
         // itself writes its mode outside of the siglock, and it is about
         // to exit.
-        unsafe { core::ptr::addr_of_mut!((*self.task).seccomp.mode).write_volatile(Mode::Dead as i32) };
+        unsafe {
+            core::ptr::addr_of_mut!((*self.task).seccomp.mode).write_volatile(Mode::Dead as i32)
+        };
     }
 }
 
