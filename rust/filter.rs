@@ -25,7 +25,7 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::{
-    alloc::{flags::GFP_KERNEL_ACCOUNT, flags::__GFP_NOWARN, KBox, KVec},
+    alloc::{flags::__GFP_NOWARN, flags::GFP_KERNEL_ACCOUNT, KBox, KVec},
     bindings,
     error::code::*,
     prelude::*,
@@ -108,10 +108,14 @@ impl Filter {
     /// allow it without running.
     #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
     pub(crate) fn cached_allows(&self) -> impl Iterator<Item = bool> + '_ {
-        self.native_cache.entries().iter().enumerate().map(|(nr, entry)| {
-            nr == bindings::__NR_uretprobe as usize
-                || *entry == Some(engine::action::SECCOMP_RET_ALLOW)
-        })
+        self.native_cache
+            .entries()
+            .iter()
+            .enumerate()
+            .map(|(nr, entry)| {
+                nr == bindings::__NR_uretprobe as usize
+                    || *entry == Some(engine::action::SECCOMP_RET_ALLOW)
+            })
     }
 
     /// The filter's listener, if it was installed with one.
@@ -229,13 +233,19 @@ impl PreparedFilter {
     /// a chain may have one listener only.
     pub(crate) fn duplicates_listener(&self, chain: Option<&Filter>) -> bool {
         self.listener.is_some()
-            && chain.into_iter().flat_map(Filter::chain).any(|f| f.listener.is_some())
+            && chain
+                .into_iter()
+                .flat_map(Filter::chain)
+                .any(|f| f.listener.is_some())
     }
 
     /// Whether attaching this filter on top of `chain` stays within the
     /// instruction budget of a path through the tree (else `ENOMEM`).
     pub(crate) fn fits_on(&self, chain: Option<&Filter>) -> Result {
-        let attached = chain.into_iter().flat_map(Filter::chain).map(|f| f.converted_len);
+        let attached = chain
+            .into_iter()
+            .flat_map(Filter::chain)
+            .map(|f| f.converted_len);
         engine::check_chain_length(self.converted_len, attached)
             .map(|_| ())
             .map_err(|e| Error::from_errno(-e.errno()))
@@ -273,7 +283,9 @@ fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
     if current.in_compat_syscall() {
         // struct compat_sock_fprog { u16 len; compat_uptr_t filter; }
         let mut bytes = [0u8; 8];
-        UserSlice::new(ufprog, bytes.len()).reader().read_slice(&mut bytes)?;
+        UserSlice::new(ufprog, bytes.len())
+            .reader()
+            .read_slice(&mut bytes)?;
         let len = u16::from_ne_bytes([bytes[0], bytes[1]]);
         let filter = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
         return Ok((len.into(), filter as usize));
@@ -284,7 +296,9 @@ fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
     // the pointer is aligned, so it starts one word in.
     const WORD: usize = core::mem::size_of::<usize>();
     let mut bytes = [0u8; 2 * WORD];
-    UserSlice::new(ufprog, bytes.len()).reader().read_slice(&mut bytes)?;
+    UserSlice::new(ufprog, bytes.len())
+        .reader()
+        .read_slice(&mut bytes)?;
     let len = u16::from_ne_bytes([bytes[0], bytes[1]]);
     let mut ptr = [0u8; WORD];
     ptr.copy_from_slice(&bytes[WORD..]);
@@ -299,7 +313,9 @@ fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
 /// while the borrow lives: `task` is `current` (only TSYNC from a sibling
 /// replaces it, and then by a chain that keeps the old one alive), or the
 /// caller holds the task's siglock.
-pub(crate) unsafe fn task_chain<'a>(task: *mut bindings::task_struct) -> Option<ArcBorrow<'a, Filter>> {
+pub(crate) unsafe fn task_chain<'a>(
+    task: *mut bindings::task_struct,
+) -> Option<ArcBorrow<'a, Filter>> {
     // SAFETY: `task` is valid (function safety requirement); the pointer is
     // read once, as `READ_ONCE()` would.
     let ptr = unsafe { core::ptr::addr_of!((*task).seccomp.filter).read_volatile() };
@@ -325,7 +341,9 @@ pub(crate) unsafe fn install_chain(
     chain: Option<Arc<Filter>>,
 ) -> Option<Arc<Filter>> {
     let new = chain.map_or(core::ptr::null_mut(), |c| {
-        Arc::into_raw(c).cast_mut().cast::<bindings::seccomp_filter>()
+        Arc::into_raw(c)
+            .cast_mut()
+            .cast::<bindings::seccomp_filter>()
     });
     // SAFETY: `task` is valid (function safety requirement).  The store is
     // a release, so a lockless reader that sees the pointer sees the
