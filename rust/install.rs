@@ -36,7 +36,8 @@ impl CredGuard {
     /// Takes the mutex, unless a fatal signal arrives first.
     fn lock_killable(current: &Current) -> Result<Self> {
         // SAFETY: `current` is valid and so is its signal struct.
-        let lock = unsafe { core::ptr::addr_of_mut!((*(*current.as_ptr()).signal).cred_guard_mutex) };
+        let lock =
+            unsafe { core::ptr::addr_of_mut!((*(*current.as_ptr()).signal).cred_guard_mutex) };
         // SAFETY: `lock` is an initialised mutex; we may sleep here.
         if unsafe { bindings::mutex_lock_killable(lock) } != 0 {
             // As in C, an interrupted wait reports the generic failure.
@@ -246,7 +247,11 @@ fn unsyncable_thread(sighand: &SighandGuard<'_>, current: &Current) -> Option<Re
         if !syncable {
             // SAFETY: `thread` is valid.
             let tid = unsafe { bindings::task_pid_vnr(thread) };
-            return Some(if tid == 0 { Err(ESRCH) } else { Ok(tid as c_long) });
+            return Some(if tid == 0 {
+                Err(ESRCH)
+            } else {
+                Ok(tid as c_long)
+            });
         }
     }
     None
@@ -281,7 +286,10 @@ fn sync_threads(sighand: &SighandGuard<'_>, current: &Current, flags: u32) {
         unsafe {
             let old = filter::install_chain(thread, Some(chain));
             filter::release_chain(old);
-            bindings::atomic_set(core::ptr::addr_of_mut!((*thread).seccomp.filter_count), count);
+            bindings::atomic_set(
+                core::ptr::addr_of_mut!((*thread).seccomp.filter_count),
+                count,
+            );
             // Without this, an unprivileged task could dodge no_new_privs
             // by having a thread set up the filter and then die.
             if nnp {
