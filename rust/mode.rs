@@ -80,7 +80,12 @@ pub(crate) fn strict_check(current: &Current, nr: i32) {
         return;
     }
     current.set_dead();
-    log::log_action(nr, bindings::SIGKILL as c_long, bindings::SECCOMP_RET_KILL_THREAD, true);
+    log::log_action(
+        nr,
+        bindings::SIGKILL as c_long,
+        bindings::SECCOMP_RET_KILL_THREAD,
+        true,
+    );
     current.exit_killed();
 }
 
