@@ -30,8 +30,8 @@ use kernel::{
 };
 
 use crate::current::Current;
-use crate::engine::SeccompData;
 use crate::enforce::Outcome;
+use crate::engine::SeccompData;
 use crate::filter::Filter;
 
 extern "C" {
@@ -241,7 +241,9 @@ impl Listener {
     /// Claims one queued request (`atomic_dec_if_positive`).
     fn claim_request(&self) -> bool {
         self.requests
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| (r > 0).then(|| r - 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                (r > 0).then(|| r - 1)
+            })
             .is_ok()
     }
 
@@ -250,7 +252,11 @@ impl Listener {
     fn detach(&self) {
         let mut state = self.state.lock();
         state.attached = false;
-        for p in state.pending.iter_mut().filter(|p| p.state != State::Replied) {
+        for p in state
+            .pending
+            .iter_mut()
+            .filter(|p| p.state != State::Replied)
+        {
             p.state = State::Replied;
             p.error = -(bindings::ENOSYS as c_int);
             p.val = 0;
@@ -278,7 +284,11 @@ pub(crate) fn handle(current: &Current, filter: Option<&Filter>, data: &SeccompD
 
 /// Queues a notification and sleeps until it is answered, the listener
 /// goes away or a signal interrupts; returns (error, value, flags).
-fn wait_for_answer(current: &Current, listener: &Listener, data: &SeccompData) -> Result<(c_int, i64, u32)> {
+fn wait_for_answer(
+    current: &Current,
+    listener: &Listener,
+    data: &SeccompData,
+) -> Result<(c_int, i64, u32)> {
     let ready = Completion::new()?;
     let mut state = listener.state.lock();
     if !state.attached {
@@ -330,7 +340,9 @@ fn wait_for_answer(current: &Current, listener: &Listener, data: &SeccompData) -
     if let Some(index) = state.pending.iter().position(|p| p.id == id) {
         if let Some(mut gone) = state.pending.take_at(index) {
             while let Some(request) = gone.addfd.take_last() {
-                request.ret.store(-(bindings::ESRCH as i32), Ordering::Release);
+                request
+                    .ret
+                    .store(-(bindings::ESRCH as i32), Ordering::Release);
                 request.done.complete(false);
             }
         }
@@ -467,7 +479,10 @@ unsafe fn file_filter<'a>(file: *mut bindings::file) -> Option<&'a Filter> {
 ///
 /// Called by the VFS on the last close of a listener file.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_rs_notify_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+pub unsafe extern "C" fn seccomp_rs_notify_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
     // SAFETY: `file` is a listener file being released.
     let ptr = unsafe { (*file).private_data.cast::<Filter>().cast_const() };
     if ptr.is_null() {
@@ -489,7 +504,10 @@ pub unsafe extern "C" fn seccomp_rs_notify_release(_inode: *mut bindings::inode,
 ///
 /// Called by the VFS on a listener file.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_rs_notify_poll(file: *mut bindings::file, table: *mut bindings::poll_table) -> bindings::__poll_t {
+pub unsafe extern "C" fn seccomp_rs_notify_poll(
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table,
+) -> bindings::__poll_t {
     // SAFETY: `file` is a listener file (function safety requirement).
     let Some(filter) = (unsafe { file_filter(file) }) else {
         return epoll::ERR;
@@ -522,7 +540,11 @@ pub unsafe extern "C" fn seccomp_rs_notify_poll(file: *mut bindings::file, table
 ///
 /// Called by the VFS on a listener file.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_rs_notify_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+pub unsafe extern "C" fn seccomp_rs_notify_ioctl(
+    file: *mut bindings::file,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_long {
     // SAFETY: `file` is a listener file (function safety requirement).
     let Some(filter) = (unsafe { file_filter(file) }) else {
         return EINVAL.to_errno() as c_long;
@@ -557,7 +579,11 @@ fn wait_for_request(filter: &Filter, listener: &Listener) -> Result {
     let result = loop {
         // SAFETY: The queue and the entry are initialised and stay put.
         let ret = unsafe {
-            bindings::prepare_to_wait_event(listener.wqh.get(), wait, bindings::TASK_INTERRUPTIBLE as c_int)
+            bindings::prepare_to_wait_event(
+                listener.wqh.get(),
+                wait,
+                bindings::TASK_INTERRUPTIBLE as c_int,
+            )
         };
         if listener.claim_request() || !filter.has_users() {
             break Ok(());
@@ -609,7 +635,11 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
         listener.wake(epoll::OUT | epoll::WRNORM, false);
         p.id
     };
-    if UserSlice::new(ubuf, NOTIF_SIZE).writer().write_slice(&out).is_err() {
+    if UserSlice::new(ubuf, NOTIF_SIZE)
+        .writer()
+        .write_slice(&out)
+        .is_err()
+    {
         // User space got nothing: put the notification back.
         let mut state = listener.state.lock();
         if let Some(p) = state.find(id) {
@@ -628,7 +658,9 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
 /// `SECCOMP_IOCTL_NOTIF_SEND`: the reply to a received notification.
 fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
     let mut resp = [0u8; RESP_SIZE];
-    UserSlice::new(arg as usize, RESP_SIZE).reader().read_slice(&mut resp)?;
+    UserSlice::new(arg as usize, RESP_SIZE)
+        .reader()
+        .read_slice(&mut resp)?;
     let field = |at: usize| -> [u8; 8] {
         let mut b = [0u8; 8];
         b.copy_from_slice(&resp[at..at + 8]);
@@ -697,7 +729,12 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
     // SAFETY: `raw` has room for `ADDFD_SIZE` bytes; the helper checks that
     // any bytes beyond it in the user's larger structure are zero.
     let ret = unsafe {
-        bindings::copy_struct_from_user(raw.as_mut_ptr().cast(), ADDFD_SIZE, arg as *const c_void, size)
+        bindings::copy_struct_from_user(
+            raw.as_mut_ptr().cast(),
+            ADDFD_SIZE,
+            arg as *const c_void,
+            size,
+        )
     };
     if ret != 0 {
         return Err(Error::from_errno(ret));
@@ -710,7 +747,10 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
     if newfd_flags & !bindings::O_CLOEXEC != 0 {
         return Err(EINVAL);
     }
-    let (setfd, send) = (bindings::SECCOMP_ADDFD_FLAG_SETFD, bindings::SECCOMP_ADDFD_FLAG_SEND);
+    let (setfd, send) = (
+        bindings::SECCOMP_ADDFD_FLAG_SETFD,
+        bindings::SECCOMP_ADDFD_FLAG_SEND,
+    );
     if ioctl_flags & !(setfd | send) != 0 {
         return Err(EINVAL);
     }
