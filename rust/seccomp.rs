@@ -196,7 +196,9 @@ fn get_notif_sizes(usizes: usize) -> Result<c_long> {
         // The fields are __u16 and every size fits.
         chunk.copy_from_slice(&(size as u16).to_ne_bytes());
     }
-    UserSlice::new(usizes, out.len()).writer().write_slice(&out)?;
+    UserSlice::new(usizes, out.len())
+        .writer()
+        .write_slice(&out)?;
     Ok(0)
 }
 
