@@ -50,7 +50,10 @@ struct Names {
 impl Names {
     /// A list holding `text` as is.
     fn literal(text: &[u8]) -> Self {
-        let mut names = Names { buf: [0; NAMES_LEN], len: 0 };
+        let mut names = Names {
+            buf: [0; NAMES_LEN],
+            len: 0,
+        };
         names.push(text);
         names
     }
@@ -201,7 +204,11 @@ fn audit_change(new: u32, old: u32, ok: bool) {
         0 => Names::literal(b"(none)"),
         _ => Names::from_mask(mask, b','),
     };
-    let new_names = if ok { describe(new) } else { Names::literal(b"?") };
+    let new_names = if ok {
+        describe(new)
+    } else {
+        Names::literal(b"?")
+    };
     let old_names = describe(old);
     // SAFETY: Both buffers are NUL-terminated strings that outlive the call.
     unsafe {
