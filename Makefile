@@ -9,6 +9,9 @@
 #   make kselftest IMPL=c|rust       boot it and run seccomp_bpf (TAP)
 #   make bootstrap                   install/check the toolchain and source
 #   make bench                       seccomp overhead per syscall, C vs Rust
+#   make patches                     export the work as a git format-patch series
+#   make check-series                build bzImage after each patch of the series
+#   make lint                        checkpatch, rustfmt, clippy, rustdoc, SAFETY
 #
 # Builds, sources and tools live in $(SECCOMP_RS_CACHE) (default
 # ~/.cache/seccomp-rs), outside the checkout.
@@ -25,7 +28,7 @@ STRESS := notif-stress
 .PHONY: run test test-debug kernel qemu kselftest bootstrap samples stress host-test help bench
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 bootstrap:
 	@$(H)/bootstrap.sh
@@ -82,3 +85,16 @@ test-debug:
 # not build them): table, CSV and chart in results/bench/.
 bench:
 	@$(H)/bench/bench.sh
+
+# The upstream series (README: "Upstream series and kernel tooling"): the
+# export into $(SECCOMP_RS_CACHE)/patches-out/, a build after each patch
+# (slow: a clean build first), the kernel's checkers (slow: a CLIPPY=1 build).
+.PHONY: patches check-series lint
+patches:
+	@$(H)/patches.sh export
+
+check-series:
+	@$(H)/patches.sh check
+
+lint:
+	@$(H)/lint.sh

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh [check...]: the kernel's own checks on the work (`make lint`).
+#
+#   checkpatch  scripts/checkpatch.pl --strict on every exported patch
+#               (patches.sh export first); the types ignored are listed
+#               and justified below and in the cover letter
+#   rustfmt     rustfmt --check with the kernel's .rustfmt.toml on rust/*.rs
+#               and rust/engine/*.rs (what `make rustfmtcheck` does, minus
+#               a build tree)
+#   clippy      a CLIPPY=1 build of the rust variant (own O= dir,
+#               $SRS_CACHE/build-clippy): no warning from kernel/seccomp_rust/
+#   rustdoc     `make rustdoc` (the kernel crate, with our helpers and
+#               bindings) and rustdoc of our built-in crate, which `make
+#               rustdoc` does not cover, with its kbuild flags: no warning
+#   safety      every `unsafe` block and impl in rust/ has a `// SAFETY:`
+#               comment just before it, every `unsafe fn` a `# Safety`
+#               doc section
+#
+# One line "PASS|FAIL check: ..." per check, details in $SRS_CACHE/logs/
+# lint-CHECK.log, a summary last; exits non-zero if any check fails.
+
+. "$(dirname "$0")/lib.sh"
+export LC_ALL=C
+
+CHECKS=(checkpatch rustfmt clippy rustdoc safety)
+[ $# -eq 0 ] || CHECKS=("$@")
+LOGS=$SRS_CACHE/logs
+mkdir -p "$LOGS"
+CLIPPY_BUILD=$SRS_CACHE/build-clippy
+# Debian's clippy for rustc-web: the rustup clippy-driver is built for another
+# rustc and cannot read the kernel crates rustc 1.96 compiles.
+CLIPPY_DRIVER=/usr/bin/clippy-driver
+RUSTDOC=/usr/bin/rustdoc			# rustc-web's, matching $RUSTC
+RUSTFMT=${RUSTFMT:-rustfmt}			# rustup's; rustc-web ships none
+
+# checkpatch message types not counted, each with its reason (also in the
+# cover letter, tools/testing/seccomp-rs/patches-notes.txt):
+CHECKPATCH_IGNORE=(
+	# "added, moved or deleted file(s), does MAINTAINERS need updating?":
+	# a MAINTAINERS entry is for the maintainers to decide; the series
+	# does not claim one.
+	FILE_PATH_CHANGES
+)
+
+pass=() fail=()
+result() {	# result PASS|FAIL CHECK MESSAGE
+	printf '%s %s: %s\n' "$1" "$2" "$3"
+	if [ "$1" = PASS ]; then pass+=("$2"); else fail+=("$2"); fi
+}
+
+lint_checkpatch() {
+	local log=$LOGS/lint-checkpatch.log p out n=0 bad=0
+	"$SRS_HARNESS/patches.sh" export > "$log.export" 2>&1 || {
+		cat "$log.export"; result FAIL checkpatch "patches.sh export failed"; return; }
+	: > "$log"
+	for p in "$SRS_CACHE"/patches-out/0*.patch; do
+		[[ $p == */0000-cover-letter.patch ]] && continue
+		n=$((n + 1))
+		out=$(cd "$SRS_PRISTINE" && perl scripts/checkpatch.pl --strict --no-color \
+			--show-types --ignore "$(IFS=,; echo "${CHECKPATCH_IGNORE[*]}")" \
+			--summary-file "$p" 2>&1) || bad=1
+		printf '=== %s\n%s\n' "${p##*/}" "$out" >> "$log"
+		grep -q ' 0 errors, 0 warnings, 0 checks' <<< "$out" || bad=1
+	done
+	grep -E '^(ERROR|WARNING|CHECK):|^total:|^===' "$log" | sed 's/^/    /'
+	if [ $bad = 0 ]; then
+		result PASS checkpatch "$n patches, 0 errors/warnings/checks (ignored: ${CHECKPATCH_IGNORE[*]})"
+	else
+		result FAIL checkpatch "findings above (log: $log)"
+	fi
+}
+
+lint_rustfmt() {
+	local log=$LOGS/lint-rustfmt.log
+	if (cd "$SRS_ROOT" && "$RUSTFMT" --check --edition 2021 \
+		--config-path "$SRS_PRISTINE/.rustfmt.toml" rust/*.rs rust/engine/*.rs) > "$log" 2>&1
+	then
+		result PASS rustfmt "$("$RUSTFMT" --version), kernel .rustfmt.toml: rust/*.rs rust/engine/*.rs formatted"
+	else
+		# A crate root's modules are checked with it and again on their
+		# own: count each hunk once.
+		grep '^Diff in' "$log" | sort -u | sed 's/^/    /'
+		result FAIL rustfmt "$(grep '^Diff in' "$log" | sort -u | wc -l) hunks to reformat (log: $log)"
+	fi
+}
+
+# The tree laid and the rust config made by kernel.sh (cheap when done),
+# copied into our own O= dir.
+clippy_tree() {
+	"$SRS_HARNESS/kernel.sh" rust kernelversion >/dev/null
+	mkdir -p "$CLIPPY_BUILD"
+	if ! cmp -s "$(srs_build_dir rust)/.config" "$CLIPPY_BUILD/.config"; then
+		cp "$(srs_build_dir rust)/.config" "$CLIPPY_BUILD/.config"
+		make -s -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" olddefconfig
+	fi
+}
+
+lint_clippy() {
+	local log=$LOGS/lint-clippy.log n
+	if [ ! -x "$CLIPPY_DRIVER" ]; then
+		if [ "$(id -u)" = 0 ]; then
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+				--no-install-recommends rust-web-clippy >/dev/null
+		else
+			result FAIL clippy "no $CLIPPY_DRIVER: apt-get install rust-web-clippy"
+			return
+		fi
+	fi
+	clippy_tree
+	# Recompile our crate, so its warnings are printed again.
+	rm -f "$CLIPPY_BUILD"/kernel/seccomp_rust/{seccomp.o,.seccomp.o.cmd}
+	if ! make -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" \
+		CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" -j"$SRS_JOBS" bzImage > "$log" 2>&1; then
+		tail -n 20 "$log" | sed 's/^/    /'
+		result FAIL clippy "CLIPPY=1 build failed (log: $log)"
+		return
+	fi
+	grep -q 'CLIPPY.*kernel/seccomp_rust/seccomp.o' "$log" ||
+		{ result FAIL clippy "kernel/seccomp_rust/seccomp.o was not linted"; return; }
+	# Warnings (and their locations) in our files.
+	n=$(grep -cE '^ *--> .*kernel/seccomp_rust/' "$log" || true)
+	if [ "$n" = 0 ]; then
+		result PASS clippy "$("$CLIPPY_DRIVER" --version): CLIPPY=1 bzImage, 0 warnings in kernel/seccomp_rust/"
+	else
+		grep -B3 -E '^ *--> .*kernel/seccomp_rust/' "$log" | grep -E '^(warning|error)|-->' |
+			sed 's/^/    /'
+		result FAIL clippy "$n warnings in kernel/seccomp_rust/ (log: $log)"
+	fi
+}
+
+lint_rustdoc() {
+	local log=$LOGS/lint-rustdoc.log cmd out
+	clippy_tree
+	: > "$log"
+	# 1. The kernel crate's documentation, as `make rustdoc` builds it.
+	if ! make -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" RUSTDOC="$RUSTDOC" \
+		rustdoc >> "$log" 2>&1; then
+		tail -n 20 "$log" | sed 's/^/    /'
+		result FAIL rustdoc "make rustdoc failed (log: $log)"
+		return
+	fi
+	# 2. Our crate (obj-y, so not in `make rustdoc`): rustdoc with the
+	#    flags kbuild compiled it with (from its .cmd file), private items
+	#    included, any warning fatal.
+	[ -e "$CLIPPY_BUILD/kernel/seccomp_rust/.seccomp.o.cmd" ] ||
+		make -s -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" \
+			-j"$SRS_JOBS" bzImage >> "$log" 2>&1
+	cmd=$(python3 - "$CLIPPY_BUILD/kernel/seccomp_rust/.seccomp.o.cmd" "$RUSTDOC" \
+		"$CLIPPY_BUILD/Documentation/output/rust/seccomp" <<'EOF'
+import shlex, sys
+cmdfile, rustdoc, out = sys.argv[1:]
+line = next(l for l in open(cmdfile) if l.startswith("savedcmd_"))
+cmd = line.split(":=", 1)[1].strip().split(";")[0]
+words = shlex.split(cmd)
+env = [w for w in words[:words.index(next(w for w in words if "=" not in w))]]
+args = words[len(env) + 1:]
+keep, skip = [], False
+for a in args:
+    if skip:
+        skip = False
+        continue
+    if a.startswith(("--emit", "-Cpanic", "-Zallow-features", "--out-dir",
+                     "-Cembed-bitcode", "-Zcrate-attr")) or a in ("-o",):
+        continue
+    if a == "--out-dir":
+        skip = True
+        continue
+    keep.append(a)
+print(shlex.join(env + [rustdoc] + keep +
+                 ["--document-private-items", "-Dwarnings", "--output", out]))
+EOF
+)
+	echo "+ $cmd" >> "$log"
+	if out=$(cd "$CLIPPY_BUILD" && env ${cmd%% $RUSTDOC *} bash -c "$cmd" 2>&1); then
+		echo "$out" >> "$log"
+		result PASS rustdoc "make rustdoc, and rustdoc of kernel/seccomp_rust (private items, -Dwarnings): no warnings"
+	else
+		echo "$out" >> "$log"
+		echo "$out" | grep -E '^(warning|error)|-->' | head -40 | sed 's/^/    /'
+		result FAIL rustdoc "rustdoc of kernel/seccomp_rust warns (log: $log)"
+	fi
+}
+
+lint_safety() {
+	local log=$LOGS/lint-safety.log
+	if python3 - "$SRS_ROOT" > "$log" <<'EOF'
+import glob, os, re, sys
+root = sys.argv[1]
+bad = 0
+for path in sorted(glob.glob(f"{root}/rust/*.rs") + glob.glob(f"{root}/rust/engine/*.rs")):
+    rel = os.path.relpath(path, root)
+    lines = open(path).read().split("\n")
+    code = [re.sub(r"//.*", "", l) for l in lines]  # good enough: no '//' in our strings
+    for i, c in enumerate(code):
+        if re.search(r"\bunsafe\s*\{", c) or re.search(r"\bunsafe\s+impl\b", c):
+            # A `// SAFETY:` comment on the line, or above it: in the comment
+            # block just before the statement the block is part of.
+            ok = "SAFETY:" in lines[i]
+            j = i - 1
+            while not ok and j >= 0 and i - j <= 12:
+                s = lines[j].strip()
+                if s.startswith("//"):
+                    ok = "SAFETY:" in s
+                elif s == "" or s.startswith("#["):
+                    pass
+                elif s.endswith((";", "}", "{")):
+                    break           # the previous statement, or the block's start
+                j -= 1
+            if not ok:
+                bad += 1
+                kind = "impl" if "impl" in c else "block"
+                print(f"{rel}:{i + 1}: unsafe {kind} without a // SAFETY: comment: {lines[i].strip()}")
+        if re.search(r"\bunsafe\s+(extern\s+\"C\"\s+)?fn\b", c):
+            # The doc comment above the fn (attributes in between allowed).
+            ok = False
+            j = i - 1
+            while j >= 0:
+                s = lines[j].strip()
+                if s.startswith("///") or s.startswith("#[") or s.startswith("#!") or s == ")]" :
+                    ok = ok or s.startswith("/// # Safety")
+                    j -= 1
+                    continue
+                break
+            if not ok:
+                bad += 1
+                print(f"{rel}:{i + 1}: unsafe fn without a # Safety doc section: {lines[i].strip()}")
+sys.exit(1 if bad else 0)
+EOF
+	then
+		result PASS safety "every unsafe block/impl in rust/ has // SAFETY:, every unsafe fn # Safety"
+	else
+		sed 's/^/    /' "$log"
+		result FAIL safety "$(wc -l < "$log") findings (log: $log)"
+	fi
+}
+
+for c in "${CHECKS[@]}"; do
+	declare -F "lint_$c" >/dev/null || srs_die "unknown check '$c' (known: checkpatch rustfmt clippy rustdoc safety)"
+	t0=$(date +%s)
+	"lint_$c"
+	echo "    ($c: $(($(date +%s) - t0))s)"
+done
+echo "lint: ${#pass[@]} passed, ${#fail[@]} failed${fail:+ (${fail[*]})}"
+[ ${#fail[@]} -eq 0 ]
