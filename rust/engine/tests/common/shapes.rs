@@ -148,3 +148,72 @@ pub fn sample_syscalls(count: usize) -> Vec<u32> {
     out.dedup();
     out
 }
+
+/// System calls whose verdict depends on an argument in
+/// [`container_profile`]: clone, socket, personality, ioctl.
+pub const CONTAINER_ARG_CHECKED: [u32; 4] = [56, 41, 135, 16];
+
+/// A container-runtime-like profile (the shape of Docker's default
+/// profile as libseccomp emits it): architecture check, load of the
+/// number, about 300 `jeq nr` allowing plain system calls in one linear
+/// chain, then argument checks for clone (namespace flags refused), socket
+/// (`AF_VSOCK` refused), personality (a few personas allowed) and ioctl
+/// (`TIOCSTI` refused), default `ERRNO(EPERM)`.
+pub fn container_profile() -> Vec<SockFilter> {
+    let plain: Vec<u32> = sample_syscalls(304)
+        .into_iter()
+        .filter(|nr| !CONTAINER_ARG_CHECKED.contains(nr))
+        .take(300)
+        .collect();
+    let errno = SECCOMP_RET_ERRNO | EPERM;
+    let mut prog = arch_prologue();
+    for &nr in &plain {
+        prog.push(jeq(nr, 0, 1));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+    }
+    let jset = |k, jt, jf| SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, k, jt, jf);
+    // (nr, argument, body after the argument load; the body returns on
+    // every path).
+    let checks: [(u32, u32, Vec<SockFilter>); 4] = [
+        // clone: no CLONE_NEWNS|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWCGROUP.
+        (
+            56,
+            0,
+            vec![jset(0x7e02_0000, 0, 1), ret(errno), ret(SECCOMP_RET_ALLOW)],
+        ),
+        // socket: anything but AF_VSOCK.
+        (
+            41,
+            0,
+            vec![jeq(40, 0, 1), ret(errno), ret(SECCOMP_RET_ALLOW)],
+        ),
+        // personality: PER_LINUX, UNAME26, PER_LINUX32, query.
+        (
+            135,
+            0,
+            vec![
+                jeq(0, 4, 0),
+                jeq(0x0002_0000, 3, 0),
+                jeq(8, 2, 0),
+                jeq(0xffff_ffff, 1, 0),
+                ret(errno),
+                ret(SECCOMP_RET_ALLOW),
+            ],
+        ),
+        // ioctl: anything but TIOCSTI.
+        (
+            16,
+            1,
+            vec![jeq(0x5412, 0, 1), ret(errno), ret(SECCOMP_RET_ALLOW)],
+        ),
+    ];
+    for (nr, arg, body) in checks {
+        // jeq nr, else skip the load, the body and reload nr.
+        prog.push(jeq(nr, 0, body.len() as u8 + 2));
+        prog.push(ld_abs(SeccompData::arg_low_offset(arg)));
+        prog.extend(body);
+        prog.push(ld_abs(SeccompData::NR_OFFSET));
+    }
+    prog.push(ret(errno));
+    prog
+}
