@@ -35,6 +35,7 @@ use super::action::{
 use super::data::SeccompData;
 use super::insn::{AluOp, Insn};
 use super::interp::DecodedProgram;
+use super::resume::{ResumeEntry, ResumeTable};
 
 /// `AUDIT_ARCH_X86_64`.
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
@@ -194,11 +195,77 @@ pub fn analyze_constant<S>(filter: &DecodedProgram<S>, arch: u32, nr: i32) -> Op
 where
     S: Deref<Target = [Insn]>,
 {
-    let insns = filter.insns();
-    let mut budget = insns
+    analyze(filter, arch, nr).constant
+}
+
+/// What the attach-time analysis learnt about one filter for one
+/// architecture and system call number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The filter's return value when it is the same for every input with
+    /// this number and architecture (see [`analyze_constant`]).
+    pub constant: Option<u32>,
+    /// Where evaluation can start for such inputs (see [`ResumeEntry`]):
+    /// [`ResumeEntry::Return`] when `constant` is known, else the first
+    /// data-dependent step, or [`ResumeEntry::START`].
+    pub entry: ResumeEntry,
+}
+
+/// Analyses `filter` for system call `nr` of architecture `arch`: its
+/// constant return value, if any, and its resume point, with the default
+/// work budget (`2·len + 256` symbolic steps).
+pub fn analyze<S>(filter: &DecodedProgram<S>, arch: u32, nr: i32) -> Analysis
+where
+    S: Deref<Target = [Insn]>,
+{
+    let budget = filter
         .len()
         .saturating_mul(2)
         .saturating_add(BASE_STEP_BUDGET);
+    analyze_with_budget(filter, arch, nr, budget)
+}
+
+/// [`analyze`] with an explicit budget of symbolic steps. Running out of
+/// budget makes the result non-constant and, if it happens before the
+/// resume point is reached, the entry [`ResumeEntry::START`].
+pub fn analyze_with_budget<S>(
+    filter: &DecodedProgram<S>,
+    arch: u32,
+    nr: i32,
+    budget: usize,
+) -> Analysis
+where
+    S: Deref<Target = [Insn]>,
+{
+    let mut resume = None;
+    let constant = explore(filter.insns(), arch, nr, budget, &mut resume);
+    let entry = match (constant, resume) {
+        (Some(value), _) => ResumeEntry::Return(value),
+        (None, Some(entry)) => entry,
+        (None, None) => ResumeEntry::START,
+    };
+    Analysis { constant, entry }
+}
+
+/// The symbolic exploration behind [`analyze`]: returns the constant
+/// result, if any, and sets `resume` once the first path reaches its first
+/// data-dependent step.
+///
+/// Until the first path loads a data word other than `nr` and `arch`,
+/// every value is known and nothing forks, so that path is the concrete
+/// execution for every input with this `nr` and `arch`. Its first such
+/// load is where the data starts to matter: evaluation may start there
+/// with the X register of that point and A overwritten by the load itself,
+/// provided scratch memory is still as at entry, i.e. nothing was stored
+/// yet. Otherwise (or if the budget runs out before) the entry is
+/// [`ResumeEntry::START`].
+fn explore(
+    insns: &[Insn],
+    arch: u32,
+    nr: i32,
+    mut budget: usize,
+    resume: &mut Option<ResumeEntry>,
+) -> Option<u32> {
     let mut pending = [None::<PathState>; MAX_PENDING_PATHS];
     let mut pending_count = 0usize;
     let mut result: Option<u32> = None;
@@ -209,13 +276,31 @@ where
         mem_known: 0,
         mem: [0; 16],
     };
+    // Still on the first path before its first data-dependent step, and
+    // whether that path stored to scratch memory.
+    let mut walking = true;
+    let mut stored = false;
     loop {
         budget = budget.checked_sub(1)?;
         let insn = *insns.get(state.pc)?;
+        if walking {
+            match insn {
+                Insn::LdData(word) if word >= 2 => {
+                    walking = false;
+                    *resume = Some(match (stored, u16::try_from(state.pc), state.x) {
+                        (false, Ok(pc), Some(x)) => ResumeEntry::Resume { pc, x },
+                        _ => ResumeEntry::START,
+                    });
+                }
+                Insn::St(_) | Insn::Stx(_) => stored = true,
+                _ => {}
+            }
+        }
         match step(insn, &mut state, arch, nr) {
             Step::Next => {}
             Step::Unknown => return None,
             Step::Fork(other_pc) => {
+                walking = false;
                 let slot = pending.get_mut(pending_count)?;
                 *slot = Some(PathState {
                     pc: other_pc,
@@ -224,6 +309,7 @@ where
                 pending_count += 1;
             }
             Step::Return(value) => {
+                walking = false;
                 if result.is_some_and(|known| known != value) {
                     return None;
                 }
@@ -265,12 +351,53 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
     /// entry non-constant.
     pub fn build<P, T>(
         arch: u32,
-        mut storage: S,
+        storage: S,
         filter: &DecodedProgram<P>,
         older: Option<&ConstantTable<T>>,
     ) -> Self
     where
         P: Deref<Target = [Insn]>,
+        T: Deref<Target = [Option<u32>]>,
+    {
+        Self::fill(arch, storage, older, |nr| {
+            i32::try_from(nr)
+                .ok()
+                .and_then(|nr| analyze_constant(filter, arch, nr))
+        })
+    }
+
+    /// Same as [`ConstantTable::build`] for the filter `resume` was built
+    /// from, without analysing the filter again: a filter's entry is
+    /// constant exactly when its resume entry is a
+    /// [`ResumeEntry::Return`]. A `resume` table for another architecture
+    /// makes every entry non-constant. Costs one pass over the entries, so
+    /// the kernel can build `resume` before attaching and this while
+    /// attaching.
+    pub fn build_from_resume<R, T>(
+        arch: u32,
+        storage: S,
+        resume: &ResumeTable<R>,
+        older: Option<&ConstantTable<T>>,
+    ) -> Self
+    where
+        R: Deref<Target = [ResumeEntry]>,
+        T: Deref<Target = [Option<u32>]>,
+    {
+        let same_arch = resume.arch() == arch;
+        Self::fill(arch, storage, older, |nr| match resume.entries().get(nr) {
+            Some(&ResumeEntry::Return(value)) if same_arch => Some(value),
+            _ => None,
+        })
+    }
+
+    /// Fills `storage` from the newer filter's constants `newer(nr)`.
+    fn fill<T>(
+        arch: u32,
+        mut storage: S,
+        older: Option<&ConstantTable<T>>,
+        newer: impl Fn(usize) -> Option<u32>,
+    ) -> Self
+    where
         T: Deref<Target = [Option<u32>]>,
     {
         for (nr, entry) in storage.iter_mut().enumerate() {
@@ -279,13 +406,11 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
                 Some(table) if table.arch == arch => table.entries.get(nr).copied().flatten(),
                 Some(_) => None,
             };
-            *entry = match (older_value, i32::try_from(nr)) {
-                (Some(older_value), Ok(nr)) => {
-                    combine_constants(analyze_constant(filter, arch, nr), Some(older_value))
-                        .filter(|ret| ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF)
-                }
-                _ => None,
-            };
+            // The filter is only analysed when the older chain is constant.
+            *entry = older_value.and_then(|older_value| {
+                combine_constants(newer(nr), Some(older_value))
+                    .filter(|ret| ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF)
+            });
         }
         Self {
             arch,

@@ -158,17 +158,28 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
     /// [`DecodedProgram::len`] instructions. Running off the end (which a
     /// checked program cannot do) returns `SECCOMP_RET_KILL_THREAD`.
     pub fn run(&self, data: &SeccompData) -> u32 {
-        run_insns(&self.insns, data)
+        run_insns(&self.insns, 0, 0, 0, data)
+    }
+
+    /// Evaluates the filter for one system call from instruction `pc` with
+    /// registers `a` and `x` and all-zero scratch memory (the state at
+    /// entry is `pc = a = x = 0`).
+    ///
+    /// Total for any arguments: it executes at most
+    /// [`DecodedProgram::len`] instructions, and a `pc` past the end
+    /// returns `SECCOMP_RET_KILL_THREAD`. See [`super::resume`] for where
+    /// starting elsewhere than 0 gives the same result as
+    /// [`DecodedProgram::run`].
+    pub fn run_at(&self, pc: usize, a: u32, x: u32, data: &SeccompData) -> u32 {
+        run_insns(&self.insns, pc, a, x, data)
     }
 }
 
-/// Evaluates `insns`; total for any instruction sequence.
+/// Evaluates `insns` from `pc` with registers `a` and `x`; total for any
+/// instruction sequence and start state.
 #[inline]
-fn run_insns(insns: &[Insn], data: &SeccompData) -> u32 {
-    let mut a: u32 = 0;
-    let mut x: u32 = 0;
+fn run_insns(insns: &[Insn], mut pc: usize, mut a: u32, mut x: u32, data: &SeccompData) -> u32 {
     let mut mem = [0u32; BPF_MEMWORDS as usize];
-    let mut pc: usize = 0;
     let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
         usize::from(if taken { jt } else { jf }.get())
     };

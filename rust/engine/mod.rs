@@ -24,7 +24,9 @@
 //!    [`action::Action::from_ret`] turns the result into an action.
 //! 5. At attach time, [`cache`] finds the system calls whose verdict depends
 //!    only on the system call number and architecture, so the kernel can
-//!    skip running the filters for them.
+//!    skip running the filters for them, and [`resume`] finds, for the
+//!    others, where each filter's evaluation can start ([`ResumeTable`],
+//!    [`interp::DecodedProgram::run_with`]).
 
 #![forbid(unsafe_code)]
 
@@ -34,10 +36,12 @@ pub mod checker;
 pub mod data;
 pub mod insn;
 pub mod interp;
+pub mod resume;
 
 pub use action::{run_chain, Action, ChainVerdict};
-pub use cache::{analyze_constant, ConstantTable};
+pub use cache::{analyze, analyze_constant, Analysis, ConstantTable};
 pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedProgram};
 pub use data::SeccompData;
 pub use insn::{Insn, SockFilter};
 pub use interp::{DecodeError, DecodedProgram};
+pub use resume::{ResumeEntry, ResumeTable};

@@ -27,7 +27,7 @@ fn input(nr: i32) -> SeccompData {
         nr,
         arch: AUDIT_ARCH_X86_64,
         instruction_pointer: 0x7f00_0000_1234,
-        args: [0x1200_0011, 0x5401, 2, 0, 0, 0],
+        args: [0x0120_0011, 0x5401, 2, 0, 0, 0],
     }
 }
 

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Property tests: nothing panics on any input, accepted programs
-//! terminate, decoding preserves the checker's guarantees, and the cache
-//! analysis never claims a constant the interpreter disagrees with.
+//! terminate, decoding preserves the checker's guarantees, the cache
+//! analysis never claims a constant the interpreter disagrees with, and
+//! running from a resume point gives the same result as running from the
+//! start.
 
 mod common;
 
-use common::gen::{random_data, random_program, GenOptions, Rng, TEST_SYSCALLS};
+use common::gen::{random_data, random_profile, random_program, GenOptions, Rng, TEST_SYSCALLS};
 use proptest::prelude::*;
 use seccomp_engine::action::Action;
-use seccomp_engine::cache::{analyze_constant, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
-use seccomp_engine::{check, Insn, SeccompData, SockFilter};
+use seccomp_engine::cache::{
+    analyze, analyze_constant, ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
+};
+use seccomp_engine::{
+    check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
+};
 
 fn arb_insn() -> impl Strategy<Value = SockFilter> {
     (any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>())
@@ -39,16 +45,33 @@ fn exercise(prog: &[SockFilter], data: &SeccompData) {
     let ret = decoded.run(data);
     let _ = Action::from_ret(ret);
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, data.arch] {
+        let mut same_call = *data;
+        same_call.arch = arch;
+        let expected = decoded.run(&same_call);
         if let Some(constant) = analyze_constant(&decoded, arch, data.nr) {
-            let mut same_call = *data;
-            same_call.arch = arch;
             assert_eq!(
-                decoded.run(&same_call),
-                constant,
+                expected, constant,
                 "cache claims {constant:#x} for {same_call:?}"
             );
         }
+        assert_resumes(&decoded, &same_call, expected);
     }
+}
+
+/// Running from the resume entry of `data.arch` and `data.nr` gives
+/// `expected`, the result of running from the start.
+fn assert_resumes(decoded: &DecodedProgram<Vec<Insn>>, data: &SeccompData, expected: u32) {
+    let analysis = analyze(decoded, data.arch, data.nr);
+    match analysis.entry {
+        ResumeEntry::Return(value) => assert_eq!(analysis.constant, Some(value)),
+        ResumeEntry::Resume { .. } => assert_eq!(analysis.constant, None),
+    }
+    assert_eq!(
+        decoded.run_from(analysis.entry, data),
+        expected,
+        "resume entry {:?} for {data:?}",
+        analysis.entry
+    );
 }
 
 proptest! {
@@ -113,6 +136,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Profile-like programs: for every number of the table (and a few
+    /// past it), the resume table gives the interpreter's result, and the
+    /// chain constant table derived from it is the analysed one.
+    #[test]
+    fn profile_resume_tables_agree_with_the_interpreter(seed in any::<u64>()) {
+        let mut rng = Rng(seed);
+        let raw = random_profile(&mut rng);
+        let decoded = check(&raw)
+            .unwrap_or_else(|e| panic!("{raw:?}: {e:?}"))
+            .decode_into(vec![Insn::default(); raw.len()])
+            .unwrap();
+        let table = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; 500], &decoded);
+        for nr in -1..510 {
+            for _ in 0..2 {
+                let ip = rng.next_u64();
+                let data = random_data(&mut rng, nr, ip);
+                let expected = decoded.run(&data);
+                prop_assert_eq!(decoded.run_with(&table, &data), expected, "{:?}", data);
+                if let Some(entry) = table.lookup(&data) {
+                    prop_assert_eq!(decoded.run_from(entry, &data), expected);
+                }
+            }
+        }
+        let none = None::<&ConstantTable<Vec<Option<u32>>>>;
+        let built = ConstantTable::build(AUDIT_ARCH_X86_64, vec![None; 500], &decoded, none);
+        let derived = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, vec![None; 500], &table, none);
+        prop_assert_eq!(built.entries(), derived.entries());
+    }
+}
+
 /// Runs arbitrary instructions through the public interpreter: the
 /// storage's `Deref` shows them while decoding writes elsewhere, which is
 /// the most hostile storage a caller could supply.
@@ -138,6 +194,38 @@ fn run_any(insns: &[Insn], data: &SeccompData) -> u32 {
         .decode_into(Hostile(vec![Insn::default(); insns.len()], insns))
         .unwrap();
     let ret = decoded.run(data);
-    let _ = analyze_constant(&decoded, AUDIT_ARCH_X86_64, data.nr);
+    let analysis = analyze(&decoded, AUDIT_ARCH_X86_64, data.nr);
+    let _ = decoded.run_from(analysis.entry, data);
+    for pc in [0, 1, insns.len() as u16 - 1, insns.len() as u16, u16::MAX] {
+        let _ = decoded.run_from(ResumeEntry::Resume { pc, x: data.arch }, data);
+    }
     ret
+}
+
+/// The profile generator covers every kind of entry the resume property
+/// is about: constant, resumed (with X zero and non-zero) and fallen back
+/// to the start because of a store.
+#[test]
+fn profile_generator_covers_every_entry_kind() {
+    let (mut constant, mut resumed, mut resumed_x, mut start) = (0, 0, 0, 0);
+    for seed in 0..200 {
+        let raw = random_profile(&mut Rng(seed));
+        let decoded = check(&raw)
+            .unwrap()
+            .decode_into(vec![Insn::default(); raw.len()])
+            .unwrap();
+        let table = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; 500], &decoded);
+        for &entry in table.entries() {
+            match entry {
+                ResumeEntry::Return(_) => constant += 1,
+                ResumeEntry::START => start += 1,
+                ResumeEntry::Resume { x: 0, .. } => resumed += 1,
+                ResumeEntry::Resume { .. } => resumed_x += 1,
+            }
+        }
+    }
+    assert!(
+        constant > 1000 && resumed > 20 && resumed_x > 5 && start > 5,
+        "{constant} {resumed} {resumed_x} {start}"
+    );
 }

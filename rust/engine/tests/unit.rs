@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Unit tests: one per opcode, one per checker rule (with its errno), the
-//! conversion length, actions and chain precedence, and the cache analysis.
+//! conversion length, actions and chain precedence, the cache analysis and
+//! the resume points.
 
 mod common;
 
@@ -853,6 +854,7 @@ fn shapes_are_valid() {
         tree_allowlist(&sample_syscalls(300)),
         argument_filter(&sample_syscalls(20), &[(257, 2, 3), (9, 2, 4)]),
         worst_case_4096(),
+        container_profile(),
     ] {
         check(&prog).unwrap();
     }
@@ -872,5 +874,284 @@ fn shapes_are_valid() {
             SECCOMP_RET_ERRNO | EPERM
         };
         assert_eq!(linear.run(&d), expected, "nr {nr}");
+    }
+}
+
+// ---- resume points -----------------------------------------------------
+
+fn resume_table(prog: &DecodedProgram<Vec<Insn>>) -> ResumeTable<Vec<ResumeEntry>> {
+    ResumeTable::build(
+        AUDIT_ARCH_X86_64,
+        vec![ResumeEntry::START; X86_64_NR_SYSCALLS],
+        prog,
+    )
+}
+
+/// Every input variant of `base` with number `nr` that a test looks at.
+fn inputs_for(nr: i32) -> Vec<SeccompData> {
+    let mut out = Vec::new();
+    for (i, args) in [
+        [0; 6],
+        [0x0120_0011, 0x5412, 2, 3, 4, 5],
+        [0x7e02_0000, 0x5401, 0, 0, 0, 0],
+        [40, 0, 0, 0, 0, 0],
+        [8, 0x2_0000, 0, 0, 0, 0],
+        [0xffff_ffff, 0xffff_ffff, 1, 1, 1, 1],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut d = data();
+        d.nr = nr;
+        d.args = args;
+        d.instruction_pointer = i as u64;
+        out.push(d);
+    }
+    out
+}
+
+#[test]
+fn resume_entry_is_8_bytes() {
+    assert_eq!(core::mem::size_of::<ResumeEntry>(), 8);
+    assert_eq!(ResumeEntry::default(), ResumeEntry::START);
+}
+
+#[test]
+fn resume_container_profile() {
+    let raw = container_profile();
+    let prog = decoded(&raw);
+    let table = resume_table(&prog);
+    // clone: resume at its argument load, past the whole jeq chain.
+    let clone_load = raw.windows(2).position(|w| w[0] == jeq(56, 0, 5)).unwrap() + 1;
+    assert!(clone_load > 600);
+    assert_eq!(
+        table.entries()[56],
+        ResumeEntry::Resume {
+            pc: clone_load as u16,
+            x: 0
+        }
+    );
+    for nr in CONTAINER_ARG_CHECKED {
+        assert!(matches!(table.entries()[nr as usize], ResumeEntry::Resume { pc, .. } if pc > 600));
+    }
+    assert_eq!(table.entries()[0], ResumeEntry::Return(SECCOMP_RET_ALLOW));
+    assert_eq!(
+        table.entries()[462],
+        ResumeEntry::Return(SECCOMP_RET_ERRNO | EPERM)
+    );
+    for nr in -3..X86_64_NR_SYSCALLS as i32 + 3 {
+        for d in inputs_for(nr) {
+            assert_eq!(prog.run_with(&table, &d), prog.run(&d), "{d:?}");
+            if let Some(entry) = table.lookup(&d) {
+                assert_eq!(prog.run_from(entry, &d), prog.run(&d), "{d:?}");
+            }
+        }
+    }
+    // The argument checks do what they say.
+    let mut d = data();
+    d.nr = 56;
+    d.args[0] = 0x0120_0011;
+    assert_eq!(prog.run_with(&table, &d), SECCOMP_RET_ALLOW);
+    d.args[0] = 0x1000_0000; // CLONE_NEWUSER
+    assert_eq!(prog.run_with(&table, &d), SECCOMP_RET_ERRNO | EPERM);
+}
+
+#[test]
+fn resume_records_x() {
+    // X = 7; A = args[0] + X; ret A
+    let prog = decoded(&[
+        stmt(BPF_LDX | BPF_IMM, 7),
+        ld_abs(0),
+        ld_abs(16),
+        stmt(BPF_ALU | BPF_ADD | BPF_X, 0),
+        ret_a(),
+    ]);
+    let analysis = analyze(&prog, AUDIT_ARCH_X86_64, 5);
+    assert_eq!(analysis.constant, None);
+    assert_eq!(analysis.entry, ResumeEntry::Resume { pc: 2, x: 7 });
+    let d = data();
+    assert_eq!(prog.run_from(analysis.entry, &d), prog.run(&d));
+    assert_eq!(prog.run(&d), 2 + 7);
+}
+
+#[test]
+fn resume_falls_back_after_a_store() {
+    // A store before the first argument load: memory would differ.
+    let prog = decoded(&[
+        ld_abs(0),
+        stmt(BPF_ST, 3),
+        ld_abs(16),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        stmt(BPF_ALU | BPF_ADD | BPF_X, 0),
+        ret_a(),
+    ]);
+    assert_eq!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 5).entry,
+        ResumeEntry::START
+    );
+    let d = data();
+    assert_eq!(prog.run(&d), 39 + 2);
+    // STX too, even of zero.
+    let prog = decoded(&[stmt(BPF_STX, 0), ld_abs(16), ret_a()]);
+    assert_eq!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 5).entry,
+        ResumeEntry::START
+    );
+    // Stores after the resume point are fine.
+    let prog = decoded(&[
+        ld_abs(0),
+        jeq(5, 0, 4),
+        ld_abs(16),
+        stmt(BPF_ST, 3),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        stmt(BPF_MISC | BPF_TXA, 0),
+        ret_a(),
+    ]);
+    let entry = analyze(&prog, AUDIT_ARCH_X86_64, 5).entry;
+    assert_eq!(entry, ResumeEntry::Resume { pc: 2, x: 0 });
+    let mut d = data();
+    d.nr = 5;
+    assert_eq!(prog.run_from(entry, &d), 2);
+    assert_eq!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 6).entry,
+        ResumeEntry::Return(6) // not taken: `ret A` with A = nr
+    );
+}
+
+#[test]
+fn resume_falls_back_when_the_budget_runs_out() {
+    let prog = decoded(&container_profile());
+    let reach = analyze(&prog, AUDIT_ARCH_X86_64, 56);
+    let ResumeEntry::Resume { pc, .. } = reach.entry else {
+        panic!("{reach:?}")
+    };
+    // The walk needs fewer steps than the resume pc when it skips the
+    // `ret` of each pair; any budget below that gives up before.
+    let needed = usize::from(pc) / 2 + 5;
+    for budget in [0, 1, 10, needed - 10] {
+        let a = analyze_with_budget(&prog, AUDIT_ARCH_X86_64, 56, budget);
+        assert_eq!(a.constant, None);
+        assert_eq!(a.entry, ResumeEntry::START, "budget {budget}");
+    }
+    // Enough to reach the resume point but not to finish exploring: the
+    // resume point stands, the verdict is not constant.
+    let big = analyze_with_budget(&prog, AUDIT_ARCH_X86_64, 56, needed + 2);
+    assert_eq!(big.entry, reach.entry);
+    assert_eq!(big.constant, None);
+    // A constant verdict needs the whole exploration.
+    let plain = analyze_with_budget(&prog, AUDIT_ARCH_X86_64, 0, 3);
+    assert_eq!(plain.entry, ResumeEntry::START);
+    assert_eq!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 0).entry,
+        ResumeEntry::Return(SECCOMP_RET_ALLOW)
+    );
+}
+
+#[test]
+fn resume_never_after_a_data_dependent_fork() {
+    // The first argument load decides; DIV by an unknown X gives up.
+    let prog = decoded(&[
+        ld_abs(16),
+        stmt(BPF_MISC | BPF_TAX, 0),
+        stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
+        ret(1),
+    ]);
+    let a = analyze(&prog, AUDIT_ARCH_X86_64, 5);
+    assert_eq!(a.constant, None);
+    assert_eq!(a.entry, ResumeEntry::START);
+    // Loading the instruction pointer is data-dependent too.
+    let prog = decoded(&[ld_abs(4), ld_abs(8), ret_a()]);
+    assert_eq!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 5).entry,
+        ResumeEntry::Resume { pc: 1, x: 0 }
+    );
+}
+
+#[test]
+fn run_from_is_total() {
+    let prog = decoded(&argument_filter(&[0], &[(257, 2, 3)]));
+    let d = data();
+    assert_eq!(prog.run_from(ResumeEntry::Return(1234), &d), 1234);
+    for pc in [prog.len() as u16, prog.len() as u16 + 1, u16::MAX] {
+        assert_eq!(
+            prog.run_from(ResumeEntry::Resume { pc, x: u32::MAX }, &d),
+            SECCOMP_RET_KILL_THREAD
+        );
+    }
+    for pc in 0..prog.len() {
+        let _ = prog.run_from(
+            ResumeEntry::Resume {
+                pc: pc as u16,
+                x: 9,
+            },
+            &d,
+        );
+        let _ = prog.run_at(pc, u32::MAX, u32::MAX, &d);
+    }
+    assert_eq!(prog.run_at(usize::MAX, 0, 0, &d), SECCOMP_RET_KILL_THREAD);
+    assert_eq!(prog.run_at(0, 7, 7, &d), prog.run(&d));
+}
+
+#[test]
+fn run_with_falls_back_to_the_start() {
+    let prog = decoded(&argument_filter(&[0], &[(257, 2, 3)]));
+    let mut bogus = vec![ResumeEntry::Return(0xdead); X86_64_NR_SYSCALLS];
+    bogus[1] = ResumeEntry::START;
+    // A table of the right length is trusted...
+    let table = ResumeTable::build(AUDIT_ARCH_X86_64, bogus.clone(), &prog);
+    assert_eq!(
+        table.entries()[1],
+        ResumeEntry::Return(SECCOMP_RET_ERRNO | EPERM)
+    );
+    // ...one built for another program is not.
+    let other = decoded(&allow_all());
+    let wrong = ResumeTable::build(AUDIT_ARCH_X86_64, bogus, &other);
+    let mut d = data();
+    d.nr = 1;
+    assert_eq!(
+        wrong.lookup(&d),
+        Some(ResumeEntry::Return(SECCOMP_RET_ALLOW))
+    );
+    assert_eq!(prog.run_with(&wrong, &d), SECCOMP_RET_ERRNO | EPERM);
+    // No entry for other arches, negative and x32 numbers.
+    for (arch, nr) in [
+        (AUDIT_ARCH_I386, 1),
+        (AUDIT_ARCH_X86_64, -1),
+        (AUDIT_ARCH_X86_64, 0x4000_0001),
+    ] {
+        d.arch = arch;
+        d.nr = nr;
+        assert_eq!(table.lookup(&d), None);
+        assert_eq!(prog.run_with(&table, &d), prog.run(&d));
+    }
+}
+
+#[test]
+fn constant_table_from_resume_matches_build() {
+    let first = decoded(&linear_allowlist(&[0, 1, 2]));
+    let second = decoded(&container_profile());
+    let notif = decoded(&[ret(SECCOMP_RET_USER_NOTIF)]);
+    let none = None::<&ConstantTable<Vec<Option<u32>>>>;
+    for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
+        let r1 = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &first);
+        let r2 = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &second);
+        let rn = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &notif);
+        let t1 = ConstantTable::build(arch, vec![None; 463], &first, none);
+        let f1 = ConstantTable::build_from_resume(arch, vec![None; 463], &r1, none);
+        assert_eq!(t1.entries(), f1.entries());
+        let t2 = ConstantTable::build(arch, vec![None; 463], &second, Some(&t1));
+        let f2 = ConstantTable::build_from_resume(arch, vec![None; 463], &r2, Some(&f1));
+        assert_eq!(t2.entries(), f2.entries());
+        let tn = ConstantTable::build(arch, vec![None; 463], &notif, Some(&t2));
+        let fn_ = ConstantTable::build_from_resume(arch, vec![None; 463], &rn, Some(&f2));
+        assert_eq!(tn.entries(), fn_.entries());
+        // A resume table of another architecture gives nothing constant.
+        let other = if arch == AUDIT_ARCH_I386 {
+            AUDIT_ARCH_X86_64
+        } else {
+            AUDIT_ARCH_I386
+        };
+        let f = ConstantTable::build_from_resume(other, vec![None; 463], &r1, none);
+        assert!(f.entries().iter().all(Option::is_none));
     }
 }

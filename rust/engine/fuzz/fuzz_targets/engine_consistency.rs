@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! libFuzzer target: checker, decoder, interpreter, chain evaluation and
-//! cache analysis must never panic and must agree with each other.
+//! cache analysis (constants and resume points) must never panic and must
+//! agree with each other.
 
 #![no_main]
 

@@ -4,8 +4,8 @@
 //! replay loop in `tests/fuzz_replay.rs` (host only).
 
 use seccomp_engine::action::{run_chain, Action};
-use seccomp_engine::cache::{analyze_constant, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
-use seccomp_engine::{check, Insn, SeccompData, SockFilter};
+use seccomp_engine::cache::{analyze, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use seccomp_engine::{check, Insn, ResumeEntry, SeccompData, SockFilter};
 
 /// Splits fuzzer bytes into a `seccomp_data` (first 64 bytes, zero
 /// padded) and a program (the rest, 8 bytes per instruction).
@@ -29,8 +29,8 @@ pub fn split_input(bytes: &[u8]) -> (SeccompData, Vec<SockFilter>) {
     (data, prog)
 }
 
-/// Runs checker, decoder, interpreter, chain evaluation and cache
-/// analysis on one input and asserts that they agree.
+/// Runs checker, decoder, interpreter, chain evaluation, cache analysis
+/// and resume points on one input and asserts that they agree.
 pub fn check_consistency(bytes: &[u8]) {
     let (data, prog) = split_input(bytes);
     let Ok(checked) = check(&prog) else { return };
@@ -44,14 +44,22 @@ pub fn check_consistency(bytes: &[u8]) {
     let verdict = run_chain([&decoded], &data);
     assert!(verdict.ret == ret || (ret & 0xffff_0000) == 0x7fff_0000);
     for arch in [data.arch, AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
-        if let Some(constant) = analyze_constant(&decoded, arch, data.nr) {
-            let mut same_call = data;
-            same_call.arch = arch;
-            assert_eq!(
-                decoded.run(&same_call),
-                constant,
-                "cache disagrees for {same_call:?}"
-            );
+        let mut same_call = data;
+        same_call.arch = arch;
+        let expected = decoded.run(&same_call);
+        let analysis = analyze(&decoded, arch, data.nr);
+        if let Some(constant) = analysis.constant {
+            assert_eq!(expected, constant, "cache disagrees for {same_call:?}");
+            assert_eq!(analysis.entry, ResumeEntry::Return(constant));
         }
+        assert_eq!(
+            decoded.run_from(analysis.entry, &same_call),
+            expected,
+            "resume entry {:?} disagrees for {same_call:?}",
+            analysis.entry
+        );
     }
+    // Any start state is safe, if not meaningful.
+    let pc = u16::from_le_bytes([bytes.get(8).copied().unwrap_or(0), 0]);
+    let _ = decoded.run_from(ResumeEntry::Resume { pc, x: data.arch }, &data);
 }

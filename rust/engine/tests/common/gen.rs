@@ -349,3 +349,60 @@ pub fn random_data(rng: &mut Rng, nr: i32, ip: u64) -> SeccompData {
         args,
     }
 }
+
+/// A random allow-list in the shape libseccomp and container runtimes
+/// emit, for the resume-point tests: architecture prologue, optionally a
+/// known X or a store to scratch memory, a linear `jeq nr` chain with
+/// random verdicts, then a few argument-checked numbers whose bodies
+/// compare argument words (sometimes after arithmetic, sometimes against
+/// X or a stored slot), and a random default. Always accepted by the
+/// checker. Numbers are drawn from `0..500`.
+pub fn random_profile(rng: &mut Rng) -> Vec<SockFilter> {
+    let stmt = SockFilter::stmt;
+    let jump = SockFilter::jump;
+    let mut prog = vec![
+        stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::ARCH_OFFSET),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        stmt(BPF_RET | BPF_K, random_ret(rng)),
+    ];
+    if rng.chance(30) {
+        prog.push(stmt(BPF_LDX | BPF_IMM, interesting_or_random(rng)));
+    }
+    prog.push(stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::NR_OFFSET));
+    let stored = rng.chance(15);
+    if stored {
+        prog.push(stmt(BPF_ST, 5));
+    }
+    for _ in 0..rng.below(60) {
+        prog.push(jump(BPF_JMP | BPF_JEQ | BPF_K, rng.below(500) as u32, 0, 1));
+        prog.push(stmt(BPF_RET | BPF_K, random_ret(rng)));
+    }
+    for _ in 0..rng.below(5) {
+        let nr = rng.below(500) as u32;
+        let word = if rng.chance(10) {
+            2 + rng.below(2) as u32 // instruction pointer
+        } else {
+            4 + rng.below(12) as u32
+        };
+        let mut body = vec![stmt(BPF_LD | BPF_W | BPF_ABS, 4 * word)];
+        if rng.chance(30) {
+            body.push(stmt(BPF_ALU | BPF_AND | BPF_K, interesting_or_random(rng)));
+        }
+        if stored && rng.chance(30) {
+            body.push(stmt(BPF_LDX | BPF_MEM, 5));
+        }
+        for _ in 0..1 + rng.below(3) {
+            let op = rng.pick(&[BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET]);
+            let src = if rng.chance(20) { BPF_X } else { BPF_K };
+            body.push(jump(BPF_JMP | op | src, interesting_or_random(rng), 0, 1));
+            body.push(stmt(BPF_RET | BPF_K, random_ret(rng)));
+        }
+        body.push(stmt(BPF_RET | BPF_K, random_ret(rng)));
+        // jeq nr, else skip the body and the reload of nr.
+        prog.push(jump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, body.len() as u8 + 1));
+        prog.extend(body);
+        prog.push(stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::NR_OFFSET));
+    }
+    prog.push(stmt(BPF_RET | BPF_K, random_ret(rng)));
+    prog
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Attach-time specialisation of one filter per system call number
+//! ("resume points").
+//!
+//! For a given architecture and system call number, a filter's first
+//! instructions usually only look at `arch` and `nr`: a libseccomp-style
+//! allow-list compares `nr` with hundreds of constants before it reaches
+//! the few instructions that load an argument. For such inputs the path up
+//! to the first load of another data word is always the same, so it can be
+//! executed once, at attach time, by [`super::cache::analyze`]. The result
+//! is a [`ResumeEntry`] per system call number:
+//!
+//! * [`ResumeEntry::Return`]: the filter's verdict does not depend on the
+//!   arguments or the instruction pointer (same analysis as
+//!   [`super::cache::analyze_constant`]);
+//! * [`ResumeEntry::Resume`]: evaluation may start at instruction `pc`
+//!   with register X as given and scratch memory all zero. `pc` is always
+//!   an `LdData` instruction, so the value of A there does not matter (it
+//!   is overwritten) and is not stored; [`ResumeEntry::START`] is the
+//!   ordinary start.
+//!
+//! A resume point is only recorded when nothing was stored to scratch
+//! memory before it (memory is then exactly as at entry), and when the
+//! analysis budget did not run out before reaching it; otherwise the entry
+//! is [`ResumeEntry::START`].
+//!
+//! Unlike [`super::cache::ConstantTable`], which describes a whole chain,
+//! a [`ResumeTable`] describes one filter: each filter of a chain is run
+//! from its own entry. [`super::cache::ConstantTable::build_from_resume`]
+//! derives the chain table from the new filter's resume table without
+//! analysing the filter again.
+
+use core::ops::{Deref, DerefMut};
+
+use super::cache::analyze;
+use super::data::SeccompData;
+use super::insn::Insn;
+use super::interp::DecodedProgram;
+
+/// Where evaluating one filter starts for one system call number and
+/// architecture; 8 bytes.
+///
+/// Any value is safe to run with [`DecodedProgram::run_from`]: a bogus
+/// entry gives a wrong verdict at worst (a `pc` past the end fails closed
+/// with `SECCOMP_RET_KILL_THREAD`), never a panic or a loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResumeEntry {
+    /// The filter returns this value.
+    Return(u32),
+    /// Start at instruction `pc` with X = `x`, A = 0 and scratch memory
+    /// all zero.
+    Resume {
+        /// Index of the first instruction to execute.
+        pc: u16,
+        /// Value of register X there.
+        x: u32,
+    },
+}
+
+impl ResumeEntry {
+    /// Evaluation from the first instruction, as without a table.
+    pub const START: Self = ResumeEntry::Resume { pc: 0, x: 0 };
+}
+
+impl Default for ResumeEntry {
+    fn default() -> Self {
+        Self::START
+    }
+}
+
+/// Per-system-call-number [`ResumeEntry`]s of one filter for one
+/// architecture, in caller-provided storage with one entry per system call
+/// number (e.g. [`super::cache::X86_64_NR_SYSCALLS`] entries, 8 bytes
+/// each).
+#[derive(Clone, Debug)]
+pub struct ResumeTable<S> {
+    arch: u32,
+    /// Length of the program the table was built for, checked by
+    /// [`DecodedProgram::run_with`].
+    prog_len: usize,
+    entries: S,
+}
+
+impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
+    /// Fills `storage` (its previous contents are overwritten) with the
+    /// entries of `filter` for architecture `arch`, entry `i` describing
+    /// system call number `i`.
+    ///
+    /// Costs one [`super::cache::analyze`] per entry: at most
+    /// `2·len + 256` symbolic steps each. Depends on the filter alone, so
+    /// it can be built before the filter is attached.
+    pub fn build<P>(arch: u32, mut storage: S, filter: &DecodedProgram<P>) -> Self
+    where
+        P: Deref<Target = [Insn]>,
+    {
+        for (nr, entry) in storage.iter_mut().enumerate() {
+            *entry = match i32::try_from(nr) {
+                Ok(nr) => analyze(filter, arch, nr).entry,
+                Err(_) => ResumeEntry::START,
+            };
+        }
+        Self {
+            arch,
+            prog_len: filter.len(),
+            entries: storage,
+        }
+    }
+}
+
+impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
+    /// The architecture the table describes.
+    pub fn arch(&self) -> u32 {
+        self.arch
+    }
+
+    /// The entries, indexed by system call number.
+    pub fn entries(&self) -> &[ResumeEntry] {
+        &self.entries
+    }
+
+    /// Gives the storage back, e.g. to free it.
+    pub fn into_storage(self) -> S {
+        self.entries
+    }
+
+    /// The entry for `data`, if any: `None` for another architecture,
+    /// negative numbers and numbers past the table (including x32
+    /// numbers), for which evaluation starts at the first instruction.
+    #[inline]
+    pub fn lookup(&self, data: &SeccompData) -> Option<ResumeEntry> {
+        if data.arch != self.arch {
+            return None;
+        }
+        let nr = usize::try_from(data.nr).ok()?;
+        self.entries.get(nr).copied()
+    }
+}
+
+impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
+    /// Evaluates the filter for `data` starting from `entry`, which must
+    /// come from a [`ResumeTable`] of this program for `data.arch` and
+    /// `data.nr` to give the same result as [`DecodedProgram::run`].
+    ///
+    /// Total for any `entry`: it executes at most [`DecodedProgram::len`]
+    /// instructions and a `pc` past the end returns
+    /// `SECCOMP_RET_KILL_THREAD`.
+    #[inline]
+    pub fn run_from(&self, entry: ResumeEntry, data: &SeccompData) -> u32 {
+        match entry {
+            ResumeEntry::Return(value) => value,
+            ResumeEntry::Resume { pc, x } => self.run_at(usize::from(pc), 0, x, data),
+        }
+    }
+
+    /// Evaluates the filter for `data` with the entry `table` has for it,
+    /// or from the start when it has none (or was built for a program of
+    /// another length): always the same result as [`DecodedProgram::run`]
+    /// when `table` was built for this program.
+    #[inline]
+    pub fn run_with<T>(&self, table: &ResumeTable<T>, data: &SeccompData) -> u32
+    where
+        T: Deref<Target = [ResumeEntry]>,
+    {
+        match table.lookup(data) {
+            Some(entry) if table.prog_len == self.len() => self.run_from(entry, data),
+            _ => self.run(data),
+        }
+    }
+}
