@@ -9,8 +9,9 @@
 #   rustfmt     rustfmt --check with the kernel's .rustfmt.toml on rust/*.rs
 #               and rust/engine/*.rs (what `make rustfmtcheck` does, minus
 #               a build tree)
-#   clippy      a CLIPPY=1 build of the rust variant (own O= dir,
-#               $SRS_CACHE/build-clippy): no warning from kernel/seccomp_rust/
+#   clippy      a CLIPPY=1 build (rust config) of the tree with the exported
+#               series applied, in check-series' O= dir ($SRS_CACHE/
+#               build-series): no warning from kernel/seccomp_rust/
 #   rustdoc     `make rustdoc` (the kernel crate, with our helpers and
 #               bindings) and rustdoc of our built-in crate, which `make
 #               rustdoc` does not cover, with its kbuild flags: no warning
@@ -28,7 +29,7 @@ CHECKS=(checkpatch rustfmt clippy rustdoc safety)
 [ $# -eq 0 ] || CHECKS=("$@")
 LOGS=$SRS_CACHE/logs
 mkdir -p "$LOGS"
-CLIPPY_BUILD=$SRS_CACHE/build-clippy
+CLIPPY_BUILD=$SRS_CACHE/build-series	# patches.sh: check-series' O= dir
 # Debian's clippy for rustc-web: the rustup clippy-driver is built for another
 # rustc and cannot read the kernel crates rustc 1.96 compiles.
 CLIPPY_DRIVER=/usr/bin/clippy-driver
@@ -64,7 +65,7 @@ lint_checkpatch() {
 		printf '=== %s\n%s\n' "${p##*/}" "$out" >> "$log"
 		grep -q ' 0 errors, 0 warnings, 0 checks' <<< "$out" || bad=1
 	done
-	grep -E '^(ERROR|WARNING|CHECK):|^total:|^===' "$log" | sed 's/^/    /'
+	grep -E '^(ERROR|WARNING|CHECK):|^#[0-9]+: FILE:|^===' "$log" | sed 's/^/    /'
 	if [ $bad = 0 ]; then
 		result PASS checkpatch "$n patches, 0 errors/warnings/checks (ignored: ${CHECKPATCH_IGNORE[*]})"
 	else
@@ -86,15 +87,11 @@ lint_rustfmt() {
 	fi
 }
 
-# The tree laid and the rust config made by kernel.sh (cheap when done),
-# copied into our own O= dir.
-clippy_tree() {
-	"$SRS_HARNESS/kernel.sh" rust kernelversion >/dev/null
-	mkdir -p "$CLIPPY_BUILD"
-	if ! cmp -s "$(srs_build_dir rust)/.config" "$CLIPPY_BUILD/.config"; then
-		cp "$(srs_build_dir rust)/.config" "$CLIPPY_BUILD/.config"
-		make -s -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" olddefconfig
-	fi
+# clippy_build LOG: export the series and build bzImage with CLIPPY=1 on the
+# tree with all of it applied, in check-series' O= dir (patches.sh make).
+clippy_build() {
+	"$SRS_HARNESS/patches.sh" make CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" bzImage \
+		> "$1" 2>&1
 }
 
 lint_clippy() {
@@ -108,16 +105,14 @@ lint_clippy() {
 			return
 		fi
 	fi
-	clippy_tree
 	# Recompile our crate, so its warnings are printed again.
 	rm -f "$CLIPPY_BUILD"/kernel/seccomp_rust/{seccomp.o,.seccomp.o.cmd}
-	if ! make -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" \
-		CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" -j"$SRS_JOBS" bzImage > "$log" 2>&1; then
+	if ! clippy_build "$log"; then
 		tail -n 20 "$log" | sed 's/^/    /'
 		result FAIL clippy "CLIPPY=1 build failed (log: $log)"
 		return
 	fi
-	grep -q 'CLIPPY.*kernel/seccomp_rust/seccomp.o' "$log" ||
+	[ -e "$CLIPPY_BUILD/kernel/seccomp_rust/seccomp.o" ] ||	# removed above
 		{ result FAIL clippy "kernel/seccomp_rust/seccomp.o was not linted"; return; }
 	# Warnings (and their locations) in our files.
 	n=$(grep -cE '^ *--> .*kernel/seccomp_rust/' "$log" || true)
@@ -132,11 +127,9 @@ lint_clippy() {
 
 lint_rustdoc() {
 	local log=$LOGS/lint-rustdoc.log cmd out
-	clippy_tree
 	: > "$log"
 	# 1. The kernel crate's documentation, as `make rustdoc` builds it.
-	if ! make -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" RUSTDOC="$RUSTDOC" \
-		rustdoc >> "$log" 2>&1; then
+	if ! "$SRS_HARNESS/patches.sh" make RUSTDOC="$RUSTDOC" rustdoc >> "$log" 2>&1; then
 		tail -n 20 "$log" | sed 's/^/    /'
 		result FAIL rustdoc "make rustdoc failed (log: $log)"
 		return
@@ -144,36 +137,36 @@ lint_rustdoc() {
 	# 2. Our crate (obj-y, so not in `make rustdoc`): rustdoc with the
 	#    flags kbuild compiled it with (from its .cmd file), private items
 	#    included, any warning fatal.
-	[ -e "$CLIPPY_BUILD/kernel/seccomp_rust/.seccomp.o.cmd" ] ||
-		make -s -C "$SRS_TREE" O="$CLIPPY_BUILD" "${SRS_MAKE_FLAGS[@]}" \
-			-j"$SRS_JOBS" bzImage >> "$log" 2>&1
+	if [ ! -e "$CLIPPY_BUILD/kernel/seccomp_rust/.seccomp.o.cmd" ] &&
+		! clippy_build "$log.build"; then
+		result FAIL rustdoc "the CLIPPY=1 build failed (log: $log.build)"
+		return
+	fi
 	cmd=$(python3 - "$CLIPPY_BUILD/kernel/seccomp_rust/.seccomp.o.cmd" "$RUSTDOC" \
 		"$CLIPPY_BUILD/Documentation/output/rust/seccomp" <<'EOF'
 import shlex, sys
 cmdfile, rustdoc, out = sys.argv[1:]
 line = next(l for l in open(cmdfile) if l.startswith("savedcmd_"))
-cmd = line.split(":=", 1)[1].strip().split(";")[0]
-words = shlex.split(cmd)
-env = [w for w in words[:words.index(next(w for w in words if "=" not in w))]]
-args = words[len(env) + 1:]
+words = shlex.split(line.split(":=", 1)[1])
+i = next(n for n, w in enumerate(words) if "=" not in w)   # the compiler
+env, args = words[:i], words[i + 1:]
 keep, skip = [], False
 for a in args:
     if skip:
         skip = False
-        continue
-    if a.startswith(("--emit", "-Cpanic", "-Zallow-features", "--out-dir",
-                     "-Cembed-bitcode", "-Zcrate-attr")) or a in ("-o",):
-        continue
-    if a == "--out-dir":
+    elif a == "--out-dir":
         skip = True
-        continue
-    keep.append(a)
-print(shlex.join(env + [rustdoc] + keep +
-                 ["--document-private-items", "-Dwarnings", "--output", out]))
+    elif not a.startswith(("--emit", "-Zbinary_dep_depinfo")):
+        keep.append(a)
+# The crate has no public Rust API (it is obj-y, C calls it): its docs are
+# its private items, so links between them are what we want.
+print(shlex.join(["env", "RUSTC_BOOTSTRAP=1"] + env + [rustdoc] + keep +
+                 ["--document-private-items", "-Dwarnings",
+                  "-Arustdoc::private_intra_doc_links", "--output", out]))
 EOF
 )
 	echo "+ $cmd" >> "$log"
-	if out=$(cd "$CLIPPY_BUILD" && env ${cmd%% $RUSTDOC *} bash -c "$cmd" 2>&1); then
+	if out=$(cd "$CLIPPY_BUILD" && eval "$cmd" 2>&1); then
 		echo "$out" >> "$log"
 		result PASS rustdoc "make rustdoc, and rustdoc of kernel/seccomp_rust (private items, -Dwarnings): no warnings"
 	else

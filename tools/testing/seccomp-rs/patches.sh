@@ -6,6 +6,8 @@
 # patches.sh check:  export, then apply the series patch by patch with
 #                    `git am` and build bzImage (rust config) after each one,
 #                    incrementally in one O= dir (`make check-series`)
+# patches.sh make ARGS...: export, then make ARGS in that O= dir on the tree
+#                    with the whole series applied (lint.sh's clippy, rustdoc)
 #
 # The base is a git repository of the pristine source ($SRS_CACHE/series/
 # linux, made once, a few minutes): one commit of the unpacked tarball,
@@ -276,11 +278,9 @@ the same config but for CONFIG_SECCOMP_RUST:
    (random programs checked and run by the engine and by the running
    kernel's seccomp(), compared).
 
-Base: Debian's linux-source-6.12 $SRS_KPKG_VERSION (Linux $SRS_KVERSION with
-Debian's changes), unpacked from $SRS_TARBALL and committed as one commit
-(tag $SRS_BASE_TAG; base-commit below).
-
-checkpatch --strict: see the notes at the end of this letter.
+Base: Debian's linux-source-6.12 $SRS_KPKG_VERSION (Linux $SRS_KVERSION
+with Debian's changes), unpacked from $SRS_TARBALL
+and committed as one commit (tag $SRS_BASE_TAG; base-commit below).
 """
 notes_path = "$SRS_HARNESS/patches-notes.txt"
 try:
@@ -325,14 +325,31 @@ am_base() {
 	g clean -q -fdx
 }
 
+# --- building the series ------------------------------------------------
+# series_make ARGS...: configure $SRS_SERIES_BUILD for the base's work tree
+# as it is (tinyconfig + base.config + rust.config; options the tree does
+# not know yet are dropped) and run make ARGS in it.
+series_make() {
+	local frags=("$SRS_HARNESS/config/base.config" "$SRS_HARNESS/config/rust.config")
+	local mk=(make -s -C "$SRS_SERIES_REPO" O="$SRS_SERIES_BUILD" "${SRS_MAKE_FLAGS[@]}")
+	mkdir -p "$SRS_SERIES_BUILD"
+	"${mk[@]}" tinyconfig &&
+	KCONFIG_CONFIG=$SRS_SERIES_BUILD/.config \
+		"$SRS_SERIES_REPO/scripts/kconfig/merge_config.sh" -m -O "$SRS_SERIES_BUILD" \
+		"$SRS_SERIES_BUILD/.config" "${frags[@]}" &&
+	"${mk[@]}" olddefconfig &&
+	grep -E '^(CONFIG_RUST|CONFIG_SECCOMP_RUST)=|^# CONFIG_SECCOMP_RUST ' \
+		"$SRS_SERIES_BUILD/.config" &&
+	"${mk[@]}" -j"$SRS_JOBS" "$@"
+}
+
 # --- check-series -----------------------------------------------------------
 check_series() {
 	export_series
-	local frags=("$SRS_HARNESS/config/base.config" "$SRS_HARNESS/config/rust.config")
 	local p n=0 t0 t total0 log
 	local -a times=()
 	log=$SRS_CACHE/logs/check-series.log
-	mkdir -p "$SRS_SERIES_BUILD" "$(dirname "$log")"
+	mkdir -p "$(dirname "$log")"
 	: > "$log"
 	am_base "$(g rev-parse "$SRS_BASE_TAG^{commit}")" seccomp-rs-check
 	total0=$(date +%s)
@@ -341,18 +358,7 @@ check_series() {
 		g am -q --whitespace=nowarn "$p" || srs_die "git am ${p##*/} failed"
 		srs_log "[$n] ${p##*/}: configure and build bzImage (O=$SRS_SERIES_BUILD)"
 		t0=$(date +%s)
-		{
-			echo "=== ${p##*/}"
-			make -s -C "$SRS_SERIES_REPO" O="$SRS_SERIES_BUILD" "${SRS_MAKE_FLAGS[@]}" tinyconfig &&
-			KCONFIG_CONFIG=$SRS_SERIES_BUILD/.config \
-				"$SRS_SERIES_REPO/scripts/kconfig/merge_config.sh" -m -O "$SRS_SERIES_BUILD" \
-				"$SRS_SERIES_BUILD/.config" "${frags[@]}" &&
-			make -s -C "$SRS_SERIES_REPO" O="$SRS_SERIES_BUILD" "${SRS_MAKE_FLAGS[@]}" olddefconfig &&
-			grep -E '^(CONFIG_RUST|CONFIG_SECCOMP_RUST)=|^# CONFIG_SECCOMP_RUST ' \
-				"$SRS_SERIES_BUILD/.config" &&
-			make -s -C "$SRS_SERIES_REPO" O="$SRS_SERIES_BUILD" "${SRS_MAKE_FLAGS[@]}" \
-				-j"$SRS_JOBS" bzImage
-		} >> "$log" 2>&1 || {
+		{ echo "=== ${p##*/}"; series_make bzImage; } >> "$log" 2>&1 || {
 			tail -n 30 "$log" >&2
 			srs_die "the build fails after ${p##*/} (log: $log)"
 		}
@@ -371,5 +377,8 @@ check_series() {
 case "${1:-export}" in
 export)	export_series; echo "$SRS_PATCHES_OUT" ;;
 check)	check_series ;;
-*)	srs_die "usage: patches.sh [export|check]" ;;
+# make ARGS...: export, then make ARGS in the work tree with the whole
+# series applied (lint.sh: CLIPPY=1, rustdoc); shares check's O= dir.
+make)	shift; export_series >&2; series_make "$@" ;;
+*)	srs_die "usage: patches.sh [export|check|make ARGS...]" ;;
 esac
