@@ -601,7 +601,7 @@ fn wait_for_request(filter: &Filter, listener: &Listener) -> Result {
 
 /// `SECCOMP_IOCTL_NOTIF_RECV`: the oldest notification not received yet.
 fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
-    let ubuf = arg as usize;
+    let ubuf = arg;
     // The buffer must be zeroed, to keep the structure extensible.
     // SAFETY: `check_zeroed_user` only reads user memory.
     let zeroed = unsafe { bindings::check_zeroed_user(ubuf as *const c_void, NOTIF_SIZE) };
@@ -658,7 +658,7 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
 /// `SECCOMP_IOCTL_NOTIF_SEND`: the reply to a received notification.
 fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
     let mut resp = [0u8; RESP_SIZE];
-    UserSlice::new(arg as usize, RESP_SIZE)
+    UserSlice::new(arg, RESP_SIZE)
         .reader()
         .read_slice(&mut resp)?;
     let field = |at: usize| -> [u8; 8] {
@@ -692,7 +692,7 @@ fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
 /// `SECCOMP_IOCTL_NOTIF_ID_VALID`: 0 while the notification still waits
 /// for its reply.
 fn id_valid(listener: &Listener, arg: c_ulong) -> Result<c_long> {
-    let id: u64 = UserSlice::new(arg as usize, 8).reader().read()?;
+    let id: u64 = UserSlice::new(arg, 8).reader().read()?;
     let mut state = listener.state.lock();
     match state.find(id) {
         Some(p) if p.state == State::Sent => Ok(0),
@@ -722,7 +722,7 @@ impl Drop for FileRef {
 /// `SECCOMP_IOCTL_NOTIF_ADDFD`: install a supervisor file into the trapped
 /// task, optionally replying with the new fd in the same step.
 fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
-    if size < ADDFD_SIZE || size >= bindings::PAGE_SIZE as usize {
+    if !(ADDFD_SIZE..bindings::PAGE_SIZE).contains(&size) {
         return Err(EINVAL);
     }
     let mut raw = [0u8; ADDFD_SIZE];
