@@ -335,13 +335,13 @@ pub unsafe extern "C" fn seccomp_get_metadata(
     let get = || -> Result<c_long> {
         may_read_filters()?;
         // struct seccomp_metadata { __u64 filter_off; __u64 flags; }
-        let size = (size as usize).min(16);
+        let size = size.min(16);
         if size < 8 {
             return Err(EINVAL);
         }
         let filter_off: u64 = UserSlice::new(data as usize, 8).reader().read()?;
         // SAFETY: `task` is valid and stopped (function safety requirement).
-        let filter = unsafe { nth_filter(task, filter_off as u64) }?;
+        let filter = unsafe { nth_filter(task, filter_off) }?;
         let flags = if filter.log {
             u64::from(bindings::SECCOMP_FILTER_FLAG_LOG)
         } else {
