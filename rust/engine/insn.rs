@@ -219,6 +219,10 @@ pub enum AluOp {
 /// storage that was never filled fails closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Insn {
+    /// Conditional jump on `A == k`, distances (taken, not taken). First
+    /// so that its discriminant is 0: the interpreter tests for it before
+    /// anything else (the `jeq nr` chains of allow-lists).
+    JeqK(u32, NonZeroU16, NonZeroU16),
     /// `A = seccomp_data word` at byte offset `4 * index`.
     LdData(u8),
     /// `A = k` (also used for `BPF_LD|BPF_W|BPF_LEN`, which reads 64).
@@ -277,15 +281,13 @@ pub enum Insn {
     Neg,
     /// Unconditional jump forward by the given distance.
     Ja(NonZeroU16),
-    /// Conditional jump on `A == k`.
-    JeqK(u32, NonZeroU16, NonZeroU16),
     /// Conditional jump on `A > k`.
     JgtK(u32, NonZeroU16, NonZeroU16),
     /// Conditional jump on `A >= k`.
     JgeK(u32, NonZeroU16, NonZeroU16),
     /// Conditional jump on `A & k != 0`.
     JsetK(u32, NonZeroU16, NonZeroU16),
-    /// Conditional jump on `A == X`, distances (taken, not taken).
+    /// Conditional jump on `A == X`.
     JeqX(NonZeroU16, NonZeroU16),
     /// Conditional jump on `A > X`.
     JgtX(NonZeroU16, NonZeroU16),

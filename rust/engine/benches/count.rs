@@ -4,7 +4,8 @@
 //! many times inside `measure`, for `valgrind --tool=callgrind`, whose
 //! counts are repeatable where wall time is not. See `benches/callgrind.sh`.
 //!
-//! Usage: `count SHAPE ITERATIONS`.
+//! Usage: `count SHAPE ITERATIONS MODE`, MODE `run` (from the start) or
+//! `resume` (through the filter's [`ResumeTable`]).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -12,8 +13,10 @@ mod common;
 use std::hint::black_box;
 
 use common::shapes::*;
-use seccomp_engine::cache::AUDIT_ARCH_X86_64;
-use seccomp_engine::{check, DecodedProgram, Insn, SeccompData, SockFilter};
+use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
+use seccomp_engine::{
+    check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
+};
 
 fn decode(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
     check(prog)
@@ -40,6 +43,20 @@ fn measure_run(prog: &DecodedProgram<Vec<Insn>>, data: &SeccompData, iterations:
     acc
 }
 
+#[inline(never)]
+fn measure_resume(
+    prog: &DecodedProgram<Vec<Insn>>,
+    table: &ResumeTable<Vec<ResumeEntry>>,
+    data: &SeccompData,
+    iterations: u64,
+) -> u32 {
+    let mut acc = 0u32;
+    for _ in 0..iterations {
+        acc = acc.wrapping_add(prog.run_with(table, black_box(data)));
+    }
+    acc
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -60,6 +77,17 @@ fn main() {
     };
     let decoded = decode(&prog);
     let data = input(nr);
-    let ret = measure_run(&decoded, &data, iterations);
+    let ret = match args.get(2).map_or("run", String::as_str) {
+        "run" => measure_run(&decoded, &data, iterations),
+        "resume" => {
+            let table = ResumeTable::build(
+                AUDIT_ARCH_X86_64,
+                vec![ResumeEntry::START; X86_64_NR_SYSCALLS],
+                &decoded,
+            );
+            measure_resume(&decoded, &table, &data, iterations)
+        }
+        other => panic!("unknown mode {other}"),
+    };
     println!("{shape}: {iterations} evaluations, checksum {ret:#x}");
 }
