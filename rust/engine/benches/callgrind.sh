@@ -20,7 +20,7 @@ for variant in plain retpoline; do
     bin=$(CARGO_TARGET_DIR=$target cargo bench --bench count --no-run --message-format=json 2>/dev/null |
         sed -n 's/.*"executable":"\([^"]*count[^"]*\)".*/\1/p' | tail -n 1)
     for shape in ${SHAPES:-container_clone container_ioctl linear_300 worst_4096}; do
-        for mode in ${MODES:-run}; do
+        for mode in ${MODES:-run resume}; do
             out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
                 --toggle-collect='*measure_*' "$bin" "$shape" "$n" "$mode" 2>&1)
             ir=$(echo "$out" | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')

@@ -14,7 +14,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use seccomp_engine::cache::{
     ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS, X86_64_NR_SYSCALLS,
 };
-use seccomp_engine::{check, DecodedProgram, Insn, SeccompData, SockFilter};
+use seccomp_engine::{
+    check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
+};
 
 fn decode(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
     check(prog)
@@ -28,7 +30,7 @@ fn input(nr: i32) -> SeccompData {
         nr,
         arch: AUDIT_ARCH_X86_64,
         instruction_pointer: 0x7f00_0000_1234,
-        args: [3, 0x7ffd_0000_0000, 2, 0, 0, 0],
+        args: [0x0120_0011, 0x5401, 2, 0, 0, 0],
     }
 }
 
@@ -48,6 +50,7 @@ fn shapes() -> Vec<(String, Vec<SockFilter>, i32)> {
         argument_filter(&list, &[(257, 2, 3), (9, 2, 4)]),
         257,
     ));
+    out.push(("container_clone".to_string(), container_profile(), 56));
     out.push(("worst_4096".to_string(), worst_case_4096(), 0));
     out
 }
@@ -62,6 +65,25 @@ fn evaluation(c: &mut Criterion) {
         });
     }
     group.finish();
+    // The same through the filter's resume table (`run_with`).
+    let mut group = c.benchmark_group("resume");
+    for (name, prog, nr) in shapes() {
+        let decoded = decode(&prog);
+        let table = resume_table(&decoded);
+        let data = input(nr);
+        group.bench_with_input(BenchmarkId::from_parameter(&name), &data, |b, data| {
+            b.iter(|| decoded.run_with(&table, black_box(data)))
+        });
+    }
+    group.finish();
+}
+
+fn resume_table(decoded: &DecodedProgram<Vec<Insn>>) -> ResumeTable<Vec<ResumeEntry>> {
+    ResumeTable::build(
+        AUDIT_ARCH_X86_64,
+        vec![ResumeEntry::START; X86_64_NR_SYSCALLS],
+        decoded,
+    )
 }
 
 fn attach(c: &mut Criterion) {
@@ -74,10 +96,13 @@ fn attach(c: &mut Criterion) {
                 let decoded = checked
                     .decode_into(vec![Insn::default(); prog.len()])
                     .unwrap();
-                let native = ConstantTable::build(
+                // What the kernel does for the native ABI: one analysis
+                // per number gives both tables.
+                let resume = resume_table(&decoded);
+                let native = ConstantTable::build_from_resume(
                     AUDIT_ARCH_X86_64,
                     vec![None; X86_64_NR_SYSCALLS],
-                    &decoded,
+                    &resume,
                     None::<&ConstantTable<Vec<Option<u32>>>>,
                 );
                 let compat = ConstantTable::build(
@@ -86,7 +111,7 @@ fn attach(c: &mut Criterion) {
                     &decoded,
                     None::<&ConstantTable<Vec<Option<u32>>>>,
                 );
-                black_box((len, native, compat))
+                black_box((len, resume, native, compat))
             })
         });
     }
