@@ -226,6 +226,7 @@ export_series() {
 # totals IMPL: "99/99" from the last kselftest run of IMPL, or "?".
 totals() {
 	local log=$SRS_RESULTS/$1/seccomp_bpf.log
+	[ -r "$log" ] || { echo "?"; return 0; }
 	sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 \2/p' "$log" 2>/dev/null |
 		tail -n1 | awk '{ printf "%d/%d", $1, $1 + $2 } END { if (NR == 0) printf "?" }'
 }
@@ -373,6 +374,11 @@ check_series() {
 	printf '%s\n' "${times[@]}" | column -t
 	echo "check-series: $n patches, each builds; $(($(date +%s) - total0))s in all (log: $log)"
 }
+
+# One at a time: export, check and make share the base's work tree.
+mkdir -p "$SRS_CACHE/series"
+exec 9> "$SRS_CACHE/series/.lock"
+flock -n 9 || srs_die "another patches.sh (make patches, check-series or lint) is running"
 
 case "${1:-export}" in
 export)	export_series; echo "$SRS_PATCHES_OUT" ;;
