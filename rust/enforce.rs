@@ -5,7 +5,7 @@
 
 use kernel::{
     bindings,
-    ffi::{c_int, c_long, c_ulong},
+    ffi::{c_int, c_long},
 };
 
 use crate::current::Current;
@@ -32,30 +32,26 @@ impl Outcome {
     }
 }
 
+// `SeccompData` is `struct seccomp_data`, field for field, so the C helper
+// can fill it in place.
+const _: () = {
+    assert!(core::mem::size_of::<SeccompData>() == core::mem::size_of::<bindings::seccomp_data>());
+    assert!(core::mem::offset_of!(SeccompData, arch) == core::mem::offset_of!(bindings::seccomp_data, arch));
+    assert!(
+        core::mem::offset_of!(SeccompData, instruction_pointer)
+            == core::mem::offset_of!(bindings::seccomp_data, instruction_pointer)
+    );
+    assert!(core::mem::offset_of!(SeccompData, args) == core::mem::offset_of!(bindings::seccomp_data, args));
+};
+
 /// Describes the system call `current` is entering, as filters see it
 /// (`populate_seccomp_data`).
-fn describe_syscall(current: &Current) -> SeccompData {
-    let task = current.as_ptr();
-    let mut args: [c_ulong; 6] = [0; 6];
-    // SAFETY: `task` is `current`, valid and at syscall entry, so its
-    // register frame holds the system call being made; `args` has room for
-    // the six arguments `syscall_get_arguments()` writes.
-    let (nr, arch, ip) = unsafe {
-        let regs = bindings::current_pt_regs();
-        bindings::syscall_get_arguments(task, regs, args.as_mut_ptr());
-        (
-            bindings::syscall_get_nr(task, regs),
-            bindings::syscall_get_arch(task),
-            bindings::seccomp_task_ip(task),
-        )
-    };
-    SeccompData {
-        nr,
-        // AUDIT_ARCH_* values use the top bits: the same bits as unsigned.
-        arch: arch as u32,
-        instruction_pointer: ip as u64,
-        args: args.map(|a| a as u64),
-    }
+fn describe_syscall() -> SeccompData {
+    let mut data = SeccompData::default();
+    // SAFETY: We are at syscall entry of `current`; `data` has the layout
+    // of `struct seccomp_data` (checked above), which the helper fills.
+    unsafe { bindings::seccomp_populate_data((&mut data as *mut SeccompData).cast()) };
+    data
 }
 
 /// Converts the C description of a system call.
@@ -95,11 +91,10 @@ pub(crate) fn filter_syscall(
     recheck_after_trace: bool,
 ) -> Outcome {
     // See changes another thread made to our mode and chain (TSYNC) once
-    // the syscall work flag that brought us here is visible.
-    // SAFETY: A memory barrier has no preconditions.
-    unsafe { bindings::smp_rmb() };
+    // the syscall work flag that brought us here is visible (`smp_rmb()`).
+    core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
 
-    let data = sd.map_or_else(|| describe_syscall(current), from_c);
+    let data = sd.map_or_else(describe_syscall, from_c);
     // SAFETY: `current`'s chain is only replaced by a sibling's TSYNC, with
     // a chain that keeps the current one alive.
     let Some(chain) = (unsafe { filter::task_chain(current.as_ptr()) }) else {
@@ -108,6 +103,10 @@ pub(crate) fn filter_syscall(
         return kill(current, nr, engine::action::SECCOMP_RET_KILL_PROCESS);
     };
     let (ret, matched) = chain.run_chain(&data);
+    // The common case first: nothing to do.
+    if ret == engine::action::SECCOMP_RET_ALLOW {
+        return Outcome::Run;
+    }
     act(current, nr, &data, ret, matched, recheck_after_trace)
 }
 

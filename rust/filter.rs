@@ -34,7 +34,9 @@ use kernel::{
 };
 
 use crate::current::Current;
-use crate::engine::{self, cache, ConstantTable, DecodedProgram, Insn, SockFilter};
+use crate::engine::{
+    self, cache, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable, SockFilter,
+};
 use crate::notify::Listener;
 
 /// The native architecture's cache covers this many system call numbers.
@@ -60,6 +62,10 @@ pub(crate) struct Filter {
     pub(crate) raw: KVec<SockFilter>,
     /// The checked, pre-decoded program.
     prog: DecodedProgram<KVec<Insn>>,
+    /// Per native system call number, where this program's run really
+    /// starts: its verdict if constant, else the first instruction that
+    /// depends on the system call's arguments (and X there).
+    resume: ResumeTable<KVec<ResumeEntry>>,
     /// Length of the program after the C implementation's conversion to
     /// eBPF, which the chain length limit counts.
     converted_len: usize,
@@ -95,7 +101,7 @@ impl Filter {
         let mut ret = engine::action::SECCOMP_RET_ALLOW;
         let mut matched = None;
         for filter in self.chain() {
-            let candidate = filter.prog.run(data);
+            let candidate = filter.prog.run_with(&filter.resume, data);
             if engine::action::chain_step(ret, candidate) != ret {
                 ret = candidate;
                 matched = Some(filter);
@@ -172,6 +178,7 @@ pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
     raw: KVec<SockFilter>,
     prog: DecodedProgram<KVec<Insn>>,
+    resume: ResumeTable<KVec<ResumeEntry>>,
     converted_len: usize,
     cache_storage: KVec<Option<u32>>,
     log: bool,
@@ -211,6 +218,10 @@ impl PreparedFilter {
         let storage = KVec::from_elem(Insn::default(), len, alloc_flags())?;
         // The storage has exactly the program's length.
         let prog = checked.decode_into(storage).map_err(|_| EINVAL)?;
+        // The analysis per system call number depends on this program
+        // only: done here, where we may sleep, not under the siglock.
+        let resume_storage = KVec::from_elem(ResumeEntry::START, NATIVE_NR_SYSCALLS, alloc_flags())?;
+        let resume = ResumeTable::build(NATIVE_ARCH, resume_storage, &prog);
         let cache_storage = KVec::from_elem(None, NATIVE_NR_SYSCALLS, alloc_flags())?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
             let killable = flags & bindings::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0;
@@ -222,6 +233,7 @@ impl PreparedFilter {
             slot,
             raw,
             prog,
+            resume,
             converted_len,
             cache_storage,
             log: flags & bindings::SECCOMP_FILTER_FLAG_LOG != 0,
@@ -254,10 +266,12 @@ impl PreparedFilter {
     /// Links the filter on top of `prev` and computes the chain's constant
     /// verdicts.  Does not allocate or sleep.
     pub(crate) fn attach(self, prev: Option<Arc<Filter>>) -> Arc<Filter> {
-        let native_cache = ConstantTable::build(
+        // Combine this filter's constant verdicts (already known from its
+        // resume table) with the older chain's: one pass, no analysis.
+        let native_cache = ConstantTable::build_from_resume(
             NATIVE_ARCH,
             self.cache_storage,
-            &self.prog,
+            &self.resume,
             prev.as_deref().map(|p| &p.native_cache),
         );
         let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
@@ -268,6 +282,7 @@ impl PreparedFilter {
             prev,
             raw: self.raw,
             prog: self.prog,
+            resume: self.resume,
             converted_len: self.converted_len,
             native_cache,
             listener: self.listener,

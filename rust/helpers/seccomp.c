@@ -71,21 +71,27 @@ void rust_helper_audit_seccomp(unsigned long syscall, long signr, int code)
 
 /* Filter mode: building struct seccomp_data and acting on a verdict. */
 
-int rust_helper_syscall_get_arch(struct task_struct *task)
+/*
+ * populate_seccomp_data() of the C implementation, in one call: the
+ * syscall-entry path runs it for every system call of a task in filter
+ * mode, so it is not split into one helper per field.
+ */
+void rust_helper_seccomp_populate_data(struct seccomp_data *sd)
 {
-	return syscall_get_arch(task);
-}
+	struct task_struct *task = current;
+	struct pt_regs *regs = task_pt_regs(task);
+	unsigned long args[6];
 
-void rust_helper_syscall_get_arguments(struct task_struct *task,
-				       struct pt_regs *regs,
-				       unsigned long *args)
-{
+	sd->nr = syscall_get_nr(task, regs);
+	sd->arch = syscall_get_arch(task);
 	syscall_get_arguments(task, regs, args);
-}
-
-unsigned long rust_helper_seccomp_task_ip(struct task_struct *task)
-{
-	return KSTK_EIP(task);
+	sd->args[0] = args[0];
+	sd->args[1] = args[1];
+	sd->args[2] = args[2];
+	sd->args[3] = args[3];
+	sd->args[4] = args[4];
+	sd->args[5] = args[5];
+	sd->instruction_pointer = KSTK_EIP(task);
 }
 
 void rust_helper_syscall_set_return_value(struct task_struct *task,
@@ -114,11 +120,6 @@ void rust_helper_ptrace_event(int event, unsigned long message)
 int rust_helper_fatal_signal_pending(struct task_struct *task)
 {
 	return fatal_signal_pending(task);
-}
-
-void rust_helper_smp_rmb(void)
-{
-	smp_rmb();
 }
 
 /* Installing filters: privilege and thread-group synchronisation. */
