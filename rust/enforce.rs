@@ -36,12 +36,18 @@ impl Outcome {
 // can fill it in place.
 const _: () = {
     assert!(core::mem::size_of::<SeccompData>() == core::mem::size_of::<bindings::seccomp_data>());
-    assert!(core::mem::offset_of!(SeccompData, arch) == core::mem::offset_of!(bindings::seccomp_data, arch));
+    assert!(
+        core::mem::offset_of!(SeccompData, arch)
+            == core::mem::offset_of!(bindings::seccomp_data, arch)
+    );
     assert!(
         core::mem::offset_of!(SeccompData, instruction_pointer)
             == core::mem::offset_of!(bindings::seccomp_data, instruction_pointer)
     );
-    assert!(core::mem::offset_of!(SeccompData, args) == core::mem::offset_of!(bindings::seccomp_data, args));
+    assert!(
+        core::mem::offset_of!(SeccompData, args)
+            == core::mem::offset_of!(bindings::seccomp_data, args)
+    );
 };
 
 /// Describes the system call `current` is entering, as filters see it
@@ -69,7 +75,12 @@ pub(crate) fn set_return(current: &Current, error: c_int, val: c_long) {
     // SAFETY: `current` is at syscall entry, so its register frame is the
     // one the system call returns through.
     unsafe {
-        bindings::syscall_set_return_value(current.as_ptr(), bindings::current_pt_regs(), error, val)
+        bindings::syscall_set_return_value(
+            current.as_ptr(),
+            bindings::current_pt_regs(),
+            error,
+            val,
+        )
     };
 }
 
