@@ -220,7 +220,8 @@ impl PreparedFilter {
         let prog = checked.decode_into(storage).map_err(|_| EINVAL)?;
         // The analysis per system call number depends on this program
         // only: done here, where we may sleep, not under the siglock.
-        let resume_storage = KVec::from_elem(ResumeEntry::START, NATIVE_NR_SYSCALLS, alloc_flags())?;
+        let resume_storage =
+            KVec::from_elem(ResumeEntry::START, NATIVE_NR_SYSCALLS, alloc_flags())?;
         let resume = ResumeTable::build(NATIVE_ARCH, resume_storage, &prog);
         let cache_storage = KVec::from_elem(None, NATIVE_NR_SYSCALLS, alloc_flags())?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
