@@ -27,6 +27,7 @@ void rust_helper_set_task_syscall_work_seccomp(struct task_struct *task)
 
 void rust_helper_smp_mb__before_atomic(void)
 {
+	/* What it orders is documented at the Rust caller. */
 	smp_mb__before_atomic();
 }
 
@@ -165,7 +166,7 @@ struct task_struct *rust_helper___next_thread(struct task_struct *task)
 }
 
 struct sighand_struct *rust_helper_seccomp_lock_task_sighand(struct task_struct *task,
-							      unsigned long *flags)
+							     unsigned long *flags)
 {
 	return lock_task_sighand(task, flags);
 }
@@ -210,6 +211,7 @@ void rust_helper_seccomp_init_waitqueue_head(struct wait_queue_head *wq_head)
 
 bool rust_helper_waitqueue_active(struct wait_queue_head *wq_head)
 {
+	/* Lockless: callers must order it against the waiter, see waitqueue_active(). */
 	return waitqueue_active(wq_head);
 }
 
