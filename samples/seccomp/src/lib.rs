@@ -82,3 +82,55 @@ pub fn fork_with(child: impl FnOnce() -> libc::c_int) -> io::Result<libc::pid_t>
         pid => Ok(pid),
     }
 }
+
+/// Passes file descriptors over a unix socket (`SCM_RIGHTS`), as a
+/// sandbox hands its listener fd to its supervisor.
+///
+/// The message carries one data byte and, in its control part, one fd.
+fn fd_message(byte: &mut u8, iov: &mut libc::iovec, control: &mut [u8; 64]) -> libc::msghdr {
+    *iov = libc::iovec { iov_base: (byte as *mut u8).cast(), iov_len: 1 };
+    // SAFETY: An all-zero msghdr is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = control.len();
+    msg
+}
+
+/// Sends `fd` over the unix socket `sock`.
+pub fn send_fd(sock: libc::c_int, fd: libc::c_int) -> io::Result<()> {
+    let (mut byte, mut control) = (0u8, [0u8; 64]);
+    let mut iov = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+    let mut msg = fd_message(&mut byte, &mut iov, &mut control);
+    // SAFETY: `msg` points to `iov` and `control`, which outlive the call;
+    // the control buffer has room for one fd's header and data.
+    unsafe {
+        msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>(), fd);
+        check(libc::sendmsg(sock, &msg, 0) as libc::c_long)?;
+    }
+    Ok(())
+}
+
+/// Receives an fd sent with [`send_fd`].
+pub fn recv_fd(sock: libc::c_int) -> io::Result<libc::c_int> {
+    let (mut byte, mut control) = (0u8, [0u8; 64]);
+    let mut iov = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+    let mut msg = fd_message(&mut byte, &mut iov, &mut control);
+    // SAFETY: As for `send_fd`, receiving into our buffers.
+    unsafe {
+        if libc::recvmsg(sock, &mut msg, 0) <= 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() {
+            return Err(io::Error::other("no fd received"));
+        }
+        Ok(std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>()))
+    }
+}

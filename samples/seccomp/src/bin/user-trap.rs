@@ -22,7 +22,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
-use seccomp_samples::{check, fork_with, wait, Ended};
+use seccomp_samples::{check, fork_with, recv_fd, send_fd, wait, Ended};
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const GREETING: &[u8] = b"hello from the supervisor\n";
@@ -105,49 +105,6 @@ fn install_filter() -> io::Result<libc::c_int> {
             &prog,
         ))?;
         Ok(fd as c_int)
-    }
-}
-
-/// Sends `fd` over the unix socket `sock` (SCM_RIGHTS).
-fn send_fd(sock: libc::c_int, fd: libc::c_int) -> io::Result<()> {
-    // SAFETY: A well-formed msghdr with one byte of data and one fd.
-    unsafe {
-        let mut byte = 0u8;
-        let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast(), iov_len: 1 };
-        let mut cmsg_buf = [0u8; 64];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cmsg_buf.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>(), fd);
-        check(libc::sendmsg(sock, &msg, 0) as libc::c_long)?;
-    }
-    Ok(())
-}
-
-/// Receives an fd sent with [`send_fd`].
-fn recv_fd(sock: libc::c_int) -> io::Result<libc::c_int> {
-    // SAFETY: As for `send_fd`, receiving.
-    unsafe {
-        let mut byte = 0u8;
-        let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast(), iov_len: 1 };
-        let mut cmsg_buf = [0u8; 64];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cmsg_buf.as_mut_ptr().cast();
-        msg.msg_controllen = cmsg_buf.len();
-        check(libc::recvmsg(sock, &mut msg, 0) as libc::c_long)?;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() {
-            return Err(io::Error::other("no fd received"));
-        }
-        Ok(std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>()))
     }
 }
 

@@ -90,47 +90,13 @@ fn install(listener: bool) -> libc::c_long {
 }
 
 fn send_fd(sock: libc::c_int, fd: libc::c_int) {
-    // SAFETY: A well-formed msghdr carrying one fd.
-    unsafe {
-        let mut byte = 0u8;
-        let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast(), iov_len: 1 };
-        let mut buf = [0u8; 64];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = buf.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>(), fd);
-        if libc::sendmsg(sock, &msg, 0) < 0 {
-            fail("sendmsg");
-        }
+    if seccomp_samples::send_fd(sock, fd).is_err() {
+        fail("sendmsg");
     }
 }
 
 fn recv_fd(sock: libc::c_int) -> libc::c_int {
-    // SAFETY: As for `send_fd`.
-    unsafe {
-        let mut byte = 0u8;
-        let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast(), iov_len: 1 };
-        let mut buf = [0u8; 64];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = buf.as_mut_ptr().cast();
-        msg.msg_controllen = buf.len();
-        if libc::recvmsg(sock, &mut msg, 0) <= 0 {
-            fail("recvmsg");
-        }
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() {
-            fail("no fd in message");
-        }
-        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>())
-    }
+    seccomp_samples::recv_fd(sock).unwrap_or_else(|_| fail("recvmsg"))
 }
 
 /// The sandbox: stack the filters, hand over the listener, run the
