@@ -227,11 +227,13 @@ impl Listener {
     }
 
     /// Tells pollers that no task uses the filter any more.
+    ///
+    /// Always wakes: a `waitqueue_active()` shortcut would need a full
+    /// barrier between dropping the last user and looking at the queue to
+    /// not miss a poller that just queued itself, and this runs once per
+    /// orphaned filter.
     pub(crate) fn hang_up(&self) {
-        // SAFETY: The wait queue head was initialised in `new`.
-        if unsafe { bindings::waitqueue_active(self.wqh.get()) } {
-            self.wake(epoll::HUP, false);
-        }
+        self.wake(epoll::HUP, false);
     }
 
     fn should_sleep_killable(&self, state: State) -> bool {
