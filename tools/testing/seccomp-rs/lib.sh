@@ -20,6 +20,9 @@ SRS_TOOLS=$SRS_CACHE/tools			# bindgen-cli
 SRS_BINDGEN_VERSION=0.71.1
 
 export RUSTC=/usr/bin/rustc
+# Host crates built by cargo under this environment use the same rustc;
+# their doctests need the matching rustdoc (rustup's is another version).
+export RUSTDOC=/usr/bin/rustdoc
 export BINDGEN=$SRS_TOOLS/bin/bindgen
 # The rustup toolchain in PATH has no rust-src; Debian's rustc-web (sysroot
 # /usr) does.  rustfmt/clippy come from rustup, matching kbuild's use of them.
