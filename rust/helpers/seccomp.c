@@ -209,12 +209,6 @@ void rust_helper_seccomp_init_waitqueue_head(struct wait_queue_head *wq_head)
 	init_waitqueue_head(wq_head);
 }
 
-bool rust_helper_waitqueue_active(struct wait_queue_head *wq_head)
-{
-	/* Lockless: callers must order it against the waiter, see waitqueue_active(). */
-	return waitqueue_active(wq_head);
-}
-
 void rust_helper_wake_up_poll(struct wait_queue_head *wq_head, __poll_t mask)
 {
 	wake_up_poll(wq_head, mask);
