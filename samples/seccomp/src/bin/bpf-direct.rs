@@ -13,6 +13,8 @@
 
 use std::io::{self, BufRead, Write};
 
+use seccomp_samples::{SigsysInfo, SYS_SECCOMP};
+
 /// Data returned with the trap, checked by the handler (`si_errno`).
 const TRAP_DATA: u32 = 0x42;
 /// `AUDIT_ARCH_X86_64`.
@@ -48,20 +50,6 @@ fn filter() -> [libc::sock_filter; 9] {
     ]
 }
 
-/// The SIGSYS part of `siginfo_t` (`_sigsys` in the kernel's union).
-#[repr(C)]
-struct SigsysInfo {
-    signo: libc::c_int,
-    errno: libc::c_int,
-    code: libc::c_int,
-    _pad: libc::c_int,
-    call_addr: *mut libc::c_void,
-    syscall: libc::c_int,
-    arch: libc::c_uint,
-}
-
-/// `si_code` of a seccomp `SIGSYS`.
-const SYS_SECCOMP: libc::c_int = 1;
 
 /// Emulates the trapped `write(2, buf, len)` as `write(1, "[ERR] " + buf)`.
 extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {

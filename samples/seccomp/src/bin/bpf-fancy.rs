@@ -44,7 +44,7 @@ use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use seccomp_samples::bpf::{set_no_new_privs, Program, ProgramBuilder, AUDIT_ARCH_X86_64};
-use seccomp_samples::{fork_with, wait, Ended};
+use seccomp_samples::{fork_with, wait, Ended, SigsysInfo, SYS_SECCOMP};
 
 /// Data returned with the `getpid` trap; the handler sees it in `si_errno`.
 const TRAP_DATA: u16 = 0x5ec;
@@ -87,20 +87,6 @@ fn build_filter(pipe_r: libc::c_int) -> ProgramBuilder {
 
 // ---- the SIGSYS handler -------------------------------------------------
 
-/// The SIGSYS part of `siginfo_t` (`_sigsys` in the kernel's union).
-#[repr(C)]
-struct SigsysInfo {
-    signo: libc::c_int,
-    errno: libc::c_int,
-    code: libc::c_int,
-    _pad: libc::c_int,
-    call_addr: *mut libc::c_void,
-    syscall: libc::c_int,
-    arch: libc::c_uint,
-}
-
-/// `si_code` of a seccomp `SIGSYS`.
-const SYS_SECCOMP: libc::c_int = 1;
 
 /// What the last seccomp trap reported: system call and data.
 static TRAPPED_NR: AtomicI32 = AtomicI32::new(-1);

@@ -23,56 +23,14 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 
 use seccomp_samples::{check, fork_with, recv_fd, send_fd, wait, Ended};
+use seccomp_samples::notif::{
+    Notif, NotifAddfd, NotifResp, ADDFD as NOTIF_ADDFD, ADDFD_FLAG_SEND, ID_VALID as NOTIF_ID_VALID,
+    RECV as NOTIF_RECV, SEND as NOTIF_SEND,
+};
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const GREETING: &[u8] = b"hello from the supervisor\n";
 
-// struct seccomp_notif / seccomp_notif_resp / seccomp_notif_addfd.
-#[repr(C)]
-#[derive(Default)]
-struct SeccompData {
-    nr: i32,
-    arch: u32,
-    instruction_pointer: u64,
-    args: [u64; 6],
-}
-#[repr(C)]
-#[derive(Default)]
-struct Notif {
-    id: u64,
-    pid: u32,
-    flags: u32,
-    data: SeccompData,
-}
-#[repr(C)]
-#[derive(Default)]
-struct NotifResp {
-    id: u64,
-    val: i64,
-    error: i32,
-    flags: u32,
-}
-#[repr(C)]
-#[derive(Default)]
-struct NotifAddfd {
-    id: u64,
-    flags: u32,
-    srcfd: u32,
-    newfd: u32,
-    newfd_flags: u32,
-}
-
-/// `_IOC(dir, '!', nr, size)` for the listener's ioctls.
-const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
-    (dir << 30) | ((size as u64) << 16) | ((b'!' as u64) << 8) | nr
-}
-const IOC_WRITE: u64 = 1;
-const IOC_READ: u64 = 2;
-const NOTIF_RECV: u64 = ioc(IOC_READ | IOC_WRITE, 0, std::mem::size_of::<Notif>());
-const NOTIF_SEND: u64 = ioc(IOC_READ | IOC_WRITE, 1, std::mem::size_of::<NotifResp>());
-const NOTIF_ID_VALID: u64 = ioc(IOC_WRITE, 2, 8);
-const NOTIF_ADDFD: u64 = ioc(IOC_WRITE, 3, std::mem::size_of::<NotifAddfd>());
-const ADDFD_FLAG_SEND: u32 = 1 << 1;
 
 fn stmt(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }

@@ -19,36 +19,14 @@
 use std::io;
 use std::time::Duration;
 
+use seccomp_samples::notif::{Notif, NotifResp, RECV as NOTIF_RECV, SEND as NOTIF_SEND};
+
 const THREADS: usize = 16;
 const FILTERS: usize = 64;
 const MAGIC: i64 = 4242;
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const TIMEOUT_SECONDS: u32 = 120;
 
-#[repr(C)]
-#[derive(Default)]
-struct Notif {
-    id: u64,
-    pid: u32,
-    flags: u32,
-    nr: i32,
-    arch: u32,
-    ip: u64,
-    args: [u64; 6],
-}
-#[repr(C)]
-#[derive(Default)]
-struct NotifResp {
-    id: u64,
-    val: i64,
-    error: i32,
-    flags: u32,
-}
-const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
-    (dir << 30) | ((size as u64) << 16) | ((b'!' as u64) << 8) | nr
-}
-const NOTIF_RECV: u64 = ioc(3, 0, std::mem::size_of::<Notif>());
-const NOTIF_SEND: u64 = ioc(3, 1, std::mem::size_of::<NotifResp>());
 
 #[derive(Clone, Copy, Debug)]
 enum Ending {
