@@ -2,7 +2,10 @@
 
 //! `/proc/<pid>/seccomp_cache` (`CONFIG_SECCOMP_CACHE_DEBUG`): for every
 //! native system call number, whether the task's chain is known to allow
-//! it without running the filters.
+//! it without running the filters.  Also the number of filters currently
+//! allocated, which syscalls.c shows in debugfs for leak checks.
+
+use core::sync::atomic::Ordering;
 
 use kernel::{
     bindings,
@@ -68,4 +71,11 @@ pub unsafe extern "C" fn proc_pid_seccomp_cache(
         };
     }
     0
+}
+
+/// Filters currently allocated (`/sys/kernel/debug/seccomp_rs/live_filters`):
+/// back at its baseline once every task and file holding filters is gone.
+#[no_mangle]
+pub extern "C" fn seccomp_rs_live_filters() -> u64 {
+    filter::LIVE_FILTERS.load(Ordering::Relaxed) as u64
 }

@@ -44,6 +44,11 @@ const NATIVE_NR_SYSCALLS: usize = cache::X86_64_NR_SYSCALLS;
 /// `AUDIT_ARCH_*` of the native system call ABI.
 pub(crate) const NATIVE_ARCH: u32 = cache::AUDIT_ARCH_X86_64;
 
+/// Filters currently allocated: a leak check for stress tests, read
+/// through `/sys/kernel/debug/seccomp_rs/live_filters` (cache_debug.rs).
+#[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
+pub(crate) static LIVE_FILTERS: AtomicUsize = AtomicUsize::new(0);
+
 /// One attached seccomp filter.
 ///
 /// # Invariants
@@ -156,6 +161,8 @@ impl Filter {
 
 impl Drop for Filter {
     fn drop(&mut self) {
+        #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
+        LIVE_FILTERS.fetch_sub(1, Ordering::Relaxed);
         // Free single-reference ancestors iteratively: a chain may be
         // thousands of filters long, too deep to recurse on a kernel stack.
         let mut next = self.prev.take();
@@ -276,6 +283,8 @@ impl PreparedFilter {
             prev.as_deref().map(|p| &p.native_cache),
         );
         let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
+        #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
+        LIVE_FILTERS.fetch_add(1, Ordering::Relaxed);
         let filter = Filter {
             users: AtomicUsize::new(1),
             log: self.log,

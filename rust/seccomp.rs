@@ -28,6 +28,10 @@ use kernel::{
 };
 
 pub mod engine;
+/// The engine self-tests, run in the kernel by the KUnit suite in kunit.c.
+#[cfg(CONFIG_SECCOMP_RUST_KUNIT_TEST)]
+#[path = "engine/selftest.rs"]
+pub mod engine_selftest;
 
 #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
 pub mod cache_debug;
@@ -35,6 +39,8 @@ mod current;
 mod enforce;
 mod filter;
 mod install;
+#[cfg(CONFIG_SECCOMP_RUST_KUNIT_TEST)]
+pub mod kunit;
 mod log;
 mod mode;
 pub mod notify;

@@ -29,4 +29,12 @@ int seccomp_rs_actions_avail_handler(const struct ctl_table *table, int write,
 int seccomp_rs_actions_logged_handler(const struct ctl_table *table, int write,
 				      void *buffer, size_t *lenp, loff_t *ppos);
 
+/* CONFIG_SECCOMP_CACHE_DEBUG: filters currently allocated. */
+u64 seccomp_rs_live_filters(void);
+
+/* CONFIG_SECCOMP_RUST_KUNIT_TEST: the engine self-tests, for kunit.c. */
+const void *seccomp_rs_selftest_next(const void *prev);
+void seccomp_rs_selftest_name(const void *test, char *buf, size_t len);
+int seccomp_rs_selftest_run(const void *test, char *why, size_t len);
+
 #endif /* _KERNEL_SECCOMP_RUST_H */

@@ -7,6 +7,7 @@
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/seccomp.h>
@@ -53,11 +54,33 @@ static struct ctl_table seccomp_sysctl_table[] = {
 };
 #endif
 
+#if defined(CONFIG_SECCOMP_CACHE_DEBUG) && defined(CONFIG_DEBUG_FS)
+/* Leak checks: filters allocated now (see cache_debug.rs). */
+static int seccomp_rs_live_filters_get(void *data, u64 *val)
+{
+	*val = seccomp_rs_live_filters();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(seccomp_rs_live_filters_fops,
+			 seccomp_rs_live_filters_get, NULL, "%llu\n");
+
+static void __init seccomp_rs_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("seccomp_rs", NULL);
+
+	debugfs_create_file_unsafe("live_filters", 0444, dir, NULL,
+				   &seccomp_rs_live_filters_fops);
+}
+#else
+static inline void seccomp_rs_debugfs_init(void) { }
+#endif
+
 static int __init seccomp_rs_initcall(void)
 {
 #ifdef CONFIG_SYSCTL
 	register_sysctl_init("kernel/seccomp", seccomp_sysctl_table);
 #endif
+	seccomp_rs_debugfs_init();
 	return seccomp_rs_init();
 }
 device_initcall(seccomp_rs_initcall);

@@ -12,3 +12,7 @@
 pub mod engine;
 
 pub use engine::*;
+
+/// The engine self-tests shared with the kernel's KUnit suite.
+#[path = "selftest.rs"]
+pub mod selftest;

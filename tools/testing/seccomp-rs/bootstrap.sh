@@ -13,7 +13,9 @@ SRS_PACKAGES=(
 	bc flex bison libelf-dev libssl-dev cpio make gcc libc6-dev
 	busybox-static qemu-system-x86		# the guest
 	libcap-dev				# kselftest seccomp_bpf
-	python3 python3-docutils
+	python3 python3-docutils python3-venv
+	rust-web-clippy				# make lint: clippy for rustc-web
+	udev					# vng: names the guest's virtio ports
 	"$SRS_KPKG"
 )
 
@@ -58,6 +60,13 @@ if ! "$BINDGEN" --version 2>/dev/null | grep -q " $SRS_BINDGEN_VERSION\$"; then
 		--root "$SRS_TOOLS"
 fi
 
+if ! "$SRS_VNG" --version 2>/dev/null | grep -q "$SRS_VNG_VERSION"; then
+	srs_log "installing virtme-ng $SRS_VNG_VERSION into $SRS_TOOLS/venv"
+	python3 -m venv "$SRS_TOOLS/venv"
+	"$SRS_TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check \
+		"virtme-ng==$SRS_VNG_VERSION"
+fi
+
 if [ ! -e "$SRS_PRISTINE/.seccomp-rs-unpacked" ]; then
 	srs_log "unpacking $SRS_TARBALL"
 	rm -rf "$SRS_PRISTINE"
@@ -68,4 +77,4 @@ fi
 [ "$(cat "$SRS_PRISTINE/.seccomp-rs-unpacked")" = "$SRS_KPKG_VERSION" ] ||
 	srs_die "$SRS_PRISTINE was unpacked from another version; remove it"
 
-srs_log "base: $SRS_KPKG $SRS_KPKG_VERSION (Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version), $("$BINDGEN" --version)"
+srs_log "base: $SRS_KPKG $SRS_KPKG_VERSION (Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version), $("$BINDGEN" --version), vng $SRS_VNG_VERSION"

@@ -16,8 +16,10 @@ SRS_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
 SRS_PRISTINE=$SRS_CACHE/src/linux-source-6.12	# unpacked tarball, never modified
 SRS_TREE=$SRS_CACHE/tree			# pristine + overlay + patches
-SRS_TOOLS=$SRS_CACHE/tools			# bindgen-cli
+SRS_TOOLS=$SRS_CACHE/tools			# bindgen-cli, the virtme-ng venv
 SRS_BINDGEN_VERSION=0.71.1
+SRS_VNG_VERSION=1.42				# virtme-ng, from PyPI
+SRS_VNG=$SRS_TOOLS/venv/bin/vng
 
 export RUSTC=/usr/bin/rustc
 # Host crates built by cargo under this environment use the same rustc;
@@ -50,7 +52,7 @@ srs_die() { printf '\033[1;31m[seccomp-rs] error:\033[0m %s\n' "$*" >&2; exit 1;
 srs_overlay_map() (
 	cd "$SRS_ROOT"
 	echo "Kconfig kernel/seccomp_rust/Kconfig"
-	for f in rust/Makefile rust/*.rs rust/*.c rust/*.h; do
+	for f in rust/Makefile rust/.kunitconfig rust/*.rs rust/*.c rust/*.h; do
 		[ -e "$f" ] && echo "$f kernel/seccomp_rust/${f#rust/}"
 	done
 	for f in rust/engine/*.rs; do

@@ -133,7 +133,10 @@ call, on top of the engine added in the previous patch:
    fd and its ioctls;
  - log.rs, sysctl.rs: kernel.seccomp.actions_avail and actions_logged
    and the audit records;
- - cache_debug.rs: /proc/<pid>/seccomp_cache;
+ - cache_debug.rs: /proc/<pid>/seccomp_cache, and the number of live
+   filters in debugfs for leak checks;
+ - kunit.c, kunit.rs, .kunitconfig: the KUnit suite seccomp_rust_engine,
+   which runs the engine's self-tests (engine/selftest.rs) in the kernel;
  - current.rs: the one door to current->seccomp and the siglock;
  - syscalls.c, seccomp_rs.h: what only C can express, the
    SYSCALL_DEFINE3(seccomp) wrapper, the listener's file_operations, the

@@ -144,8 +144,53 @@ kernels() {
 		benchmark "$impl"
 	done
 	step "boot banner of the Rust implementation"
-	guest_sample rust banner 'dmesg | grep -o "seccomp-rs: seccomp implemented in Rust"' \
+	# loglevel=7: KUnit reports at KERN_INFO.
+	KERNEL_CMDLINE=loglevel=7 guest_sample rust banner \
+		'dmesg | grep -o "seccomp-rs: seccomp implemented in Rust"' \
 		"seccomp-rs: seccomp implemented in Rust"
+	step "KUnit suite seccomp_rust_engine (run at boot; kunit.py parse of the console)"
+	kunit_results "$RESULTS/rust/banner.log"
+	for impl in c rust; do
+		step "virtme-ng on IMPL=$impl: a host program, the host's userland"
+		vng_run "$impl"
+	done
+}
+
+# kunit_results LOG: the KUnit results in a guest's console log, parsed
+# with the kernel's own kunit.py; one check per case of our suite, and
+# every case of engine/selftest.rs must have run.
+kunit_results() {
+	local out npass nfail want
+	out=$(python3 "$SRS_TREE/tools/testing/kunit/kunit.py" parse "$1" 2>&1) || true
+	printf '%s\n' "$out" | grep -E 'seccomp_rust_engine|FAILED|Testing complete' || true
+	npass=$(grep -c '\[PASSED\] [a-z0-9_]*$' <<< "$out" || true)
+	nfail=$(grep -c '\[FAILED\] [a-z0-9_]*$' <<< "$out" || true)
+	for _ in $(seq 1 "$npass"); do pass "KUnit seccomp_rust_engine case"; done
+	for _ in $(seq 1 "$nfail"); do fail "KUnit seccomp_rust_engine case"; done
+	want=$(sed -n '/^pub static CASES/,/^];/p' "$SRS_ROOT/rust/engine/selftest.rs" |
+		grep -cE '^ +[a-z0-9_]+,$')
+	if ! grep -q '\[PASSED\] seccomp_rust_engine ' <<< "$out" || [ "$npass" != "$want" ]; then
+		fail "KUnit suite seccomp_rust_engine: $npass of $want cases passed (log: $1)"
+	fi
+}
+
+# vng_run IMPL: vng boots the kernel with the host's root filesystem; a
+# host-built sample drops mkdir() from a host (dynamically linked) binary,
+# and the command's exit status comes back through vng.
+vng_run() {
+	local impl=$1 out rc=0 banner=0
+	[ "$impl" = rust ] && banner=1
+	out=$("$SRS_HARNESS/vng.sh" "$impl" "echo rust-banner=\$(dmesg | grep -c 'seccomp implemented in Rust')
+		$SRS_CACHE/samples/dropper 83 0xc000003e 1 /usr/bin/mkdir /tmp/vng-dropped
+		echo \"mkdir exit=\$?\"; exit 7" 2>&1) || rc=$?
+	printf '%s\n' "$out" | tail -n 5
+	[ "$rc" = 7 ] || { fail "vng on $impl: exit status $rc, not the command's 7"; return; }
+	grep -q 'mkdir: cannot create directory.*Operation not permitted' <<< "$out" ||
+		{ fail "vng on $impl: mkdir was not denied"; return; }
+	grep -qx 'mkdir exit=1' <<< "$out" || { fail "vng on $impl: no 'mkdir exit=1'"; return; }
+	grep -qx "rust-banner=$banner" <<< "$out" ||
+		{ fail "vng on $impl: not the $impl kernel (rust-banner=$banner expected)"; return; }
+	pass "vng on $impl"
 }
 
 # benchmark IMPL: run upstream's seccomp_benchmark with a fixed sample
@@ -182,9 +227,21 @@ count_kselftest() {
 	fi
 }
 
+# series: the upstream habits on the exported series: every patch builds
+# on its own, and the kernel's checkers are clean.
+series() {
+	step "upstream series: make check-series (git am, then bzImage after each patch)"
+	check "check-series: every patch builds" "$SRS_HARNESS/patches.sh" check
+	local lint
+	for lint in checkpatch clippy rustdoc; do
+		step "kernel tooling: $lint (make lint)"
+		check "lint: $lint" "$SRS_HARNESS/lint.sh" "$lint"
+	done
+}
+
 case "$what" in
 host) host ;;
-all) host; kernels ;;
+all) host; kernels; series ;;
 *) srs_die "usage: test.sh all|host" ;;
 esac
 

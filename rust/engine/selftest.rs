@@ -1,0 +1,1590 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Self-tests of the engine that run both on the host and in the kernel.
+//!
+//! Every case here is plain `core` code over stack storage, so the same
+//! table is executed by `cargo test` (tests/selftest.rs) and, inside the
+//! kernel, by the KUnit suite `seccomp_rust_engine` (kunit.c, built with
+//! `CONFIG_SECCOMP_RUST_KUNIT_TEST`).  A case returns the first failed
+//! check as a `Failure` instead of panicking: a panic in the kernel
+//! would take the test run (and the machine) down with it.
+//!
+//! The cases are the engine's unit tests: one per opcode, one per checker
+//! rule with its errno, the conversion length and chain limit, actions and
+//! chain precedence, the cache analysis and the resume points.  Tests that
+//! need programs or tables too large for a kernel stack (the
+//! 4097-instruction program, the ~630-instruction container profile, full
+//! system call tables side by side) stay in tests/unit.rs, on the host
+//! only.
+//!
+//! Stack use: programs are built in fixed arrays (the two longest, of 162
+//! and 302 instructions, are `static`s) and decoded into fixed-capacity
+//! arrays of `Insn`; no case keeps more than about 4 KiB on the stack
+//! (the largest is `op_ja_with_large_offset`: 302 decoded instructions,
+//! 3.6 KiB).  Resume and constant tables have `TABLE_LEN` entries (for the
+//! numbers 0 to 63) instead of a full system call table of 463 entries of
+//! 8 bytes: the engine accepts storage of any length, and the checks only
+//! look at a few numbers.
+//!
+//! The kernel's crate root includes this file as `engine_selftest` only
+//! when the KUnit suite is configured; the host crate always has it.
+
+use core::ffi::CStr;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use core::panic::Location;
+
+use crate::engine::action::*;
+use crate::engine::cache::*;
+use crate::engine::checker::*;
+use crate::engine::insn::opcode::*;
+use crate::engine::*;
+
+/// One named self-test.
+pub struct Case {
+    /// The KUnit (and `cargo test` report) name of the case.
+    pub name: &'static CStr,
+    /// Runs the case; `Err` describes the first check that failed.
+    pub run: fn() -> Result<(), Failure>,
+}
+
+/// The first failed check of a [`Case`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The checked expression, as written.
+    pub check: &'static str,
+    /// Source line of the check.
+    pub line: u32,
+    /// The value the check expected.
+    pub expected: u64,
+    /// The value it got.
+    pub actual: u64,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}: {}: expected {:#x}, got {:#x}",
+            self.line, self.check, self.expected, self.actual
+        )
+    }
+}
+
+/// Fails the current case unless `$actual == $expected` (both convertible
+/// to `u64` with `as`).
+macro_rules! check_eq {
+    ($actual:expr, $expected:expr) => {{
+        let actual = $actual as u64;
+        let expected = $expected as u64;
+        if actual != expected {
+            return Err(Failure {
+                check: stringify!($actual),
+                line: line!(),
+                expected,
+                actual,
+            });
+        }
+    }};
+}
+
+/// Fails the current case unless `$cond` holds (reported as expected 1,
+/// got 0).
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            return Err(Failure {
+                check: stringify!($cond),
+                line: line!(),
+                expected: 1,
+                actual: 0,
+            });
+        }
+    };
+}
+
+/// Fails the current case unless `$actual == $expected`, for values that
+/// are compared with `==` and reported through [`Report`] (engine types,
+/// `Option`, `Result`).
+macro_rules! check_same {
+    ($actual:expr, $expected:expr) => {{
+        let actual = $actual;
+        let expected = $expected;
+        if actual != expected {
+            return Err(Failure {
+                check: stringify!($actual),
+                line: line!(),
+                expected: Report::report(&expected),
+                actual: Report::report(&actual),
+            });
+        }
+    }};
+}
+
+/// Evaluates to the `Ok` value of `$result`, or fails the current case
+/// with the error (reported through [`Report`]).
+macro_rules! check_ok {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => {
+                return Err(Failure {
+                    check: stringify!($result),
+                    line: line!(),
+                    expected: 0,
+                    actual: Report::report(&error),
+                })
+            }
+        }
+    };
+}
+
+/// Evaluates to the error of `$result`, or fails the current case if it is
+/// `Ok` (reported as expected 1, got 0).
+macro_rules! check_err {
+    ($result:expr) => {
+        match $result {
+            Ok(_) => {
+                return Err(Failure {
+                    check: concat!(stringify!($result), " is Err"),
+                    line: line!(),
+                    expected: 1,
+                    actual: 0,
+                })
+            }
+            Err(error) => error,
+        }
+    };
+}
+
+/// Evaluates to the [`CheckError`] refusing the program `$prog`, after
+/// checking that it maps to `EINVAL`; fails the current case if the
+/// program is accepted.
+macro_rules! refused {
+    ($prog:expr) => {{
+        let error = check_err!(check($prog));
+        check_eq!(error.errno(), EINVAL);
+        error
+    }};
+}
+
+/// How a value appears in [`Failure::expected`] and [`Failure::actual`]:
+/// a `u64` whose hexadecimal form shows the fields.
+trait Report {
+    /// The value as reported.
+    fn report(&self) -> u64;
+}
+
+impl Report for u32 {
+    fn report(&self) -> u64 {
+        u64::from(*self)
+    }
+}
+
+impl Report for usize {
+    fn report(&self) -> u64 {
+        *self as u64
+    }
+}
+
+/// Bytes in the order written, most significant first.
+impl Report for [u8; 8] {
+    fn report(&self) -> u64 {
+        u64::from_be_bytes(*self)
+    }
+}
+
+/// `0xCCCC_TTFF_KKKK_KKKK`: code, jt, jf, k.
+impl Report for SockFilter {
+    fn report(&self) -> u64 {
+        u64::from(self.code) << 48
+            | u64::from(self.jt) << 40
+            | u64::from(self.jf) << 32
+            | u64::from(self.k)
+    }
+}
+
+/// Variant number (1 = `InvalidLength`, in declaration order) in bits 48
+/// and up, the instruction index (or length) from bit 16, the opcode in
+/// the low 16 bits.
+impl Report for CheckError {
+    fn report(&self) -> u64 {
+        let (variant, pc, code) = match *self {
+            CheckError::InvalidLength { len } => (1, len, 0),
+            CheckError::UnknownOpcode { pc, code } => (2, pc, code),
+            CheckError::DivisionByZero { pc } => (3, pc, 0),
+            CheckError::ShiftTooLarge { pc } => (4, pc, 0),
+            CheckError::ScratchSlotOutOfRange { pc } => (5, pc, 0),
+            CheckError::JumpOutOfRange { pc } => (6, pc, 0),
+            CheckError::UnknownAncillaryLoad { pc } => (7, pc, 0),
+            CheckError::MissingFinalReturn => (8, 0, 0),
+            CheckError::UninitializedScratchRead { pc } => (9, pc, 0),
+            CheckError::OpcodeNotAllowed { pc, code } => (10, pc, code),
+            CheckError::InvalidDataOffset { pc } => (11, pc, 0),
+        };
+        (variant as u64) << 48 | (pc as u64 & 0xffff_ffff) << 16 | u64::from(code)
+    }
+}
+
+/// `expected << 32 | actual`.
+impl Report for DecodeError {
+    fn report(&self) -> u64 {
+        match *self {
+            DecodeError::LengthMismatch { expected, actual } => {
+                (expected as u64) << 32 | (actual as u64 & 0xffff_ffff)
+            }
+        }
+    }
+}
+
+/// The total.
+impl Report for ChainTooLong {
+    fn report(&self) -> u64 {
+        self.total as u64
+    }
+}
+
+/// Variant number (1 = `KillProcess`, in declaration order) from bit 16,
+/// the data in the low 16 bits.
+impl Report for Action {
+    fn report(&self) -> u64 {
+        let (variant, data) = match *self {
+            Action::KillProcess(data) => (1u64, data),
+            Action::KillThread(data) => (2, data),
+            Action::Trap(data) => (3, data),
+            Action::Errno(data) => (4, data),
+            Action::UserNotif => (5, 0),
+            Action::Trace(data) => (6, data),
+            Action::Log => (7, 0),
+            Action::Allow => (8, 0),
+        };
+        variant << 16 | u64::from(data)
+    }
+}
+
+/// The position of the matched filter plus one (0 for none) in the high
+/// half, the return value in the low half.
+impl Report for ChainVerdict {
+    fn report(&self) -> u64 {
+        let matched = self.matched.map_or(0, |position| position as u64 + 1);
+        matched << 32 | u64::from(self.ret)
+    }
+}
+
+/// `Return(ret)` as `ret`, `Resume { pc, x }` as `0x1_PPPP_XXXX_XXXX`.
+impl Report for ResumeEntry {
+    fn report(&self) -> u64 {
+        match *self {
+            ResumeEntry::Return(ret) => u64::from(ret),
+            ResumeEntry::Resume { pc, x } => 1 << 48 | u64::from(pc) << 32 | u64::from(x),
+        }
+    }
+}
+
+/// `None` as all ones, `Some(value)` as the value.
+impl<T: Report> Report for Option<T> {
+    fn report(&self) -> u64 {
+        self.as_ref().map_or(u64::MAX, Report::report)
+    }
+}
+
+/// `Ok(value)` as the value, `Err(error)` as the error with bit 63 set.
+impl<T: Report, E: Report> Report for Result<T, E> {
+    fn report(&self) -> u64 {
+        match self {
+            Ok(value) => value.report(),
+            Err(error) => 1 << 63 | error.report(),
+        }
+    }
+}
+
+/// Longest program [`run_on`] runs (its decoded storage is on the stack).
+const MAX_LEN: usize = 64;
+
+/// Entries of the resume and constant tables whose checks only look at a
+/// few system call numbers (a full x86-64 table is 463 entries of 8 bytes).
+const TABLE_LEN: usize = 64;
+
+/// `EPERM`, the default errno of the allow-lists below.
+const EPERM: u32 = 1;
+
+/// The system call every case evaluates unless it says otherwise.
+fn data() -> SeccompData {
+    SeccompData {
+        nr: 39,
+        arch: AUDIT_ARCH_X86_64,
+        instruction_pointer: 0x1122_3344_5566_7788,
+        args: [
+            0x0000_0001_0000_0002,
+            0xffff_ffff_8000_0000,
+            3,
+            4,
+            0xdead_beef_0000_0005,
+            6,
+        ],
+    }
+}
+
+/// A non-jump instruction (`BPF_STMT`).
+const fn stmt(code: u16, k: u32) -> SockFilter {
+    SockFilter::stmt(code, k)
+}
+
+/// A jump instruction (`BPF_JUMP`).
+const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> SockFilter {
+    SockFilter::jump(code, k, jt, jf)
+}
+
+/// `ret A`.
+const fn ret_a() -> SockFilter {
+    stmt(BPF_RET | BPF_A, 0)
+}
+
+/// `ret k`.
+const fn ret(k: u32) -> SockFilter {
+    stmt(BPF_RET | BPF_K, k)
+}
+
+/// Loads the 32-bit word at byte `offset` of `struct seccomp_data`.
+const fn ld_abs(offset: u32) -> SockFilter {
+    stmt(BPF_LD | BPF_W | BPF_ABS, offset)
+}
+
+/// `jeq k, jt, jf`.
+const fn jeq(k: u32, jt: u8, jf: u8) -> SockFilter {
+    jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf)
+}
+
+/// `jge k, jt, jf`.
+const fn jge(k: u32, jt: u8, jf: u8) -> SockFilter {
+    jump(BPF_JMP | BPF_JGE | BPF_K, k, jt, jf)
+}
+
+/// A program built in a fixed array of capacity `N`, like a
+/// `Vec<SockFilter>` on the host.
+struct Prog<const N: usize> {
+    insns: [SockFilter; N],
+    /// Instructions pushed, possibly more than `N` (see [`Prog::program`]).
+    len: usize,
+}
+
+impl<const N: usize> Prog<N> {
+    /// An empty program.
+    fn new() -> Self {
+        Self {
+            insns: [SockFilter::default(); N],
+            len: 0,
+        }
+    }
+
+    /// Appends `insn`; beyond the capacity it is dropped and
+    /// [`Prog::program`] fails.
+    fn push(&mut self, insn: SockFilter) {
+        if let Some(slot) = self.insns.get_mut(self.len) {
+            *slot = insn;
+        }
+        self.len = self.len.saturating_add(1);
+    }
+
+    /// The instructions pushed, or a failure of the calling case if they
+    /// did not fit.
+    #[track_caller]
+    fn program(&self) -> Result<&[SockFilter], Failure> {
+        self.insns.get(..self.len).ok_or(Failure {
+            check: "program fits its array",
+            line: Location::caller().line(),
+            expected: N as u64,
+            actual: self.len as u64,
+        })
+    }
+
+    /// The program checked and decoded; see [`decoded`].
+    #[track_caller]
+    fn decoded(&self) -> Result<Decoded<N>, Failure> {
+        decode_prefix(self.program()?)
+    }
+}
+
+/// Storage for a decoded program of at most `N` instructions: its first
+/// `len` entries.
+struct Storage<const N: usize> {
+    insns: [Insn; N],
+    len: usize,
+}
+
+impl<const N: usize> Deref for Storage<N> {
+    type Target = [Insn];
+
+    fn deref(&self) -> &[Insn] {
+        match self.insns.get(..self.len) {
+            Some(insns) => insns,
+            None => &[],
+        }
+    }
+}
+
+impl<const N: usize> DerefMut for Storage<N> {
+    fn deref_mut(&mut self) -> &mut [Insn] {
+        match self.insns.get_mut(..self.len) {
+            Some(insns) => insns,
+            None => &mut [],
+        }
+    }
+}
+
+/// A decoded program held in [`Storage`] of capacity `N`.
+type Decoded<const N: usize> = DecodedProgram<Storage<N>>;
+
+/// Checks and decodes `raw` (at most `N` instructions); a refused program
+/// is a failure of the calling case, reported with its [`CheckError`].
+#[track_caller]
+fn decode_prefix<const N: usize>(raw: &[SockFilter]) -> Result<Decoded<N>, Failure> {
+    let line = Location::caller().line();
+    let checked = check(raw).map_err(|error| Failure {
+        check: "check(prog)",
+        line,
+        expected: 0,
+        actual: error.report(),
+    })?;
+    if raw.len() > N {
+        return Err(Failure {
+            check: "program fits its storage",
+            line,
+            expected: N as u64,
+            actual: raw.len() as u64,
+        });
+    }
+    let storage = Storage {
+        insns: [Insn::default(); N],
+        len: raw.len(),
+    };
+    checked.decode_into(storage).map_err(|error| Failure {
+        check: "decode_into()",
+        line,
+        expected: 0,
+        actual: error.report(),
+    })
+}
+
+/// Checks and decodes the array `raw` into storage of its exact length.
+#[track_caller]
+fn decoded<const N: usize>(raw: &[SockFilter; N]) -> Result<Decoded<N>, Failure> {
+    decode_prefix(raw)
+}
+
+/// Checks and decodes `raw` into `storage` (exactly `raw.len()` entries
+/// are used), for programs too large to move around by value.
+#[track_caller]
+fn decode_in<'s>(
+    raw: &[SockFilter],
+    storage: &'s mut [Insn],
+) -> Result<DecodedProgram<&'s mut [Insn]>, Failure> {
+    let line = Location::caller().line();
+    let checked = check(raw).map_err(|error| Failure {
+        check: "check(prog)",
+        line,
+        expected: 0,
+        actual: error.report(),
+    })?;
+    let storage = storage.get_mut(..raw.len()).ok_or(Failure {
+        check: "program fits its storage",
+        line,
+        expected: raw.len() as u64,
+        actual: 0,
+    })?;
+    checked.decode_into(storage).map_err(|error| Failure {
+        check: "decode_into()",
+        line,
+        expected: 0,
+        actual: error.report(),
+    })
+}
+
+/// Checks, decodes and runs `prog` on `input`; a refused program is a
+/// failure of the calling case (reported with its [`CheckError`]).
+///
+/// Not inlined, so that cases calling it many times keep one copy of its
+/// storage on the stack.
+#[inline(never)]
+#[track_caller]
+fn run_on(prog: &[SockFilter], input: &SeccompData) -> Result<u32, Failure> {
+    let mut storage = [Insn::default(); MAX_LEN];
+    Ok(decode_in(prog, &mut storage)?.run(input))
+}
+
+/// [`run_on`] with [`data()`].
+#[track_caller]
+fn run(prog: &[SockFilter]) -> Result<u32, Failure> {
+    run_on(prog, &data())
+}
+
+/// Entry `index` of a table, or a failure of the calling case if the
+/// table is shorter.
+#[track_caller]
+fn entry<T: Copy>(entries: &[T], index: usize) -> Result<T, Failure> {
+    entries.get(index).copied().ok_or(Failure {
+        check: "table entry exists",
+        line: Location::caller().line(),
+        expected: index as u64,
+        actual: entries.len() as u64,
+    })
+}
+
+/// Number of eBPF instructions of the translation of `prog`, which must
+/// pass the checker.
+#[track_caller]
+fn converted_len(prog: &[SockFilter]) -> Result<usize, Failure> {
+    match check(prog) {
+        Ok(checked) => Ok(checked.converted_len()),
+        Err(error) => Err(Failure {
+            check: "check(prog)",
+            line: Location::caller().line(),
+            expected: 0,
+            actual: error.report(),
+        }),
+    }
+}
+
+// ---- filter shapes (as tests/common/shapes.rs builds them) --------------
+
+/// The usual prologue: kill foreign architectures and x32 numbers, then
+/// load the system call number into A.
+fn arch_prologue<const N: usize>(prog: &mut Prog<N>) {
+    prog.push(ld_abs(SeccompData::ARCH_OFFSET));
+    prog.push(jeq(AUDIT_ARCH_X86_64, 1, 0));
+    prog.push(ret(SECCOMP_RET_KILL_PROCESS));
+    prog.push(ld_abs(SeccompData::NR_OFFSET));
+    prog.push(jge(X32_SYSCALL_BIT, 0, 1));
+    prog.push(ret(SECCOMP_RET_KILL_PROCESS));
+}
+
+/// libseccomp-style allow-list: prologue, one `jeq nr` per allowed system
+/// call, default `ERRNO(EPERM)`.
+fn linear_allowlist<const N: usize>(syscalls: &[u32]) -> Prog<N> {
+    let mut prog = Prog::new();
+    arch_prologue(&mut prog);
+    for &nr in syscalls {
+        prog.push(jeq(nr, 0, 1));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+    }
+    prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+    prog
+}
+
+/// Allow-list where each `(nr, arg, forbidden_bits)` entry allows `nr`
+/// only when the low word of argument `arg` has none of `forbidden_bits`,
+/// else `ERRNO(EPERM)`.
+fn argument_filter<const N: usize>(plain: &[u32], checked: &[(u32, u32, u32)]) -> Prog<N> {
+    let mut prog = Prog::new();
+    arch_prologue(&mut prog);
+    for &nr in plain {
+        prog.push(jeq(nr, 0, 1));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+    }
+    for &(nr, arg, bits) in checked {
+        prog.push(jeq(nr, 0, 5));
+        prog.push(ld_abs(SeccompData::arg_low_offset(arg)));
+        prog.push(jump(BPF_JMP | BPF_JSET | BPF_K, bits, 1, 0));
+        prog.push(ret(SECCOMP_RET_ALLOW));
+        prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+        prog.push(ld_abs(SeccompData::NR_OFFSET));
+    }
+    prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+    prog
+}
+
+// ---- instruction format ----------------------------------------------
+
+fn sock_filter_bytes_round_trip() -> Result<(), Failure> {
+    let insn = SockFilter::new(0x1234, 0x56, 0x78, 0x9abc_def0);
+    check_same!(
+        insn.to_bytes(),
+        [0x34, 0x12, 0x56, 0x78, 0xf0, 0xde, 0xbc, 0x9a]
+    );
+    check_same!(SockFilter::from_bytes(insn.to_bytes()), insn);
+    Ok(())
+}
+
+fn decoded_insn_is_small() -> Result<(), Failure> {
+    check!(core::mem::size_of::<Insn>() <= 12);
+    check_eq!(core::mem::size_of::<SeccompData>(), 64);
+    check!(Insn::default() == Insn::RetK(SECCOMP_RET_KILL_THREAD));
+    Ok(())
+}
+
+// ---- one case per opcode ---------------------------------------------
+
+fn op_ld_w_abs_reads_every_word() -> Result<(), Failure> {
+    let d = data();
+    let expected = [
+        39,
+        AUDIT_ARCH_X86_64,
+        0x5566_7788,
+        0x1122_3344,
+        2,
+        1,
+        0x8000_0000,
+        0xffff_ffff,
+        3,
+        0,
+        4,
+        0,
+        5,
+        0xdead_beef,
+        6,
+        0,
+    ];
+    for (word, want) in expected.iter().enumerate() {
+        let prog = [ld_abs(word as u32 * 4), ret_a()];
+        check_eq!(run_on(&prog, &d)?, *want);
+    }
+    Ok(())
+}
+
+fn op_ld_and_ldx_len_read_64() -> Result<(), Failure> {
+    check_eq!(run(&[stmt(BPF_LD | BPF_W | BPF_LEN, 0), ret_a()])?, 64);
+    check_eq!(
+        run(&[
+            stmt(BPF_LDX | BPF_W | BPF_LEN, 7),
+            stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a()
+        ])?,
+        64
+    );
+    Ok(())
+}
+
+fn op_ld_and_ldx_imm() -> Result<(), Failure> {
+    check_eq!(run(&[stmt(BPF_LD | BPF_IMM, 0xabcd), ret_a()])?, 0xabcd);
+    check_eq!(
+        run(&[
+            stmt(BPF_LDX | BPF_IMM, 7),
+            stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a()
+        ])?,
+        7
+    );
+    Ok(())
+}
+
+fn op_st_stx_ld_ldx_mem() -> Result<(), Failure> {
+    let prog = [
+        stmt(BPF_LD | BPF_IMM, 11),
+        stmt(BPF_ST, 15),
+        stmt(BPF_LDX | BPF_IMM, 22),
+        stmt(BPF_STX, 0),
+        stmt(BPF_LD | BPF_MEM, 0),
+        stmt(BPF_LDX | BPF_MEM, 15),
+        stmt(BPF_ALU | BPF_SUB | BPF_X, 0),
+        ret_a(),
+    ];
+    check_eq!(run(&prog)?, 11);
+    Ok(())
+}
+
+fn op_tax_txa() -> Result<(), Failure> {
+    check_eq!(
+        run(&[
+            stmt(BPF_LD | BPF_IMM, 5),
+            stmt(BPF_MISC | BPF_TAX, 0),
+            stmt(BPF_LD | BPF_IMM, 0),
+            stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a()
+        ])?,
+        5
+    );
+    Ok(())
+}
+
+fn op_registers_start_at_zero() -> Result<(), Failure> {
+    check_eq!(run(&[ret_a()])?, 0);
+    check_eq!(run(&[stmt(BPF_MISC | BPF_TXA, 0), ret_a()])?, 0);
+    Ok(())
+}
+
+/// Result of `A = a; X = operand; A op= X-or-operand; ret A`.
+#[track_caller]
+fn alu(op: u16, a: u32, operand: u32, use_x: bool) -> Result<u32, Failure> {
+    let apply = if use_x {
+        stmt(BPF_ALU | op | BPF_X, 0)
+    } else {
+        stmt(BPF_ALU | op | BPF_K, operand)
+    };
+    run(&[
+        stmt(BPF_LD | BPF_IMM, a),
+        stmt(BPF_LDX | BPF_IMM, operand),
+        apply,
+        ret_a(),
+    ])
+}
+
+fn op_add() -> Result<(), Failure> {
+    check_eq!(alu(BPF_ADD, 0xffff_fffe, 3, false)?, 1);
+    check_eq!(alu(BPF_ADD, 0xffff_fffe, 3, true)?, 1);
+    Ok(())
+}
+
+fn op_sub() -> Result<(), Failure> {
+    check_eq!(alu(BPF_SUB, 1, 3, false)?, 0xffff_fffe);
+    check_eq!(alu(BPF_SUB, 1, 3, true)?, 0xffff_fffe);
+    Ok(())
+}
+
+fn op_mul() -> Result<(), Failure> {
+    check_eq!(alu(BPF_MUL, 0x8000_0001, 2, false)?, 2);
+    check_eq!(alu(BPF_MUL, 0x8000_0001, 2, true)?, 2);
+    Ok(())
+}
+
+fn op_div() -> Result<(), Failure> {
+    check_eq!(alu(BPF_DIV, 0xffff_ffff, 16, false)?, 0x0fff_ffff);
+    check_eq!(alu(BPF_DIV, 0xffff_ffff, 16, true)?, 0x0fff_ffff);
+    Ok(())
+}
+
+fn op_div_x_by_zero_returns_zero() -> Result<(), Failure> {
+    let prog = [
+        stmt(BPF_LD | BPF_IMM, 9),
+        stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
+        ret(SECCOMP_RET_ALLOW),
+    ];
+    check_eq!(run(&prog)?, 0);
+    Ok(())
+}
+
+fn op_and_or_xor() -> Result<(), Failure> {
+    check_eq!(alu(BPF_AND, 0b1100, 0b1010, false)?, 0b1000);
+    check_eq!(alu(BPF_AND, 0b1100, 0b1010, true)?, 0b1000);
+    check_eq!(alu(BPF_OR, 0b1100, 0b1010, false)?, 0b1110);
+    check_eq!(alu(BPF_OR, 0b1100, 0b1010, true)?, 0b1110);
+    check_eq!(alu(BPF_XOR, 0b1100, 0b1010, false)?, 0b0110);
+    check_eq!(alu(BPF_XOR, 0b1100, 0b1010, true)?, 0b0110);
+    Ok(())
+}
+
+fn op_lsh_rsh() -> Result<(), Failure> {
+    check_eq!(alu(BPF_LSH, 0x8000_0001, 31, false)?, 0x8000_0000);
+    check_eq!(alu(BPF_RSH, 0x8000_0000, 31, false)?, 1);
+    check_eq!(alu(BPF_LSH, 3, 1, true)?, 6);
+    check_eq!(alu(BPF_RSH, 6, 1, true)?, 3);
+    Ok(())
+}
+
+fn op_shift_by_x_is_masked_to_five_bits() -> Result<(), Failure> {
+    check_eq!(alu(BPF_LSH, 1, 33, true)?, 2);
+    check_eq!(alu(BPF_RSH, 4, 32, true)?, 4);
+    check_eq!(alu(BPF_LSH, 1, 0xffff_ffff, true)?, 0x8000_0000);
+    Ok(())
+}
+
+fn op_neg() -> Result<(), Failure> {
+    check_eq!(
+        run(&[
+            stmt(BPF_LD | BPF_IMM, 1),
+            stmt(BPF_ALU | BPF_NEG, 0),
+            ret_a()
+        ])?,
+        0xffff_ffff
+    );
+    Ok(())
+}
+
+fn op_ja() -> Result<(), Failure> {
+    let prog = [stmt(BPF_JMP | BPF_JA, 1), ret(1), ret(2)];
+    check_eq!(run(&prog)?, 2);
+    Ok(())
+}
+
+/// `ja 300` over 300 `ret 1` to `ret 2`. A `static` (read-only data): on
+/// the stack, with its decoded form, it would take 6 KiB.
+static LONG_JA: [SockFilter; 302] = {
+    let mut prog = [ret(1); 302];
+    prog[0] = stmt(BPF_JMP | BPF_JA, 300);
+    prog[301] = ret(2);
+    prog
+};
+
+fn op_ja_with_large_offset() -> Result<(), Failure> {
+    let mut storage = [Insn::default(); 302];
+    let prog = decode_in(&LONG_JA, &mut storage)?;
+    check_eq!(prog.run(&data()), 2);
+    Ok(())
+}
+
+/// Runs `A = a; X = operand; j<op> k/X, 1, 0; ret 0; ret 1`; true when
+/// the jump is taken.
+#[track_caller]
+fn cond(op: u16, a: u32, operand: u32, use_x: bool) -> Result<bool, Failure> {
+    let src = if use_x { BPF_X } else { BPF_K };
+    let prog = [
+        stmt(BPF_LD | BPF_IMM, a),
+        stmt(BPF_LDX | BPF_IMM, operand),
+        jump(BPF_JMP | op | src, operand, 1, 0),
+        ret(0),
+        ret(1),
+    ];
+    Ok(run(&prog)? == 1)
+}
+
+fn op_jeq() -> Result<(), Failure> {
+    for use_x in [false, true] {
+        check!(cond(BPF_JEQ, 5, 5, use_x)?);
+        check!(!cond(BPF_JEQ, 5, 6, use_x)?);
+    }
+    Ok(())
+}
+
+fn op_jgt_is_unsigned() -> Result<(), Failure> {
+    for use_x in [false, true] {
+        check!(cond(BPF_JGT, 0x8000_0000, 1, use_x)?);
+        check!(!cond(BPF_JGT, 1, 1, use_x)?);
+    }
+    Ok(())
+}
+
+fn op_jge_is_unsigned() -> Result<(), Failure> {
+    for use_x in [false, true] {
+        check!(cond(BPF_JGE, 0xffff_ffff, 0xffff_ffff, use_x)?);
+        check!(!cond(BPF_JGE, 1, 0x8000_0000, use_x)?);
+    }
+    Ok(())
+}
+
+fn op_jset() -> Result<(), Failure> {
+    for use_x in [false, true] {
+        check!(cond(BPF_JSET, 0b0110, 0b0100, use_x)?);
+        check!(!cond(BPF_JSET, 0b0110, 0b1001, use_x)?);
+    }
+    Ok(())
+}
+
+fn op_ret_k_and_ret_a() -> Result<(), Failure> {
+    check_eq!(run(&[ret(0x7fff_0000)])?, 0x7fff_0000);
+    check_eq!(run(&[ld_abs(0), ret_a()])?, 39);
+    Ok(())
+}
+
+// ---- one case per checker rule -----------------------------------------
+
+/// The upper bound (4096 accepted, 4097 refused) needs a 32 KiB program and
+/// is tested on the host only (tests/unit.rs).
+fn rule_length_at_least_1() -> Result<(), Failure> {
+    check_same!(refused!(&[]), CheckError::InvalidLength { len: 0 });
+    Ok(())
+}
+
+fn rule_unknown_opcode() -> Result<(), Failure> {
+    check_same!(
+        refused!(&[stmt(0xffff, 0), ret(0)]),
+        CheckError::UnknownOpcode {
+            pc: 0,
+            code: 0xffff
+        }
+    );
+    check_same!(
+        refused!(&[stmt(BPF_RET | BPF_X, 0)]),
+        CheckError::UnknownOpcode {
+            pc: 0,
+            code: BPF_RET | BPF_X
+        }
+    );
+    Ok(())
+}
+
+fn rule_division_by_constant_zero() -> Result<(), Failure> {
+    let prog = [stmt(BPF_ALU | BPF_DIV | BPF_K, 0), ret(0)];
+    check_same!(refused!(&prog), CheckError::DivisionByZero { pc: 0 });
+    // The classic rule fires before seccomp refuses BPF_MOD altogether.
+    let prog = [stmt(BPF_ALU | BPF_MOD | BPF_K, 0), ret(0)];
+    check_same!(refused!(&prog), CheckError::DivisionByZero { pc: 0 });
+    Ok(())
+}
+
+fn rule_constant_shift_below_32() -> Result<(), Failure> {
+    for op in [BPF_LSH, BPF_RSH] {
+        let prog = [stmt(BPF_ALU | op | BPF_K, 32), ret(0)];
+        check_same!(refused!(&prog), CheckError::ShiftTooLarge { pc: 0 });
+        check!(check(&[stmt(BPF_ALU | op | BPF_K, 31), ret(0)]).is_ok());
+    }
+    Ok(())
+}
+
+fn rule_scratch_slot_below_16() -> Result<(), Failure> {
+    for code in [BPF_ST, BPF_STX, BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM] {
+        let prog = [stmt(code, 16), ret(0)];
+        check_same!(refused!(&prog), CheckError::ScratchSlotOutOfRange { pc: 0 });
+    }
+    Ok(())
+}
+
+fn rule_jumps_stay_inside() -> Result<(), Failure> {
+    let ret0 = ret(0);
+    check_same!(
+        refused!(&[stmt(BPF_JMP | BPF_JA, 1), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
+    check!(check(&[stmt(BPF_JMP | BPF_JA, 0), ret0]).is_ok());
+    check_same!(
+        refused!(&[stmt(BPF_JMP | BPF_JA, u32::MAX), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
+    check_same!(
+        refused!(&[jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
+    check_same!(
+        refused!(&[jump(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1), ret0]),
+        CheckError::JumpOutOfRange { pc: 0 }
+    );
+    check!(check(&[jump(BPF_JMP | BPF_JGT | BPF_K, 0, 0, 0), ret0]).is_ok());
+    Ok(())
+}
+
+fn rule_ancillary_loads() -> Result<(), Failure> {
+    let ret0 = ret(0);
+    // Unknown extension: refused by the classic rules.
+    check_same!(
+        refused!(&[ld_abs(SKF_AD_OFF + 64), ret0]),
+        CheckError::UnknownAncillaryLoad { pc: 0 }
+    );
+    check_same!(
+        refused!(&[stmt(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + 1), ret0]),
+        CheckError::UnknownAncillaryLoad { pc: 0 }
+    );
+    // Known extension: classic accepts it, seccomp refuses the offset.
+    check_same!(
+        refused!(&[ld_abs(SKF_AD_OFF + 4), ret0]),
+        CheckError::InvalidDataOffset { pc: 0 }
+    );
+    Ok(())
+}
+
+fn rule_last_instruction_returns() -> Result<(), Failure> {
+    check_same!(
+        refused!(&[stmt(BPF_LD | BPF_IMM, 0)]),
+        CheckError::MissingFinalReturn
+    );
+    // Per-instruction rules come first.
+    check_same!(
+        refused!(&[stmt(BPF_ALU | BPF_DIV | BPF_K, 0)]),
+        CheckError::DivisionByZero { pc: 0 }
+    );
+    Ok(())
+}
+
+fn rule_scratch_read_needs_store_on_every_path() -> Result<(), Failure> {
+    let ret0 = ret(0);
+    check_same!(
+        refused!(&[stmt(BPF_LD | BPF_MEM, 3), ret0]),
+        CheckError::UninitializedScratchRead { pc: 0 }
+    );
+    // Stored on one path only.
+    let prog = [
+        jeq(0, 0, 1),
+        stmt(BPF_ST, 3),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        ret0,
+    ];
+    check_same!(
+        refused!(&prog),
+        CheckError::UninitializedScratchRead { pc: 2 }
+    );
+    // Stored before the branch.
+    let prog = [
+        stmt(BPF_STX, 3),
+        jeq(0, 0, 1),
+        stmt(BPF_ST, 4),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        ret0,
+    ];
+    check!(check(&prog).is_ok());
+    // The C rule carries the state after a return into the next
+    // instruction, even though no path falls through a return.
+    let prog = [
+        jeq(0, 2, 0),
+        stmt(BPF_ST, 1),
+        ret0,
+        stmt(BPF_LD | BPF_MEM, 1),
+        ret0,
+    ];
+    check_same!(
+        refused!(&prog),
+        CheckError::UninitializedScratchRead { pc: 3 }
+    );
+    // ...which also accepts a read reached only by falling through a return
+    // after a store.
+    let prog = [stmt(BPF_ST, 1), ret0, stmt(BPF_LD | BPF_MEM, 1), ret0];
+    check!(check(&prog).is_ok());
+    // The lowest failing instruction over all slots is reported.
+    let prog = [
+        jeq(0, 0, 0),
+        stmt(BPF_LD | BPF_MEM, 9),
+        stmt(BPF_LD | BPF_MEM, 2),
+        ret0,
+    ];
+    check_same!(
+        refused!(&prog),
+        CheckError::UninitializedScratchRead { pc: 1 }
+    );
+    Ok(())
+}
+
+fn rule_seccomp_opcodes_only() -> Result<(), Failure> {
+    for code in [
+        BPF_ALU | BPF_MOD | BPF_K,
+        BPF_ALU | BPF_MOD | BPF_X,
+        BPF_LD | BPF_H | BPF_ABS,
+        BPF_LD | BPF_B | BPF_ABS,
+        BPF_LD | BPF_W | BPF_IND,
+        BPF_LD | BPF_H | BPF_IND,
+        BPF_LD | BPF_B | BPF_IND,
+        BPF_LDX | BPF_B | BPF_MSH,
+    ] {
+        check_same!(
+            refused!(&[stmt(code, 1), ret(0)]),
+            CheckError::OpcodeNotAllowed { pc: 0, code }
+        );
+    }
+    Ok(())
+}
+
+fn rule_seccomp_data_loads_aligned_and_in_bounds() -> Result<(), Failure> {
+    for k in [1, 2, 3, 62, 64, 68, 0x1000_0000] {
+        check_same!(
+            refused!(&[ld_abs(k), ret(0)]),
+            CheckError::InvalidDataOffset { pc: 0 }
+        );
+    }
+    check!(check(&[ld_abs(60), ret(0)]).is_ok());
+    Ok(())
+}
+
+fn rule_order_follows_the_kernel() -> Result<(), Failure> {
+    // A seccomp-only violation early loses against a classic violation
+    // later: all classic rules run over the whole program first.
+    let prog = [ld_abs(3), stmt(BPF_ST, 99), ret(0)];
+    check_same!(refused!(&prog), CheckError::ScratchSlotOutOfRange { pc: 1 });
+    // The missing return is found before scratch reads and seccomp rules.
+    let prog = [stmt(BPF_LD | BPF_MEM, 1), ld_abs(3)];
+    check_same!(refused!(&prog), CheckError::MissingFinalReturn);
+    Ok(())
+}
+
+fn decode_needs_exact_storage() -> Result<(), Failure> {
+    let prog = [ret(SECCOMP_RET_ALLOW)];
+    let checked = check_ok!(check(&prog));
+    let mut two = [Insn::default(); 2];
+    check_same!(
+        check_err!(checked.decode_into(&mut two[..])),
+        DecodeError::LengthMismatch {
+            expected: 1,
+            actual: 2
+        }
+    );
+    let mut buf = [Insn::default(); 1];
+    let decoded = check_ok!(checked.decode_into(&mut buf[..]));
+    check_eq!(decoded.run(&data()), SECCOMP_RET_ALLOW);
+    Ok(())
+}
+
+// ---- conversion length and chain limit ---------------------------------
+
+fn converted_len_counts_ebpf_instructions() -> Result<(), Failure> {
+    check_eq!(converted_len(&[ret(0)])?, 3 + 2);
+    check_eq!(converted_len(&[ret_a()])?, 3 + 1);
+    check_eq!(
+        converted_len(&[stmt(BPF_ALU | BPF_DIV | BPF_X, 0), ret_a()])?,
+        3 + 5 + 1
+    );
+    check_eq!(
+        converted_len(&[stmt(BPF_ALU | BPF_DIV | BPF_K, 3), ret_a()])?,
+        3 + 1 + 1
+    );
+    for op in [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET] {
+        let j = |k, jt, jf| [jump(BPF_JMP | op | BPF_K, k, jt, jf), ret_a(), ret_a()];
+        check_eq!(converted_len(&j(1, 1, 0))?, 3 + 1 + 2);
+        check_eq!(converted_len(&j(0x8000_0000, 1, 0))?, 3 + 2 + 2);
+        let inverted = if op == BPF_JSET { 2 } else { 1 };
+        check_eq!(converted_len(&j(1, 0, 1))?, 3 + inverted + 2);
+        let jx = [
+            jump(BPF_JMP | op | BPF_X, 0x8000_0000, 0, 1),
+            ret_a(),
+            ret_a(),
+        ];
+        check_eq!(converted_len(&jx)?, 3 + inverted + 2);
+    }
+    let both = [jeq(0xffff_ffff, 1, 2), ret_a(), ret_a(), ret_a()];
+    check_eq!(converted_len(&both)?, 3 + 3 + 3);
+    check_eq!(
+        converted_len(&[
+            stmt(BPF_LD | BPF_W | BPF_LEN, 0),
+            stmt(BPF_JMP | BPF_JA, 0),
+            ret_a()
+        ])?,
+        3 + 3
+    );
+    Ok(())
+}
+
+fn chain_limit() -> Result<(), Failure> {
+    check_same!(check_chain_length(100, []), Ok(100));
+    check_same!(check_chain_length(32768 - 2 * 104, [100, 100]), Ok(32768));
+    check_same!(
+        check_chain_length(32768 - 2 * 104 + 1, [100, 100]),
+        Err(ChainTooLong { total: 32769 })
+    );
+    check_eq!(ChainTooLong { total: 0 }.errno(), ENOMEM);
+    check!(check_chain_length(usize::MAX, [usize::MAX]).is_err());
+    Ok(())
+}
+
+// ---- actions and chains ------------------------------------------------
+
+fn actions_decode() -> Result<(), Failure> {
+    check_same!(Action::from_ret(0x8000_0007), Action::KillProcess(7));
+    check_same!(Action::from_ret(0x0000_0007), Action::KillThread(7));
+    check_same!(Action::from_ret(0x0003_0009), Action::Trap(9));
+    check_same!(Action::from_ret(0x0005_0001), Action::Errno(1));
+    check_same!(Action::from_ret(0x0005_ffff), Action::Errno(MAX_ERRNO));
+    check_same!(Action::from_ret(0x7fc0_0001), Action::UserNotif);
+    check_same!(Action::from_ret(0x7ff0_0002), Action::Trace(2));
+    check_same!(Action::from_ret(0x7ffc_0000), Action::Log);
+    check_same!(Action::from_ret(0x7fff_1234), Action::Allow);
+    check_same!(Action::from_ret(0x0001_0003), Action::KillProcess(3));
+    check_same!(Action::from_ret(0xffff_0000), Action::KillProcess(0));
+    Ok(())
+}
+
+fn chain_precedence() -> Result<(), Failure> {
+    let d = data();
+    let allow = decoded(&[ret(SECCOMP_RET_ALLOW | 5)])?;
+    let errno1 = decoded(&[ret(SECCOMP_RET_ERRNO | 1)])?;
+    let errno2 = decoded(&[ret(SECCOMP_RET_ERRNO | 2)])?;
+    let trap = decoded(&[ret(SECCOMP_RET_TRAP | 3)])?;
+    let kill_process = decoded(&[ret(SECCOMP_RET_KILL_PROCESS)])?;
+    let log = decoded(&[ret(SECCOMP_RET_LOG)])?;
+    let v = |chain: &[&Decoded<1>]| run_chain(chain.iter().copied(), &d);
+    check_same!(
+        v(&[]),
+        ChainVerdict {
+            ret: SECCOMP_RET_KILL_PROCESS,
+            matched: None
+        }
+    );
+    check_same!(
+        v(&[&allow]),
+        ChainVerdict {
+            ret: SECCOMP_RET_ALLOW,
+            matched: None
+        }
+    );
+    check_same!(
+        v(&[&allow, &log]),
+        ChainVerdict {
+            ret: SECCOMP_RET_LOG,
+            matched: Some(1)
+        }
+    );
+    check_same!(
+        v(&[&errno2, &errno1]),
+        ChainVerdict {
+            ret: SECCOMP_RET_ERRNO | 2,
+            matched: Some(0)
+        }
+    );
+    check_same!(
+        v(&[&errno1, &trap]),
+        ChainVerdict {
+            ret: SECCOMP_RET_TRAP | 3,
+            matched: Some(1)
+        }
+    );
+    check_same!(
+        v(&[&trap, &kill_process, &errno1]),
+        ChainVerdict {
+            ret: SECCOMP_RET_KILL_PROCESS,
+            matched: Some(1)
+        }
+    );
+    check_eq!(
+        combine_with_older_chain(SECCOMP_RET_ALLOW | 5, SECCOMP_RET_ALLOW),
+        SECCOMP_RET_ALLOW
+    );
+    check_eq!(
+        combine_with_older_chain(SECCOMP_RET_ERRNO | 2, SECCOMP_RET_ERRNO | 1),
+        SECCOMP_RET_ERRNO | 2
+    );
+    check_eq!(
+        combine_with_older_chain(SECCOMP_RET_ERRNO | 2, SECCOMP_RET_TRAP),
+        SECCOMP_RET_TRAP
+    );
+    Ok(())
+}
+
+// ---- cache analysis ----------------------------------------------------
+
+fn cache_allowlist_is_constant_per_syscall() -> Result<(), Failure> {
+    let prog = linear_allowlist::<16>(&[0, 1, 60]).decoded()?;
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 1),
+        Some(SECCOMP_RET_ALLOW)
+    );
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 2),
+        Some(SECCOMP_RET_ERRNO | EPERM)
+    );
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_I386, 1),
+        Some(SECCOMP_RET_KILL_PROCESS)
+    );
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 0x4000_0001),
+        Some(SECCOMP_RET_KILL_PROCESS)
+    );
+    Ok(())
+}
+
+fn cache_argument_checks_are_not_constant() -> Result<(), Failure> {
+    let prog = argument_filter::<32>(&[0], &[(257, 2, 3)]).decoded()?;
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 0),
+        Some(SECCOMP_RET_ALLOW)
+    );
+    check_same!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 257), None);
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 1),
+        Some(SECCOMP_RET_ERRNO | EPERM)
+    );
+    Ok(())
+}
+
+fn cache_paths_agreeing_on_unknown_data_are_constant() -> Result<(), Failure> {
+    // if (args[0] & 1) ret ERRNO(1) else ret ERRNO(1)
+    let prog = decoded(&[
+        ld_abs(16),
+        jump(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1),
+        ret(SECCOMP_RET_ERRNO | 1),
+        ret(SECCOMP_RET_ERRNO | 1),
+    ])?;
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 5),
+        Some(SECCOMP_RET_ERRNO | 1)
+    );
+    // Unknown value returned.
+    let prog = decoded(&[ld_abs(16), ret_a()])?;
+    check_same!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 5), None);
+    // Division by an unknown X.
+    let prog = decoded(&[
+        ld_abs(16),
+        stmt(BPF_MISC | BPF_TAX, 0),
+        stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
+        ret(1),
+    ])?;
+    check_same!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 5), None);
+    // Known values flow through scratch memory and X.
+    let prog = decoded(&[
+        ld_abs(0),
+        stmt(BPF_ST, 4),
+        stmt(BPF_LDX | BPF_MEM, 4),
+        stmt(BPF_LD | BPF_IMM, SECCOMP_RET_ERRNO),
+        stmt(BPF_ALU | BPF_OR | BPF_X, 0),
+        ret_a(),
+    ])?;
+    check_same!(
+        analyze_constant(&prog, AUDIT_ARCH_X86_64, 7),
+        Some(SECCOMP_RET_ERRNO | 7)
+    );
+    Ok(())
+}
+
+/// 40 independent unknown branches (2^40 paths, all returning ALLOW):
+/// `ld args[0]`, then 40 times `jset; ld; jset; ld imm`, then `ret ALLOW`.
+/// A `static` so that only the decoded form is on the stack.
+static PATH_EXPLOSION: [SockFilter; 162] = {
+    let mut prog = [ret(SECCOMP_RET_ALLOW); 162];
+    prog[0] = ld_abs(16);
+    let mut bit = 0;
+    while bit < 40 {
+        let at = 1 + 4 * bit as usize;
+        prog[at] = jump(BPF_JMP | BPF_JSET | BPF_K, 1 << (bit % 32), 0, 0);
+        prog[at + 1] = ld_abs(16 + 4 * (bit % 8));
+        prog[at + 2] = jump(BPF_JMP | BPF_JSET | BPF_K, 1 << (bit % 32), 1, 0);
+        prog[at + 3] = stmt(BPF_LD | BPF_IMM, 0);
+        bit += 1;
+    }
+    prog
+};
+
+fn cache_gives_up_on_path_explosion() -> Result<(), Failure> {
+    let mut storage = [Insn::default(); 162];
+    let prog = decode_in(&PATH_EXPLOSION, &mut storage)?;
+    check_same!(analyze_constant(&prog, AUDIT_ARCH_X86_64, 0), None);
+    Ok(())
+}
+
+fn cache_table_combines_chain() -> Result<(), Failure> {
+    let first = linear_allowlist::<16>(&[0, 1, 2]).decoded()?;
+    let second = argument_filter::<32>(&[0, 1], &[(2, 0, 1)]).decoded()?;
+    let mut first_storage = [None; TABLE_LEN];
+    let mut second_storage = [None; TABLE_LEN];
+    let t1 = ConstantTable::build(
+        AUDIT_ARCH_X86_64,
+        &mut first_storage[..],
+        &first,
+        None::<&ConstantTable<&mut [Option<u32>]>>,
+    );
+    let t2 = ConstantTable::build(
+        AUDIT_ARCH_X86_64,
+        &mut second_storage[..],
+        &second,
+        Some(&t1),
+    );
+    check_same!(entry(t1.entries(), 2)?, Some(SECCOMP_RET_ALLOW));
+    check_same!(entry(t2.entries(), 0)?, Some(SECCOMP_RET_ALLOW));
+    check_same!(entry(t2.entries(), 2)?, None);
+    check_same!(entry(t2.entries(), 3)?, Some(SECCOMP_RET_ERRNO | EPERM));
+    let mut d = data();
+    d.nr = 1;
+    check_same!(t2.lookup(&d), Some(SECCOMP_RET_ALLOW));
+    d.nr = -1;
+    check_same!(t2.lookup(&d), None);
+    d.nr = 0x4000_0000;
+    check_same!(t2.lookup(&d), None);
+    d.nr = 1;
+    d.arch = AUDIT_ARCH_I386;
+    check_same!(t2.lookup(&d), None);
+    // USER_NOTIF results are never cached.
+    let notif = decoded(&[ret(SECCOMP_RET_USER_NOTIF)])?;
+    let mut notif_storage = [None; TABLE_LEN];
+    let t = ConstantTable::build(
+        AUDIT_ARCH_I386,
+        &mut notif_storage[..],
+        &notif,
+        None::<&ConstantTable<&mut [Option<u32>]>>,
+    );
+    check!(t.entries().iter().all(Option::is_none));
+    Ok(())
+}
+
+// ---- resume points -----------------------------------------------------
+
+fn resume_entry_is_8_bytes() -> Result<(), Failure> {
+    check_eq!(core::mem::size_of::<ResumeEntry>(), 8);
+    check_same!(ResumeEntry::default(), ResumeEntry::START);
+    Ok(())
+}
+
+fn resume_records_x() -> Result<(), Failure> {
+    // X = 7; A = args[0] + X; ret A
+    let prog = decoded(&[
+        stmt(BPF_LDX | BPF_IMM, 7),
+        ld_abs(0),
+        ld_abs(16),
+        stmt(BPF_ALU | BPF_ADD | BPF_X, 0),
+        ret_a(),
+    ])?;
+    let analysis = analyze(&prog, AUDIT_ARCH_X86_64, 5);
+    check_same!(analysis.constant, None);
+    check_same!(analysis.entry, ResumeEntry::Resume { pc: 2, x: 7 });
+    let d = data();
+    check_eq!(prog.run_from(analysis.entry, &d), prog.run(&d));
+    check_eq!(prog.run(&d), 2 + 7);
+    Ok(())
+}
+
+fn resume_falls_back_after_a_store() -> Result<(), Failure> {
+    // A store before the first argument load: memory would differ.
+    let prog = decoded(&[
+        ld_abs(0),
+        stmt(BPF_ST, 3),
+        ld_abs(16),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        stmt(BPF_ALU | BPF_ADD | BPF_X, 0),
+        ret_a(),
+    ])?;
+    check_same!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 5).entry,
+        ResumeEntry::START
+    );
+    let d = data();
+    check_eq!(prog.run(&d), 39 + 2);
+    // STX too, even of zero.
+    let prog = decoded(&[stmt(BPF_STX, 0), ld_abs(16), ret_a()])?;
+    check_same!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 5).entry,
+        ResumeEntry::START
+    );
+    // Stores after the resume point are fine.
+    let prog = decoded(&[
+        ld_abs(0),
+        jeq(5, 0, 4),
+        ld_abs(16),
+        stmt(BPF_ST, 3),
+        stmt(BPF_LDX | BPF_MEM, 3),
+        stmt(BPF_MISC | BPF_TXA, 0),
+        ret_a(),
+    ])?;
+    let entry = analyze(&prog, AUDIT_ARCH_X86_64, 5).entry;
+    check_same!(entry, ResumeEntry::Resume { pc: 2, x: 0 });
+    let mut d = data();
+    d.nr = 5;
+    check_eq!(prog.run_from(entry, &d), 2);
+    check_same!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 6).entry,
+        ResumeEntry::Return(6) // not taken: `ret A` with A = nr
+    );
+    Ok(())
+}
+
+fn resume_never_after_a_data_dependent_fork() -> Result<(), Failure> {
+    // The first argument load decides; DIV by an unknown X gives up.
+    let prog = decoded(&[
+        ld_abs(16),
+        stmt(BPF_MISC | BPF_TAX, 0),
+        stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
+        ret(1),
+    ])?;
+    let a = analyze(&prog, AUDIT_ARCH_X86_64, 5);
+    check_same!(a.constant, None);
+    check_same!(a.entry, ResumeEntry::START);
+    // Loading the instruction pointer is data-dependent too.
+    let prog = decoded(&[ld_abs(4), ld_abs(8), ret_a()])?;
+    check_same!(
+        analyze(&prog, AUDIT_ARCH_X86_64, 5).entry,
+        ResumeEntry::Resume { pc: 1, x: 0 }
+    );
+    Ok(())
+}
+
+fn run_from_is_total() -> Result<(), Failure> {
+    let prog = argument_filter::<32>(&[0], &[(257, 2, 3)]).decoded()?;
+    let d = data();
+    check_eq!(prog.run_from(ResumeEntry::Return(1234), &d), 1234);
+    for pc in [prog.len() as u16, prog.len() as u16 + 1, u16::MAX] {
+        check_eq!(
+            prog.run_from(ResumeEntry::Resume { pc, x: u32::MAX }, &d),
+            SECCOMP_RET_KILL_THREAD
+        );
+    }
+    for pc in 0..prog.len() {
+        let _ = prog.run_from(
+            ResumeEntry::Resume {
+                pc: pc as u16,
+                x: 9,
+            },
+            &d,
+        );
+        let _ = prog.run_at(pc, u32::MAX, u32::MAX, &d);
+    }
+    check_eq!(prog.run_at(usize::MAX, 0, 0, &d), SECCOMP_RET_KILL_THREAD);
+    check_eq!(prog.run_at(0, 7, 7, &d), prog.run(&d));
+    Ok(())
+}
+
+fn run_with_falls_back_to_the_start() -> Result<(), Failure> {
+    let prog = argument_filter::<32>(&[0], &[(257, 2, 3)]).decoded()?;
+    let mut bogus = [ResumeEntry::Return(0xdead); TABLE_LEN];
+    if let Some(entry) = bogus.get_mut(1) {
+        *entry = ResumeEntry::START;
+    }
+    let mut bogus_copy = bogus;
+    // A table of the right length is trusted...
+    let table = ResumeTable::build(AUDIT_ARCH_X86_64, &mut bogus_copy[..], &prog);
+    check_same!(
+        entry(table.entries(), 1)?,
+        ResumeEntry::Return(SECCOMP_RET_ERRNO | EPERM)
+    );
+    // ...one built for another program is not.
+    let other = decoded(&[ret(SECCOMP_RET_ALLOW)])?;
+    let wrong = ResumeTable::build(AUDIT_ARCH_X86_64, &mut bogus[..], &other);
+    let mut d = data();
+    d.nr = 1;
+    check_same!(
+        wrong.lookup(&d),
+        Some(ResumeEntry::Return(SECCOMP_RET_ALLOW))
+    );
+    check_eq!(prog.run_with(&wrong, &d), SECCOMP_RET_ERRNO | EPERM);
+    // No entry for other arches, negative and x32 numbers.
+    for (arch, nr) in [
+        (AUDIT_ARCH_I386, 1),
+        (AUDIT_ARCH_X86_64, -1),
+        (AUDIT_ARCH_X86_64, 0x4000_0001),
+    ] {
+        d.arch = arch;
+        d.nr = nr;
+        check_same!(table.lookup(&d), None);
+        check_eq!(prog.run_with(&table, &d), prog.run(&d));
+    }
+    Ok(())
+}
+
+/// `Case`s named after their functions.
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        &[$(Case {
+            // Identifiers contain no NUL; an empty name would fail
+            // `case_names_are_unique_kunit_identifiers` on the host.
+            name: match CStr::from_bytes_with_nul(concat!(stringify!($case), "\0").as_bytes()) {
+                Ok(name) => name,
+                Err(_) => c"",
+            },
+            run: $case,
+        }),*]
+    };
+}
+
+/// Every self-test, in the order KUnit reports them.
+pub static CASES: &[Case] = cases![
+    sock_filter_bytes_round_trip,
+    decoded_insn_is_small,
+    op_ld_w_abs_reads_every_word,
+    op_ld_and_ldx_len_read_64,
+    op_ld_and_ldx_imm,
+    op_st_stx_ld_ldx_mem,
+    op_tax_txa,
+    op_registers_start_at_zero,
+    op_add,
+    op_sub,
+    op_mul,
+    op_div,
+    op_div_x_by_zero_returns_zero,
+    op_and_or_xor,
+    op_lsh_rsh,
+    op_shift_by_x_is_masked_to_five_bits,
+    op_neg,
+    op_ja,
+    op_ja_with_large_offset,
+    op_jeq,
+    op_jgt_is_unsigned,
+    op_jge_is_unsigned,
+    op_jset,
+    op_ret_k_and_ret_a,
+    rule_length_at_least_1,
+    rule_unknown_opcode,
+    rule_division_by_constant_zero,
+    rule_constant_shift_below_32,
+    rule_scratch_slot_below_16,
+    rule_jumps_stay_inside,
+    rule_ancillary_loads,
+    rule_last_instruction_returns,
+    rule_scratch_read_needs_store_on_every_path,
+    rule_seccomp_opcodes_only,
+    rule_seccomp_data_loads_aligned_and_in_bounds,
+    rule_order_follows_the_kernel,
+    decode_needs_exact_storage,
+    converted_len_counts_ebpf_instructions,
+    chain_limit,
+    actions_decode,
+    chain_precedence,
+    cache_allowlist_is_constant_per_syscall,
+    cache_argument_checks_are_not_constant,
+    cache_paths_agreeing_on_unknown_data_are_constant,
+    cache_gives_up_on_path_explosion,
+    cache_table_combines_chain,
+    resume_entry_is_8_bytes,
+    resume_records_x,
+    resume_falls_back_after_a_store,
+    resume_never_after_a_data_dependent_fork,
+    run_from_is_total,
+    run_with_falls_back_to_the_start,
+];
