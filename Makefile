@@ -7,6 +7,8 @@
 #   make kernel    IMPL=c|rust       build one variant, print its bzImage
 #   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir]
 #   make kselftest IMPL=c|rust       boot it and run seccomp_bpf (TAP)
+#   make vng       IMPL=c|rust CMD='...'  run a host command on it (virtme-ng)
+#   make kunit                       the KUnit suite seccomp_rust_engine (kunit.py)
 #   make bootstrap                   install/check the toolchain and source
 #   make bench                       seccomp overhead per syscall, C vs Rust
 #   make patches                     export the work as a git format-patch series
@@ -23,12 +25,12 @@ SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
 SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
-STRESS := notif-stress
+STRESS := notif-stress chain-stress
 
-.PHONY: run test test-debug kernel qemu kselftest bootstrap samples stress host-test help bench
+.PHONY: run test test-debug kernel qemu kselftest vng kunit bootstrap samples stress host-test help bench
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 bootstrap:
 	@$(H)/bootstrap.sh
@@ -44,6 +46,16 @@ qemu:
 kselftest:
 	@$(H)/kernel.sh $(IMPL)
 	@$(H)/kselftest.sh run $(IMPL)
+
+# The engine's self-tests in the kernel, the usual KUnit way: kunit.py
+# boots the Rust kernel as built (KUnit runs at boot) and parses the KTAP.
+kunit:
+	@$(H)/kunit.sh
+
+# The host's own userland on our kernel: vng boots it with / over 9p.
+vng:
+	@$(H)/kernel.sh $(IMPL)
+	@$(H)/vng.sh $(IMPL) '$(CMD)'
 
 # Static user-space samples, run in the guest.
 samples:

@@ -28,7 +28,11 @@ echo clear > /sys/kernel/debug/kmemleak
 ./strict-demo; echo "@@ strict-demo exit=$?"
 echo Ada | ./bpf-direct 2>/dev/null; echo "@@ bpf-direct exit=$?"
 ./user-trap; echo "@@ user-trap exit=$?"
+./bpf-fancy; echo "@@ bpf-fancy exit=$?"
+./dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; test $? = 1; echo "@@ dropper exit=$?"
 ./notif-stress 6; echo "@@ notif-stress exit=$?"
+./chain-stress all; echo "@@ chain-stress exit=$?"
+./seccomp-fuzz --seed 1 --iterations 2000; echo "@@ seccomp-fuzz exit=$?"
 sleep 2; echo scan > /sys/kernel/debug/kmemleak; sleep 6
 echo scan > /sys/kernel/debug/kmemleak
 echo "@@ kmemleak report:"; cat /sys/kernel/debug/kmemleak; echo "@@ kmemleak end"
@@ -40,7 +44,7 @@ for impl in c rust; do
 	log=$RESULTS/$impl.log
 	rc=0
 	QEMU_LOG=$log QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
-		KERNEL_CMDLINE="panic_on_warn=1 kasan.fault=panic" \
+		KERNEL_CMDLINE="panic_on_warn=1 kasan.fault=panic loglevel=7" \
 		"$SRS_HARNESS/qemu.sh" "$impl" "$GUEST" "$EXTRA" > "$RESULTS/$impl.out" || rc=$?
 	verdict() { printf '%-8s %-6s %s\n' "$1" "$impl" "$2"; }
 	if [ "$rc" != 0 ]; then
@@ -55,13 +59,22 @@ for impl in c rust; do
 	else
 		verdict FAIL "seccomp_bpf $n_pass/$n_all"; failed=1
 	fi
-	for prog in strict-demo bpf-direct user-trap notif-stress; do
+	for prog in strict-demo bpf-direct user-trap bpf-fancy dropper notif-stress chain-stress \
+		seccomp-fuzz; do
 		if grep -qx "@@ $prog exit=0" "$RESULTS/$impl.out"; then
 			verdict ok "$prog"
 		else
 			verdict FAIL "$prog"; failed=1
 		fi
 	done
+	if [ "$impl" = rust ]; then
+		kunit=$(python3 "$SRS_TREE/tools/testing/kunit/kunit.py" parse "$log" 2>&1 | tail -n 1)
+		if grep -q 'Testing complete. Ran [0-9]* tests: passed: [0-9]*$' <<< "$kunit"; then
+			verdict ok "KUnit seccomp_rust_engine: ${kunit#*Testing complete. }"
+		else
+			verdict FAIL "KUnit seccomp_rust_engine: $kunit"; failed=1
+		fi
+	fi
 	leaks=$(sed -n '/^@@ kmemleak report:/,/^@@ kmemleak end/p' "$RESULTS/$impl.out" |
 		grep -c '^unreferenced object' || true)
 	if grep -q '^@@ kmemleak end' "$RESULTS/$impl.out" && [ "$leaks" = 0 ]; then

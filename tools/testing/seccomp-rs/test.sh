@@ -140,6 +140,10 @@ kernels() {
 		guest_run "$impl" notif-stress './notif-stress 12' "$SRS_CACHE/stress" 'notif-stress: PASS'
 	done
 	for impl in c rust; do
+		step "chain stress on IMPL=$impl (fork storm, 32768-instruction chains, TSYNC races, ptrace suspend; filters freed)"
+		guest_run "$impl" chain-stress './chain-stress all' "$SRS_CACHE/stress" 'chain-stress: PASS'
+	done
+	for impl in c rust; do
 		step "seccomp_benchmark on IMPL=$impl (reported, not judged: TCG timing is noisy)"
 		benchmark "$impl"
 	done

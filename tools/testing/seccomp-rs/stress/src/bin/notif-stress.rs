@@ -10,23 +10,23 @@
 //! supervisor (this process) and starts `THREADS` threads calling
 //! `getppid` in a loop.  The supervisor answers with `MAGIC`, and ends the
 //! round one of three ways.  Every process arms an alarm, so a hang fails
-//! the run instead of blocking it.  After all rounds the unreclaimable
-//! slab memory must be back near its level after a warm-up round: leaking
-//! the filters of every round would add far more than the tolerance.
+//! the run instead of blocking it.  After all rounds the filters must all
+//! be freed (`seccomp_stress::leak`): the Rust kernel's count of live
+//! filters must be back at its level after a warm-up round, the C kernel's
+//! unreclaimable slab memory near it.
 //!
 //! Usage: `notif-stress [rounds]`; prints `notif-stress: PASS` on success.
 
 use std::io;
-use std::time::Duration;
 
 use seccomp_samples::notif::{Notif, NotifResp, RECV as NOTIF_RECV, SEND as NOTIF_SEND};
+use seccomp_stress::leak::Meter;
 
 const THREADS: usize = 16;
 const FILTERS: usize = 64;
 const MAGIC: i64 = 4242;
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const TIMEOUT_SECONDS: u32 = 120;
-
 
 #[derive(Clone, Copy, Debug)]
 enum Ending {
@@ -191,30 +191,12 @@ fn round(ending: Ending) -> bool {
     }
 }
 
-/// Unreclaimable slab memory, in kB.
-fn sunreclaim_kb() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find(|l| l.starts_with("SUnreclaim:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn settle() -> u64 {
-    // Let deferred frees (RCU, workqueues) run before measuring.
-    std::thread::sleep(Duration::from_millis(1500));
-    sunreclaim_kb()
-}
-
 fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(12);
     // SAFETY: Arms our own alarm.
     unsafe { libc::alarm(TIMEOUT_SECONDS * 4) };
     let endings = [Ending::KillMidWait, Ending::CloseMidWait, Ending::AnswerAll];
+    let meter = Meter::detect();
     // Warm-up: fill the slab caches this workload uses.
     for ending in endings {
         if !round(ending) {
@@ -222,7 +204,7 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let before = settle();
+    let before = meter.baseline();
     for i in 0..rounds {
         let ending = endings[i % endings.len()];
         if !round(ending) {
@@ -230,18 +212,10 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let after = settle();
-    // Every round attaches FILTERS filters of at least ~1 kB each: leaking
-    // them would grow the slab by rounds * FILTERS kB at least.
-    let leak_floor = (rounds * FILTERS) as u64;
-    let tolerance = leak_floor / 4;
-    let growth = after.saturating_sub(before);
-    println!(
-        "notif-stress: {rounds} rounds x {THREADS} threads x {FILTERS} filters; \
-         SUnreclaim {before} kB -> {after} kB (growth {growth} kB, tolerance {tolerance} kB)"
-    );
-    if growth > tolerance {
-        println!("notif-stress: FAIL: slab memory grew: filters leaked?");
+    let verdict = meter.check(before, (rounds * FILTERS) as u64);
+    println!("notif-stress: {rounds} rounds x {THREADS} threads x {FILTERS} filters; {verdict}");
+    if !verdict.ok {
+        println!("notif-stress: FAIL: filters leaked");
         std::process::exit(1);
     }
     println!("notif-stress: PASS");

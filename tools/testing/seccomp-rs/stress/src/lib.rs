@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the stress programs in `src/bin/` share.
+
+pub mod leak;
