@@ -39,4 +39,5 @@ static struct kunit_suite seccomp_rs_engine_suite = {
 	.name = "seccomp_rust_engine",
 	.test_cases = engine_selftests,
 };
+
 kunit_test_suite(seccomp_rs_engine_suite);
