@@ -25,7 +25,7 @@ SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
 SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
-STRESS := notif-stress chain-stress
+STRESS := notif-stress chain-stress seccomp-fuzz seccomp-diff
 
 .PHONY: run test test-debug kernel qemu kselftest vng kunit bootstrap samples stress host-test help bench
 

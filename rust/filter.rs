@@ -212,6 +212,10 @@ impl PreparedFilter {
         if !current.no_new_privs() && !current.ns_capable_sys_admin() {
             return Err(EACCES);
         }
+        // A NULL program is invalid, not a fault (bpf_check_basics_ok()).
+        if ufilter == 0 {
+            return Err(EINVAL);
+        }
         let slot = UniqueArc::new_uninit(alloc_flags())?;
         let mut raw = KVec::with_capacity(len, alloc_flags())?;
         let mut reader = UserSlice::new(ufilter, len * SockFilter::SIZE).reader();
@@ -249,14 +253,15 @@ impl PreparedFilter {
         })
     }
 
-    /// Whether this filter has a listener while `chain` already has one:
-    /// a chain may have one listener only.
+    /// Whether this filter has a listener while `chain` already has one
+    /// whose fd is open: a chain may have one listener only.  A closed
+    /// listener does not count (in C, closing it clears `filter->notif`).
     pub(crate) fn duplicates_listener(&self, chain: Option<&Filter>) -> bool {
         self.listener.is_some()
             && chain
                 .into_iter()
                 .flat_map(Filter::chain)
-                .any(|f| f.listener.is_some())
+                .any(|f| f.listener().is_some_and(Listener::is_open))
     }
 
     /// Whether attaching this filter on top of `chain` stays within the

@@ -15,7 +15,7 @@
 //!
 //! Unlike C, waiting for the listener's lock is not interruptible.
 
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox, KVec},
@@ -152,8 +152,6 @@ unsafe impl Send for Pending {}
 
 /// What the listener's lock protects (`filter->notif` in C).
 struct ListenerState {
-    /// The listener fd is still open.
-    attached: bool,
     /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`.
     flags: u32,
     /// Next notification id; starts random, wraps.
@@ -183,6 +181,11 @@ pub(crate) struct Listener {
     wqh: Opaque<bindings::wait_queue_head>,
     /// Notifications queued but not yet claimed by a receiver.
     requests: AtomicI32,
+    /// The listener fd is still open (C: `filter->notif` is not NULL).
+    /// Only cleared, and only with `state` locked, so that whoever holds
+    /// the lock sees it stable; read without the lock by
+    /// [`Listener::is_open`].
+    open: AtomicBool,
     /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`: once received, the task
     /// only wakes for fatal signals.
     wait_killable_recv: bool,
@@ -202,7 +205,6 @@ impl Listener {
         let seed = unsafe { bindings::get_random_u64() };
         let init = pin_init!(Listener {
             state <- new_mutex!(ListenerState {
-                attached: true,
                 flags: 0,
                 next_id: seed,
                 pending: KVec::new(),
@@ -210,6 +212,7 @@ impl Listener {
             // SAFETY: `init_waitqueue_head` initialises the head in place.
             wqh <- Opaque::ffi_init(|p| unsafe { bindings::seccomp_init_waitqueue_head(p) }),
             requests: AtomicI32::new(0),
+            open: AtomicBool::new(true),
             wait_killable_recv,
         });
         KBox::pin_init(init, GFP_KERNEL)
@@ -236,6 +239,12 @@ impl Listener {
         self.wake(epoll::HUP, false);
     }
 
+    /// Whether the listener fd is still open.  Without the lock this is a
+    /// snapshot: it can become false at any time, never true again.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+
     fn should_sleep_killable(&self, state: State) -> bool {
         self.wait_killable_recv && state >= State::Sent
     }
@@ -253,7 +262,7 @@ impl Listener {
     /// waiting gets `ENOSYS`, new notifications fail the same way.
     fn detach(&self) {
         let mut state = self.state.lock();
-        state.attached = false;
+        self.open.store(false, Ordering::Release);
         for p in state
             .pending
             .iter_mut()
@@ -293,7 +302,7 @@ fn wait_for_answer(
 ) -> Result<(c_int, i64, u32)> {
     let ready = Completion::new()?;
     let mut state = listener.state.lock();
-    if !state.attached {
+    if !listener.open.load(Ordering::Relaxed) {
         return Err(errno(bindings::ENOSYS));
     }
     let id = state.next_id;

@@ -143,6 +143,8 @@ kernels() {
 		step "chain stress on IMPL=$impl (fork storm, 32768-instruction chains, TSYNC races, ptrace suspend; filters freed)"
 		guest_run "$impl" chain-stress './chain-stress all' "$SRS_CACHE/stress" 'chain-stress: PASS'
 	done
+	hostile_input
+	differential
 	for impl in c rust; do
 		step "seccomp_benchmark on IMPL=$impl (reported, not judged: TCG timing is noisy)"
 		benchmark "$impl"
@@ -195,6 +197,79 @@ vng_run() {
 	grep -qx "rust-banner=$banner" <<< "$out" ||
 		{ fail "vng on $impl: not the $impl kernel (rust-banner=$banner expected)"; return; }
 	pass "vng on $impl"
+}
+
+# Seeds and sizes of the fuzz and differential runs (the seed is printed;
+# any other reproduces the same way).
+FUZZ_SEED=${FUZZ_SEED:-1}
+FUZZ_ITERATIONS=${FUZZ_ITERATIONS:-1000}
+DIFF_SEED=${DIFF_SEED:-1}
+DIFF_CASES=${DIFF_CASES:-100000}
+
+# same_digests NAME UNIT: the per-block digests NAME printed on the C and
+# on the Rust kernel (console logs; kernel messages may interleave) must be
+# the same, and there must be some.  Prints the first differing block.
+same_digests() {
+	local name=$1 re="$2 [0-9]+-[0-9]+ digest [0-9a-f]{16}" c r
+	c=$(grep -oE "$re" "$RESULTS/c/$name.log" || true)
+	r=$(grep -oE "$re" "$RESULTS/rust/$name.log" || true)
+	[ -n "$c" ] || { echo "$name: no digests from the C kernel"; return 1; }
+	if [ "$c" != "$r" ]; then
+		echo "$name: $(diff <(echo "$c") <(echo "$r") | grep -c '^<') of $(wc -l <<< "$c") blocks differ; first:"
+		diff <(echo "$c") <(echo "$r") | grep -m2 '^[<>]'
+		return 1
+	fi
+	echo "$name: $(wc -l <<< "$c") blocks, the same digests on C and Rust"
+}
+
+# hostile_input: the fuzzer on both kernels (only upstream's errnos, no
+# report in the log), then the same results on both.
+hostile_input() {
+	local impl
+	for impl in c rust; do
+		step "hostile input on IMPL=$impl: seccomp-fuzz --seed $FUZZ_SEED --iterations $FUZZ_ITERATIONS"
+		guest_run "$impl" seccomp-fuzz \
+			"./seccomp-fuzz --seed $FUZZ_SEED --iterations $FUZZ_ITERATIONS" \
+			"$SRS_CACHE/stress" 'seccomp-fuzz: PASS' | grep -E '^seccomp-fuzz: [0-9]+ iterations|FAIL' || true
+	done
+	step "hostile input: C vs Rust, call by call (reproduce: --verbose on both)"
+	check "seccomp-fuzz: C and Rust give the same results" same_digests seccomp-fuzz iterations
+}
+
+# differential: one seeded corpus of filter chains and system calls on
+# both kernels.  Each run checks every outcome against its model of
+# upstream; then the outcome digests of the two kernels must match, block
+# by block.  On a divergence the first differing block is run again on
+# both kernels with --verbose and the first differing case printed.
+differential() {
+	local impl extra out
+	for impl in c rust; do
+		step "differential corpus on IMPL=$impl: seccomp-diff --seed $DIFF_SEED --cases $DIFF_CASES"
+		# Rust's cache analysis proves more system calls constant-allowed
+		# than upstream's emulator (README, "Differences"): its
+		# seccomp_cache may list more ALLOW lines, each still checked.
+		extra=; [ "$impl" = rust ] && extra=--cache-may-allow-more
+		guest_run "$impl" seccomp-diff \
+			"./seccomp-diff --seed $DIFF_SEED --cases $DIFF_CASES $extra" \
+			"$SRS_CACHE/stress" 'seccomp-diff: PASS' | grep -E '^seccomp-diff: ([0-9]+ cases|outcomes|actions|installs|FAIL)' || true
+	done
+	step "differential corpus: C vs Rust, case by case"
+	if out=$(same_digests seccomp-diff cases); then
+		echo "$out"; pass "seccomp-diff: $DIFF_CASES cases, 0 divergences between C and Rust"
+		return
+	fi
+	echo "$out"
+	local from
+	from=$(grep -m1 -oE '^< cases [0-9]+' <<< "$out" | grep -oE '[0-9]+$' || echo 0)
+	for impl in c rust; do
+		QEMU_LOG=$RESULTS/$impl/seccomp-diff-verbose.log "$SRS_HARNESS/qemu.sh" "$impl" \
+			"./seccomp-diff --seed $DIFF_SEED --from $from --count 1000 --verbose" \
+			"$SRS_CACHE/stress" > "$RESULTS/$impl/seccomp-diff-verbose.txt" 2>&1 || true
+	done
+	echo "first differing case (C <, Rust >; seed $DIFF_SEED, block from $from):"
+	diff <(grep -E '^ *case ' "$RESULTS/c/seccomp-diff-verbose.txt") \
+		<(grep -E '^ *case ' "$RESULTS/rust/seccomp-diff-verbose.txt") | head -n 6
+	fail "seccomp-diff: C and Rust diverge (reproduce: ./seccomp-diff --seed $DIFF_SEED --from $from --count 1000 --verbose)"
 }
 
 # benchmark IMPL: run upstream's seccomp_benchmark with a fixed sample
