@@ -8,7 +8,7 @@
 #               and justified below and in the cover letter
 #   rustfmt     rustfmt --check with the kernel's .rustfmt.toml on rust/*.rs
 #               and rust/engine/*.rs (what `make rustfmtcheck` does, minus
-#               a build tree)
+#               a build tree), and on the user-space crates with theirs
 #   clippy      a CLIPPY=1 build (rust config) of the tree with the exported
 #               series applied, in check-series' O= dir ($SRS_CACHE/
 #               build-series): no warning from kernel/seccomp_rust/
@@ -73,12 +73,20 @@ lint_checkpatch() {
 	fi
 }
 
+# The user-space crates (samples, stress, benchmark guest): each is
+# formatted with its own rustfmt.toml.
+USER_CRATES=(samples/seccomp tools/testing/seccomp-rs/stress tools/testing/seccomp-rs/bench/guest)
+
 lint_rustfmt() {
-	local log=$LOGS/lint-rustfmt.log
-	if (cd "$SRS_ROOT" && "$RUSTFMT" --check --edition 2021 \
-		--config-path "$SRS_PRISTINE/.rustfmt.toml" rust/*.rs rust/engine/*.rs) > "$log" 2>&1
-	then
-		result PASS rustfmt "$("$RUSTFMT" --version), kernel .rustfmt.toml: rust/*.rs rust/engine/*.rs formatted"
+	local log=$LOGS/lint-rustfmt.log crate ok=1
+	(cd "$SRS_ROOT" && "$RUSTFMT" --check --edition 2021 \
+		--config-path "$SRS_PRISTINE/.rustfmt.toml" rust/*.rs rust/engine/*.rs) > "$log" 2>&1 || ok=0
+	for crate in "${USER_CRATES[@]}"; do
+		(cd "$SRS_ROOT/$crate" && find . -name '*.rs' -not -path './target/*' -print0 |
+			xargs -0 "$RUSTFMT" --check --edition 2021) >> "$log" 2>&1 || ok=0
+	done
+	if [ $ok = 1 ]; then
+		result PASS rustfmt "$("$RUSTFMT" --version), kernel .rustfmt.toml: rust/*.rs rust/engine/*.rs formatted; ${USER_CRATES[*]} with their rustfmt.toml"
 	else
 		# A crate root's modules are checked with it and again on their
 		# own: count each hunk once.

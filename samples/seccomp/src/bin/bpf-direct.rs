@@ -50,7 +50,6 @@ fn filter() -> [libc::sock_filter; 9] {
     ]
 }
 
-
 /// Emulates the trapped `write(2, buf, len)` as `write(1, "[ERR] " + buf)`.
 extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
     // SAFETY: The kernel passes a valid siginfo and ucontext to an

@@ -87,7 +87,6 @@ fn build_filter(pipe_r: libc::c_int) -> ProgramBuilder {
 
 // ---- the SIGSYS handler -------------------------------------------------
 
-
 /// What the last seccomp trap reported: system call and data.
 static TRAPPED_NR: AtomicI32 = AtomicI32::new(-1);
 static TRAPPED_DATA: AtomicI32 = AtomicI32::new(-1);

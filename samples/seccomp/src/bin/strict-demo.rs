@@ -24,12 +24,9 @@ fn child(entry: Entry, to_parent: libc::c_int, from_parent: libc::c_int) -> libc
     let ret = unsafe {
         match entry {
             Entry::Prctl => libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT) as libc::c_long,
-            Entry::SeccompSyscall => libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_STRICT,
-                0,
-                std::ptr::null::<u8>(),
-            ),
+            Entry::SeccompSyscall => {
+                libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_STRICT, 0, std::ptr::null::<u8>())
+            }
         }
     };
     if ret != 0 {
@@ -55,11 +52,7 @@ fn pipe() -> io::Result<(libc::c_int, libc::c_int)> {
 
 fn seccomp_line(pid: libc::pid_t) -> io::Result<String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    Ok(status
-        .lines()
-        .find(|l| l.starts_with("Seccomp:"))
-        .unwrap_or("Seccomp: (missing)")
-        .replace('\t', " "))
+    Ok(status.lines().find(|l| l.starts_with("Seccomp:")).unwrap_or("Seccomp: (missing)").replace('\t', " "))
 }
 
 fn demo(entry: Entry, how: &str) -> io::Result<bool> {

@@ -22,15 +22,14 @@ use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
-use seccomp_samples::{check, fork_with, recv_fd, send_fd, wait, Ended};
 use seccomp_samples::notif::{
     Notif, NotifAddfd, NotifResp, ADDFD as NOTIF_ADDFD, ADDFD_FLAG_SEND, ID_VALID as NOTIF_ID_VALID,
     RECV as NOTIF_RECV, SEND as NOTIF_SEND,
 };
+use seccomp_samples::{check, fork_with, recv_fd, send_fd, wait, Ended};
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const GREETING: &[u8] = b"hello from the supervisor\n";
-
 
 fn stmt(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }
@@ -56,12 +55,7 @@ fn install_filter() -> io::Result<libc::c_int> {
     // SAFETY: prctl and seccomp with valid arguments; `prog` outlives the call.
     unsafe {
         check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as c_long)?;
-        let fd = check(syscall(
-            SYS_seccomp,
-            SECCOMP_SET_MODE_FILTER,
-            SECCOMP_FILTER_FLAG_NEW_LISTENER,
-            &prog,
-        ))?;
+        let fd = check(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog))?;
         Ok(fd as c_int)
     }
 }
@@ -95,12 +89,7 @@ fn child(sock: libc::c_int) -> libc::c_int {
         report("mkdir(\"/tmp/user-trap\")", ret);
         let ret = libc::syscall(libc::SYS_mkdir, c"/user-trap".as_ptr(), 0o755);
         report("mkdir(\"/user-trap\")", ret);
-        let fd = libc::syscall(
-            libc::SYS_openat,
-            libc::AT_FDCWD,
-            c"/virtual/greeting".as_ptr(),
-            libc::O_RDONLY,
-        );
+        let fd = libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c"/virtual/greeting".as_ptr(), libc::O_RDONLY);
         if fd < 0 {
             report("openat(\"/virtual/greeting\")", fd);
             return 1;

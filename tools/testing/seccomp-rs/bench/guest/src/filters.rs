@@ -65,11 +65,7 @@ fn jump(offset: usize) -> sock_filter {
 }
 
 fn arch_check() -> Vec<sock_filter> {
-    vec![
-        load(DATA_ARCH),
-        jump_if_equal(AUDIT_ARCH_X86_64, 1, 0),
-        ret(RET_KILL_PROCESS),
-    ]
+    vec![load(DATA_ARCH), jump_if_equal(AUDIT_ARCH_X86_64, 1, 0), ret(RET_KILL_PROCESS)]
 }
 
 /// `RET ALLOW` and nothing else.
@@ -121,11 +117,7 @@ pub fn binary_tree_allow_list(nrs: &[u32]) -> Vec<sock_filter> {
 fn subtree(nrs: &[u32]) -> Vec<sock_filter> {
     if nrs.len() <= TREE_LEAF_LEN {
         let len = nrs.len();
-        let mut leaf: Vec<sock_filter> = nrs
-            .iter()
-            .enumerate()
-            .map(|(j, &nr)| jump_if_equal(nr, len - j, 0))
-            .collect();
+        let mut leaf: Vec<sock_filter> = nrs.iter().enumerate().map(|(j, &nr)| jump_if_equal(nr, len - j, 0)).collect();
         leaf.push(ret(RET_ERRNO_EPERM));
         leaf.push(ret(RET_ALLOW));
         return leaf;
@@ -152,12 +144,7 @@ fn subtree(nrs: &[u32]) -> Vec<sock_filter> {
 /// and every other syscall is allowed.  Every syscall's decision depends
 /// on its argument, so no kernel can cache it or cut the program short.
 pub fn worst_case(denied_nr: u32) -> Vec<sock_filter> {
-    let tail = [
-        load(DATA_NR),
-        jump_if_equal(denied_nr, 0, 1),
-        ret(RET_ERRNO_EPERM),
-        ret(RET_ALLOW),
-    ];
+    let tail = [load(DATA_NR), jump_if_equal(denied_nr, 0, 1), ret(RET_ERRNO_EPERM), ret(RET_ALLOW)];
     let mut prog = arch_check();
     prog.push(load(DATA_ARG0_LOW));
     let mut constant: u32 = 0x5ecc_0000;
@@ -189,21 +176,11 @@ pub fn worst_case(denied_nr: u32) -> Vec<sock_filter> {
 /// endian `struct sock_filter`s, 8 bytes each.
 pub fn from_raw_bpf(bytes: &[u8]) -> Result<Vec<sock_filter>, String> {
     if bytes.is_empty() || !bytes.len().is_multiple_of(8) || bytes.len() / 8 > BPF_MAXINSNS {
-        return Err(format!(
-            "{} bytes is not a filter of 1..=4096 instructions",
-            bytes.len()
-        ));
+        return Err(format!("{} bytes is not a filter of 1..=4096 instructions", bytes.len()));
     }
     Ok(bytes
         .chunks_exact(8)
-        .map(|b| {
-            insn(
-                u16::from_ne_bytes([b[0], b[1]]),
-                b[2],
-                b[3],
-                u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
-            )
-        })
+        .map(|b| insn(u16::from_ne_bytes([b[0], b[1]]), b[2], b[3], u32::from_ne_bytes([b[4], b[5], b[6], b[7]])))
         .collect())
 }
 

@@ -27,9 +27,7 @@ mod measure;
 
 use std::process::ExitCode;
 
-use filters::{
-    allow_all, binary_tree_allow_list, from_raw_bpf, linear_allow_list, max_stacked, worst_case,
-};
+use filters::{allow_all, binary_tree_allow_list, from_raw_bpf, linear_allow_list, max_stacked, worst_case};
 use libc::sock_filter;
 use measure::{attach_cost, syscall_costs, Probe};
 
@@ -42,14 +40,8 @@ const MAX_FILTERS_ATTACHED: usize = 64;
 /// Calls a measuring child makes once its first filter is attached (more
 /// filters, pipes, the clock, exit; see measure.rs): every allow-list
 /// starts with them.
-const HARNESS_SYSCALLS: [libc::c_long; 6] = [
-    libc::SYS_seccomp,
-    libc::SYS_read,
-    libc::SYS_write,
-    libc::SYS_clock_gettime,
-    libc::SYS_exit_group,
-    libc::SYS_exit,
-];
+const HARNESS_SYSCALLS: [libc::c_long; 6] =
+    [libc::SYS_seccomp, libc::SYS_read, libc::SYS_write, libc::SYS_clock_gettime, libc::SYS_exit_group, libc::SYS_exit];
 
 /// An allow-list of `len` syscall numbers: the harness's, then the lowest
 /// other x86-64 numbers, then getppid last (so a linear filter runs every
@@ -57,15 +49,8 @@ const HARNESS_SYSCALLS: [libc::c_long; 6] = [
 fn allow_list(len: usize) -> Vec<u32> {
     let harness: Vec<u32> = HARNESS_SYSCALLS.iter().map(|&nr| nr as u32).collect();
     let excluded = [libc::SYS_getppid as u32, libc::SYS_acct as u32];
-    let fillers = (0..=334u32)
-        .chain(424..=462)
-        .filter(|nr| !harness.contains(nr) && !excluded.contains(nr));
-    let mut list: Vec<u32> = harness
-        .iter()
-        .copied()
-        .chain(fillers)
-        .take(len - 1)
-        .collect();
+    let fillers = (0..=334u32).chain(424..=462).filter(|nr| !harness.contains(nr) && !excluded.contains(nr));
+    let mut list: Vec<u32> = harness.iter().copied().chain(fillers).take(len - 1).collect();
     list.push(libc::SYS_getppid as u32);
     assert_eq!(list.len(), len, "not enough syscall numbers");
     list
@@ -89,10 +74,7 @@ fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
         shapes.push((format!("linear-{len}"), linear_allow_list(&allow_list(len))));
     }
     for len in [10, 100, 300] {
-        shapes.push((
-            format!("tree-{len}"),
-            binary_tree_allow_list(&allow_list(len)),
-        ));
+        shapes.push((format!("tree-{len}"), binary_tree_allow_list(&allow_list(len))));
     }
     shapes.push(("container".to_string(), container.to_vec()));
     shapes.push(("worst-4096".to_string(), worst_case(libc::SYS_acct as u32)));
@@ -100,22 +82,14 @@ fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
 }
 
 fn workloads(shapes: &[(String, Vec<sock_filter>)]) -> Vec<Workload> {
-    let mut workloads = vec![Workload {
-        name: "baseline".into(),
-        filters: vec![],
-        probes: ALL_PROBES,
-    }];
+    let mut workloads = vec![Workload { name: "baseline".into(), filters: vec![], probes: ALL_PROBES }];
     for (name, filter) in shapes {
         let probes = match name.as_str() {
             "trivial" => &[Probe::Allowed][..],
             "container" => ALL_PROBES,
             _ => ALLOWED_AND_DENIED,
         };
-        workloads.push(Workload {
-            name: name.clone(),
-            filters: vec![filter.clone()],
-            probes,
-        });
+        workloads.push(Workload { name: name.clone(), filters: vec![filter.clone()], probes });
     }
     // Chains: copies of the 10-syscall linear allow-list.
     let link = linear_allow_list(&allow_list(10));
@@ -134,16 +108,10 @@ fn set_bpf_jit(config: &str, requested: &str) {
     let effective = match std::fs::write(BPF_JIT_ENABLE, requested) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent".to_string(),
         result => {
-            let value = std::fs::read_to_string(BPF_JIT_ENABLE)
-                .unwrap_or_default()
-                .trim()
-                .to_string();
+            let value = std::fs::read_to_string(BPF_JIT_ENABLE).unwrap_or_default().trim().to_string();
             match result {
                 Ok(()) => value,
-                Err(e) => format!(
-                    "{value}(write-failed:errno-{})",
-                    e.raw_os_error().unwrap_or(0)
-                ),
+                Err(e) => format!("{value}(write-failed:errno-{})", e.raw_os_error().unwrap_or(0)),
             }
         }
     };
@@ -159,8 +127,7 @@ struct Options {
 
 fn parse_options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let (mut config, mut container, mut iterations, mut bpf_jit) =
-        (None, None, DEFAULT_ITERATIONS, None);
+    let (mut config, mut container, mut iterations, mut bpf_jit) = (None, None, DEFAULT_ITERATIONS, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -193,16 +160,14 @@ fn main() -> ExitCode {
         }
     };
     let config = options.config.as_str();
-    let container = match std::fs::read(&options.container)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| from_raw_bpf(&bytes))
-    {
-        Ok(filter) => filter,
-        Err(e) => {
-            eprintln!("seccomp-bench: {}: {e}", options.container);
-            return ExitCode::from(2);
-        }
-    };
+    let container =
+        match std::fs::read(&options.container).map_err(|e| e.to_string()).and_then(|bytes| from_raw_bpf(&bytes)) {
+            Ok(filter) => filter,
+            Err(e) => {
+                eprintln!("seccomp-bench: {}: {e}", options.container);
+                return ExitCode::from(2);
+            }
+        };
     match &options.bpf_jit {
         Some(requested) => set_bpf_jit(config, requested),
         None => {
@@ -224,20 +189,10 @@ fn main() -> ExitCode {
 
     for workload in workloads(&shapes) {
         let what = format!("{config} {}", workload.name);
-        match syscall_costs(
-            &workload.filters,
-            workload.probes,
-            options.iterations,
-            &what,
-        ) {
+        match syscall_costs(&workload.filters, workload.probes, options.iterations, &what) {
             Ok(costs) => {
                 for cost in costs {
-                    println!(
-                        "@bench {config} syscall {} {} {:.2}",
-                        workload.name,
-                        cost.probe.name(),
-                        cost.ns_per_call
-                    );
+                    println!("@bench {config} syscall {} {} {:.2}", workload.name, cost.probe.name(), cost.ns_per_call);
                 }
             }
             Err(e) => report_error(e),
@@ -249,18 +204,11 @@ fn main() -> ExitCode {
         let first = (total / 4).max(1);
         match attach_cost(filter, first, total, &format!("{config} attach {name}")) {
             Ok(cost) => {
-                println!(
-                    "@bench {config} attach {name} {:.0} {}",
-                    cost.ns_per_attach, cost.attached
-                );
+                println!("@bench {config} attach {name} {:.0} {}", cost.ns_per_attach, cost.attached);
                 let bytes = cost.bytes_per_filter;
                 println!(
                     "@bench {config} memory {name} {} {} {} {} {}",
-                    cost.filters_in_slope,
-                    bytes.slab,
-                    bytes.vmalloc_used,
-                    bytes.percpu,
-                    bytes.mem_free
+                    cost.filters_in_slope, bytes.slab, bytes.vmalloc_used, bytes.percpu, bytes.mem_free
                 );
             }
             Err(e) => report_error(e),

@@ -56,10 +56,7 @@ impl Probe {
 
 /// Nanoseconds of `CLOCK_MONOTONIC`.
 pub fn now_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -71,19 +68,9 @@ fn errno() -> i32 {
 
 /// Attaches `filter` to the calling thread; returns the errno on failure.
 fn attach(filter: &[sock_filter]) -> Result<(), i32> {
-    let prog = sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut sock_filter,
-    };
+    let prog = sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut sock_filter };
     // SAFETY: `prog` points to `filter`, alive for the call.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            0,
-            &prog as *const sock_fprog,
-        )
-    };
+    let ret = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog as *const sock_fprog) };
     if ret == 0 {
         Ok(())
     } else {
@@ -121,9 +108,7 @@ struct Record {
 impl Record {
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: `Record` is `repr(C)` plain data without padding.
-        unsafe {
-            std::slice::from_raw_parts(self as *const Record as *const u8, size_of::<Record>())
-        }
+        unsafe { std::slice::from_raw_parts(self as *const Record as *const u8, size_of::<Record>()) }
     }
 }
 
@@ -142,9 +127,7 @@ fn write_all(fd: i32, mut buf: &[u8]) {
 fn read_record(fd: i32) -> io::Result<Option<Record>> {
     let mut record = Record::default();
     // SAFETY: `Record` is plain data; any bytes make a valid value.
-    let buf = unsafe {
-        std::slice::from_raw_parts_mut(&mut record as *mut Record as *mut u8, size_of::<Record>())
-    };
+    let buf = unsafe { std::slice::from_raw_parts_mut(&mut record as *mut Record as *mut u8, size_of::<Record>()) };
     let mut got = 0;
     while got < buf.len() {
         // SAFETY: the rest of `buf` is valid for writing.
@@ -176,10 +159,7 @@ fn pipe() -> io::Result<Pipe> {
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(Pipe {
-        read: fds[0],
-        write: fds[1],
-    })
+    Ok(Pipe { read: fds[0], write: fds[1] })
 }
 
 fn close(fd: i32) {
@@ -210,10 +190,7 @@ fn reap(pid: libc::pid_t, what: &str) -> Result<(), String> {
         return Err(format!("{what}: waitpid: {}", io::Error::last_os_error()));
     }
     if libc::WIFSIGNALED(status) {
-        return Err(format!(
-            "{what}: child killed by signal {}",
-            libc::WTERMSIG(status)
-        ));
+        return Err(format!("{what}: child killed by signal {}", libc::WTERMSIG(status)));
     }
     match libc::WEXITSTATUS(status) {
         0 => Ok(()),
@@ -225,16 +202,11 @@ fn check_record(record: &Record, what: &str) -> Result<(), String> {
     let detail = record.detail as i64;
     match record.status {
         STATUS_OK => Ok(()),
-        STATUS_SETUP_FAILED => Err(format!(
-            "{what}: PR_SET_NO_NEW_PRIVS failed, errno {detail}"
-        )),
-        STATUS_ATTACH_FAILED => Err(format!(
-            "{what}: seccomp(SET_MODE_FILTER) failed, errno {detail}"
-        )),
-        STATUS_WRONG_OUTCOME => Err(format!(
-            "{what}: the filter decided wrongly (returned {detail}, errno {})",
-            record.elapsed_ns
-        )),
+        STATUS_SETUP_FAILED => Err(format!("{what}: PR_SET_NO_NEW_PRIVS failed, errno {detail}")),
+        STATUS_ATTACH_FAILED => Err(format!("{what}: seccomp(SET_MODE_FILTER) failed, errno {detail}")),
+        STATUS_WRONG_OUTCOME => {
+            Err(format!("{what}: the filter decided wrongly (returned {detail}, errno {})", record.elapsed_ns))
+        }
         other => Err(format!("{what}: unknown status {other}")),
     }
 }
@@ -264,12 +236,7 @@ pub fn syscall_costs(
     let pid = fork(|| {
         close(pipe.read);
         let fail = |status, detail: i64, extra: u64| -> ! {
-            let record = Record {
-                status,
-                detail: detail as u64,
-                elapsed_ns: extra,
-                count: 0,
-            };
+            let record = Record { status, detail: detail as u64, elapsed_ns: extra, count: 0 };
             write_all(pipe.write, record.as_bytes());
             child_exit(1)
         };
@@ -303,12 +270,8 @@ pub fn syscall_costs(
                 *elapsed = now_ns() - start;
             }
             batch_ns.sort_unstable();
-            let record = Record {
-                status: STATUS_OK,
-                detail: first as u64,
-                elapsed_ns: batch_ns[BATCHES / 2],
-                count: batch_len,
-            };
+            let record =
+                Record { status: STATUS_OK, detail: first as u64, elapsed_ns: batch_ns[BATCHES / 2], count: batch_len };
             write_all(pipe.write, record.as_bytes());
         }
         child_exit(0)
@@ -325,10 +288,7 @@ pub fn syscall_costs(
                     failure = Some(e);
                     break;
                 }
-                costs.push(SyscallCost {
-                    probe,
-                    ns_per_call: record.elapsed_ns as f64 / record.count as f64,
-                });
+                costs.push(SyscallCost { probe, ns_per_call: record.elapsed_ns as f64 / record.count as f64 });
             }
             Ok(None) => {
                 failure = Some(format!("{what}: child sent no result for {}", probe.name()));
@@ -358,8 +318,7 @@ pub struct MemInfo {
 }
 
 pub fn meminfo() -> Result<MemInfo, String> {
-    let text =
-        std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
+    let text = std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
     let mut info = MemInfo::default();
     for line in text.lines() {
         let mut words = line.split_whitespace();
@@ -396,12 +355,7 @@ pub struct AttachCost {
 /// In a fresh child, attaches `first` copies of `filter`, lets the parent
 /// read /proc/meminfo, attaches up to `total` copies (fewer if the kernel
 /// refuses more with ENOMEM), lets it read again.
-pub fn attach_cost(
-    filter: &[sock_filter],
-    first: usize,
-    total: usize,
-    what: &str,
-) -> Result<AttachCost, String> {
+pub fn attach_cost(filter: &[sock_filter], first: usize, total: usize, what: &str) -> Result<AttachCost, String> {
     assert!(0 < first && first < total);
     let to_parent = pipe().map_err(|e| format!("{what}: pipe: {e}"))?;
     let to_child = pipe().map_err(|e| format!("{what}: pipe: {e}"))?;
@@ -415,11 +369,7 @@ pub fn attach_cost(
             unsafe { libc::read(to_child.read, (&mut byte as *mut u8).cast(), 1) };
         };
         if let Err(e) = set_no_new_privs() {
-            send(Record {
-                status: STATUS_SETUP_FAILED,
-                detail: e as u64,
-                ..Default::default()
-            });
+            send(Record { status: STATUS_SETUP_FAILED, detail: e as u64, ..Default::default() });
             child_exit(1);
         }
         let mut elapsed_ns = 0;
@@ -438,21 +388,12 @@ pub fn attach_cost(
                     // own (converted, longer) programs: stop there.
                     Err(libc::ENOMEM) if attached > first => break,
                     Err(e) => {
-                        send(Record {
-                            status: STATUS_ATTACH_FAILED,
-                            detail: e as u64,
-                            ..Default::default()
-                        });
+                        send(Record { status: STATUS_ATTACH_FAILED, detail: e as u64, ..Default::default() });
                         child_exit(1);
                     }
                 }
             }
-            send(Record {
-                status: STATUS_OK,
-                detail: 0,
-                elapsed_ns,
-                count: attached as u64,
-            });
+            send(Record { status: STATUS_OK, detail: 0, elapsed_ns, count: attached as u64 });
             wait_for_parent();
         }
         child_exit(0)

@@ -2332,10 +2332,7 @@ fn main() {
     } else {
         &["kernel-allows-more", "kernel-allows-less", "kernel-allows-other"]
     };
-    let ncache: u64 = judged
-        .iter()
-        .map(|k| cache_mismatches.get(k))
-        .sum();
+    let ncache: u64 = judged.iter().map(|k| cache_mismatches.get(k)).sum();
     if ncache > 0 {
         println!(
             "seccomp-diff: FAIL: {ncache} of {cache_checked} action caches differ from upstream's \
