@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Shared by `seccomp-diff` and `seccomp-fuzz` (each includes this file as
-//! a module): a seeded PRNG, FNV-1a digests, a raw system call whose return
-//! address is known, errno names, the no-ASLR re-exec and argument parsing.
+//! Shared by the stress programs, mostly `seccomp-diff` and `seccomp-fuzz`:
+//! a seeded PRNG, FNV-1a digests, a raw system call whose return address is
+//! known, errno names, the no-ASLR re-exec, argument parsing, shared
+//! mappings and the eBPF length the kernel's instruction limit counts.
 //!
 //! Both programs must behave identically on the C and the Rust kernel for
 //! the same seed, so nothing here reads the clock or depends on addresses
 //! the kernel randomizes.
-
-#![allow(dead_code)]
 
 use std::fmt::Write as _;
 

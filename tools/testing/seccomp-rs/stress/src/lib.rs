@@ -2,4 +2,5 @@
 
 //! What the stress programs in `src/bin/` share.
 
+pub mod fuzzkit;
 pub mod leak;

@@ -50,6 +50,7 @@ use std::time::{Duration, Instant};
 
 use seccomp_samples::bpf::{set_no_new_privs, Cmp, Program, ProgramBuilder, AUDIT_ARCH_X86_64};
 use seccomp_samples::{fork_with, raw_read_byte, raw_write, wait, Ended};
+use seccomp_stress::fuzzkit;
 use seccomp_stress::leak::{Level, Meter};
 
 /// Seconds any process of a case may live.
@@ -205,30 +206,11 @@ fn mixed_unit(b: &mut ProgramBuilder, u: usize) {
         .label(&l(4));
 }
 
-/// Length of the eBPF program the kernel translates `p` into
-/// (`bpf_convert_filter()` in net/core/filter.c): what the C kernel's
-/// `seccomp_attach_filter()` counts as `prog->len` against the path limit.
-/// A prologue of 3, then per classic instruction: `RET K` 2; `DIV X` and
-/// `MOD X` 5; a conditional jump 1, plus 1 if its constant has the sign bit
-/// set, plus 1 (a `ja`) unless its false branch falls through, or its true
-/// branch does and it is a `JEQ`, `JGT` or `JGE`; anything else 1.
+/// Length of the eBPF program the kernel translates `p` into: what
+/// `seccomp_attach_filter()` counts as `prog->len` against the path limit
+/// (see [`fuzzkit::ebpf_len`]).
 fn converted_len(p: &Program) -> usize {
-    use libc::{BPF_ALU, BPF_DIV, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_MOD, BPF_RET, BPF_X};
-    let each = |i: &libc::sock_filter| {
-        let code = i.code as u32;
-        let (class, op, src) = (code & 0x07, code & 0xf0, code & 0x08);
-        match class {
-            BPF_RET if code & 0x18 == BPF_K => 2,
-            BPF_ALU if src == BPF_X && (op == BPF_DIV || op == BPF_MOD) => 5,
-            BPF_JMP if op != BPF_JA => {
-                let sign = (src == BPF_K && (i.k as i32) < 0) as usize;
-                let single = i.jf == 0 || (i.jt == 0 && [BPF_JEQ, BPF_JGT, BPF_JGE].contains(&op));
-                1 + sign + (!single) as usize
-            }
-            _ => 1,
-        }
-    };
-    3 + p.instructions().iter().map(each).sum::<usize>()
+    fuzzkit::ebpf_len(p.instructions())
 }
 
 /// A probe filter whose translation is exactly `conv` instructions long,
@@ -256,22 +238,7 @@ fn attached() -> &'static AtomicU64 {
 }
 
 fn map_attached_counter() {
-    // SAFETY: A fresh anonymous shared mapping, checked below.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            4096,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        println!("chain-stress: FAIL: mmap: {}", io::Error::last_os_error());
-        std::process::exit(1);
-    }
-    ATTACHED.store(p.cast(), Relaxed);
+    ATTACHED.store(fuzzkit::map_shared(0, 4096).cast(), Relaxed);
 }
 
 /// Installs `p` on the calling thread; counts it if it was attached.

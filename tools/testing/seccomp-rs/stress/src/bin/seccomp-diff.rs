@@ -56,16 +56,13 @@
 //! Prints `seccomp-diff: PASS` at the end if the kernel agreed with the
 //! model on every case.
 
-#[path = "../fuzzkit.rs"]
-mod fuzzkit;
-
 use std::fmt::Write as _;
 use std::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 
-use fuzzkit::{raw_syscall, raw_syscall_ip, ret_text, status_text, Counts, Fnv, Rng};
 use libc::sock_filter;
 use seccomp_samples::bpf::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use seccomp_samples::{SigsysInfo, SYS_SECCOMP};
+use seccomp_stress::fuzzkit::{self, raw_syscall, raw_syscall_ip, ret_text, status_text, Counts, Fnv, Rng};
 
 const USAGE: &str = "seccomp-diff [--seed S] [--cases N] [--from I] [--count K] [--verbose] [--cache-may-allow-more]";
 /// Test calls per child process: a case is one of them.

@@ -43,15 +43,12 @@
 //! Usage: `seccomp-fuzz [--seed S] [--iterations N] [--verbose]`; prints
 //! `seccomp-fuzz: PASS` at the end, with counts per call and errno.
 
-#[path = "../fuzzkit.rs"]
-mod fuzzkit;
-
 use std::fmt::Write as _;
 use std::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use fuzzkit::{errno_name, raw_syscall, Counts, Fnv, Rng};
 use seccomp_samples::notif::{Notif, NotifAddfd, NotifResp, ID_VALID, RECV, SEND};
+use seccomp_stress::fuzzkit::{self, errno_name, raw_syscall, Counts, Fnv, Rng};
 
 const USAGE: &str = "seccomp-fuzz [--seed S] [--iterations N] [--verbose]";
 const ARENA_ADDR: usize = 0x1100_0000_0000;
