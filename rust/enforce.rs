@@ -51,13 +51,12 @@ const _: () = {
 };
 
 /// Describes the system call `current` is entering, as filters see it
-/// (`populate_seccomp_data`).
-fn describe_syscall() -> SeccompData {
-    let mut data = SeccompData::default();
+/// (`populate_seccomp_data`), in place: the syscall path copies nothing
+/// it does not have to.
+fn describe_syscall(data: &mut SeccompData) {
     // SAFETY: We are at syscall entry of `current`; `data` has the layout
     // of `struct seccomp_data` (checked above), which the helper fills.
-    unsafe { bindings::seccomp_populate_data((&mut data as *mut SeccompData).cast()) };
-    data
+    unsafe { bindings::seccomp_populate_data((data as *mut SeccompData).cast()) };
 }
 
 /// Converts the C description of a system call.
@@ -91,13 +90,12 @@ fn rollback(current: &Current) {
     unsafe { bindings::syscall_rollback(current.as_ptr(), bindings::current_pt_regs()) };
 }
 
-/// Filter mode's syscall-entry check for system call `nr`, described by
-/// `sd` if the architecture provided it.  After a `SECCOMP_RET_TRACE` stop
+/// Filter mode's syscall-entry check for the system call described by `sd`
+/// if the architecture provided it, else read from the registers.  After a `SECCOMP_RET_TRACE` stop
 /// the tracer may have changed the system call; the check then runs again
 /// with `recheck_after_trace`, and a second TRACE verdict lets it run.
 pub(crate) fn filter_syscall(
     current: &Current,
-    nr: i32,
     sd: Option<&bindings::seccomp_data>,
     recheck_after_trace: bool,
 ) -> Outcome {
@@ -105,10 +103,15 @@ pub(crate) fn filter_syscall(
     // the syscall work flag that brought us here is visible (`smp_rmb()`).
     core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
 
-    let data = sd.map_or_else(describe_syscall, from_c);
+    let mut data = SeccompData::default();
+    match sd {
+        Some(sd) => data = from_c(sd),
+        None => describe_syscall(&mut data),
+    }
+    let nr = data.nr;
     // SAFETY: `current`'s chain is only replaced by a sibling's TSYNC, with
     // a chain that keeps the current one alive.
-    let Some(chain) = (unsafe { filter::task_chain(current.as_ptr()) }) else {
+    let Some(chain) = (unsafe { filter::running_chain(current.as_ptr()) }) else {
         // Filter mode without a filter: never fail open.
         kernel::pr_err!("seccomp: task in filter mode without filters\n");
         return kill(current, nr, engine::action::SECCOMP_RET_KILL_PROCESS);
@@ -192,7 +195,7 @@ fn trace(current: &Current, data: u16, skip: impl Fn() -> Outcome) -> Outcome {
         return skip();
     }
     // Judge the (possibly new) system call afresh, from the registers.
-    filter_syscall(current, nr, None, true)
+    filter_syscall(current, None, true)
 }
 
 /// `SECCOMP_RET_KILL_*` (and any unknown action): the task dies with

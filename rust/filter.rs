@@ -346,17 +346,30 @@ fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
 pub(crate) unsafe fn task_chain<'a>(
     task: *mut bindings::task_struct,
 ) -> Option<ArcBorrow<'a, Filter>> {
-    // SAFETY: `task` is valid (function safety requirement); the pointer is
-    // read once, as `READ_ONCE()` would.
-    let ptr = unsafe { core::ptr::addr_of!((*task).seccomp.filter).read_volatile() };
-    let ptr = ptr.cast::<Filter>().cast_const();
-    if ptr.is_null() {
-        return None;
-    }
+    // SAFETY: As required by `running_chain`, the function's own.
+    let chain = unsafe { running_chain(task) }?;
     // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw` of
     // a `Filter` (see `install_chain`), and the task's reference keeps it
     // alive for the borrow (function safety requirement).
-    Some(unsafe { ArcBorrow::from_raw(ptr) })
+    Some(unsafe { ArcBorrow::from_raw(chain) })
+}
+
+/// The filter chain `task` runs, if any, as a plain reference: what the
+/// syscall-entry path needs, without the `ArcBorrow` layout arithmetic
+/// (out-of-line calls into `core`) [`task_chain`] does on top.
+///
+/// # Safety
+///
+/// As for [`task_chain`].
+pub(crate) unsafe fn running_chain<'a>(task: *mut bindings::task_struct) -> Option<&'a Filter> {
+    // SAFETY: `task` is valid (function safety requirement); the pointer is
+    // read once, as `READ_ONCE()` would.
+    let ptr = unsafe { core::ptr::addr_of!((*task).seccomp.filter).read_volatile() };
+    // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw` of
+    // a `Filter` (see `install_chain`), so it points at a `Filter`, which
+    // the task's reference keeps alive for the borrow (function safety
+    // requirement).
+    unsafe { ptr.cast::<Filter>().cast_const().as_ref() }
 }
 
 /// Points `task` at `chain` (which brings one reference and one user),

@@ -81,21 +81,15 @@ pub unsafe extern "C" fn __secure_computing(sd: *const bindings::seccomp_data) -
         return 0;
     }
     // SAFETY: By the function's safety requirements `sd` is NULL or valid.
-    let nr = match unsafe { sd.as_ref() } {
-        Some(sd) => sd.nr,
-        None => current.syscall_nr(),
-    };
+    let sd = unsafe { sd.as_ref() };
     match current.mode() {
         Mode::Strict => {
+            let nr = sd.map_or_else(|| current.syscall_nr(), |sd| sd.nr);
             mode::strict_check(&current, nr);
             0
         }
-        Mode::Filter => {
-            // SAFETY: By the function's safety requirements `sd` is NULL or
-            // valid.
-            let sd = unsafe { sd.as_ref() };
-            enforce::filter_syscall(&current, nr, sd, false).to_c()
-        }
+        // Filter mode reads the number with the rest of the description.
+        Mode::Filter => enforce::filter_syscall(&current, sd, false).to_c(),
         // Surviving a seccomp kill must be impossible; a corrupt mode fails
         // closed too.
         Mode::Dead => current.exit_killed(),
