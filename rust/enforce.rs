@@ -126,6 +126,10 @@ pub(crate) fn filter_syscall(
 
 /// Carries out verdict `ret` of the chain for system call `nr`; `matched`
 /// is the filter that decided, if known.
+///
+/// Kept out of line: inlined, its many cases would make the allow path of
+/// [`filter_syscall`], taken on most system calls, save and spill more.
+#[inline(never)]
 fn act(
     current: &Current,
     nr: i32,
