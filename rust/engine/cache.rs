@@ -324,6 +324,105 @@ fn explore(
     }
 }
 
+/// Most jump targets [`follow_nr`] keeps track of at once.
+const MAX_NR_TARGETS: usize = 64;
+
+/// Walks `insns` once, in order, tracking where register A may hold the
+/// system call number (just loaded from `nr`, as [`analyze`] knows it),
+/// and calls `compare` on each jump that may compare it with a constant.
+///
+/// Returns `Some(true)` when the number can reach nothing but such jumps,
+/// `None` as soon as it may reach anything else (arithmetic, `tax`, a
+/// store, `ret a`, a comparison with X) or there are too many jump
+/// targets to track, and `Some(false)` as soon as `compare` returns false.
+///
+/// Jumps only go forward, so one pass sees every predecessor of an
+/// instruction before the instruction: "A may hold the number" is merged
+/// over all the paths reaching it, which over-approximates the paths
+/// [`analyze`] explores.
+fn follow_nr(insns: &[Insn], mut compare: impl FnMut(Insn) -> bool) -> Option<bool> {
+    // Instructions reached by a jump with the number in A, unordered;
+    // `usize::MAX` is a free slot. `next` is the smallest of them.
+    let mut targets = [usize::MAX; MAX_NR_TARGETS];
+    let mut next = usize::MAX;
+    // Whether A may hold the number when falling through to `pc`.
+    let mut through = false;
+    for (pc, &insn) in insns.iter().enumerate() {
+        let mut held = core::mem::replace(&mut through, false);
+        if pc == next {
+            held = true;
+            next = usize::MAX;
+            for target in targets.iter_mut() {
+                if *target == pc {
+                    *target = usize::MAX;
+                }
+                next = next.min(*target);
+            }
+        }
+        let mut jump_to = |distance: u16| -> Option<()> {
+            let target = pc.checked_add(usize::from(distance))?;
+            if !targets.contains(&target) {
+                *targets.iter_mut().find(|slot| **slot == usize::MAX)? = target;
+                next = next.min(target);
+            }
+            Some(())
+        };
+        match insn {
+            Insn::LdData(word) => through = u32::from(word) * 4 == SeccompData::NR_OFFSET,
+            // A is overwritten.
+            Insn::LdImm(_) | Insn::LdMem(_) | Insn::Txa => {}
+            // A is left alone.
+            Insn::LdxImm(_) | Insn::LdxMem(_) | Insn::Stx(_) => through = held,
+            Insn::RetK(_) => {}
+            _ if !held => {}
+            Insn::JeqK(_, jt, jf)
+            | Insn::JgtK(_, jt, jf)
+            | Insn::JgeK(_, jt, jf)
+            | Insn::JsetK(_, jt, jf) => {
+                if !compare(insn) {
+                    return Some(false);
+                }
+                jump_to(jt.get())?;
+                jump_to(jf.get())?;
+            }
+            Insn::Ja(distance) => jump_to(distance.get())?,
+            // Anything else that sees the number.
+            _ => return None,
+        }
+    }
+    Some(true)
+}
+
+/// Whether [`analyze`] only depends on the system call number through
+/// comparisons of the number, as loaded, with constants (see
+/// [`same_nr_class`]).
+pub fn nr_only_compared(insns: &[Insn]) -> bool {
+    follow_nr(insns, |_| true) == Some(true)
+}
+
+/// Whether [`analyze`] certainly gives the same result for system call
+/// numbers `a` and `b` (of one architecture): true when the program only
+/// uses the number by comparing it, as loaded into A, with constants
+/// ([`nr_only_compared`]), and every such comparison has the same outcome
+/// for `a` and `b`.
+///
+/// Then nothing distinguishes the two numbers: the symbolic execution of
+/// [`analyze`] takes the same branch at every jump, reaches the same
+/// states (A aside while it holds the number, which nothing reads but
+/// those jumps) and spends the same budget, so it returns the same
+/// constant and the same resume entry. False may be a false negative; it
+/// is never a false positive.
+pub fn same_nr_class(insns: &[Insn], a: u32, b: u32) -> bool {
+    let outcome = |insn: Insn, nr: u32| match insn {
+        Insn::JeqK(k, ..) => nr == k,
+        Insn::JgtK(k, ..) => nr > k,
+        Insn::JgeK(k, ..) => nr >= k,
+        Insn::JsetK(k, ..) => nr & k != 0,
+        _ => false,
+    };
+    follow_nr(insns, |insn| outcome(insn, a) == outcome(insn, b)) == Some(true)
+}
+
 /// Combines the constant result of a newer filter with the constant
 /// result of the older chain it is attached to: constant only if both are,
 /// combined with [`combine_with_older_chain`].

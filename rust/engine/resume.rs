@@ -33,7 +33,7 @@
 
 use core::ops::{Deref, DerefMut};
 
-use super::cache::analyze;
+use super::cache::{analyze, nr_only_compared, same_nr_class};
 use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
@@ -69,6 +69,9 @@ impl Default for ResumeEntry {
     }
 }
 
+/// Distinct analyses [`ResumeTable::build`] keeps to reuse.
+const RECENT_CLASSES: usize = 4;
+
 /// Per-system-call-number [`ResumeEntry`]s of one filter for one
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`super::cache::X86_64_NR_SYSCALLS`] entries, 8 bytes
@@ -87,18 +90,45 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     /// entries of `filter` for architecture `arch`, entry `i` describing
     /// system call number `i`.
     ///
-    /// Costs one [`super::cache::analyze`] per entry: at most
-    /// `2·len + 256` symbolic steps each. Depends on the filter alone, so
-    /// it can be built before the filter is attached.
+    /// Costs at most one [`super::cache::analyze`] per entry, `2·len + 256`
+    /// symbolic steps each, and usually far fewer: numbers the filter
+    /// cannot tell apart ([`same_nr_class`]) share one analysis. The last
+    /// few distinct analyses are kept, most recently used first, and a
+    /// number takes the entry of the first whose number it is
+    /// indistinguishable from. Depends on the filter alone, so it can be
+    /// built before the filter is attached.
     pub fn build<P>(arch: u32, mut storage: S, filter: &DecodedProgram<P>) -> Self
     where
         P: Deref<Target = [Insn]>,
     {
+        let insns = filter.insns();
+        let classes = nr_only_compared(insns);
+        // (number, its entry), most recently used first.
+        let mut recent = [None::<(u32, ResumeEntry)>; RECENT_CLASSES];
         for (nr, entry) in storage.iter_mut().enumerate() {
-            *entry = match i32::try_from(nr) {
-                Ok(nr) => analyze(filter, arch, nr).entry,
-                Err(_) => ResumeEntry::START,
+            let Ok(nr) = u32::try_from(nr) else {
+                *entry = ResumeEntry::START;
+                continue;
             };
+            let hit = recent.iter().position(|class| {
+                classes && class.is_some_and(|(other, _)| same_nr_class(insns, nr, other))
+            });
+            if let Some(used) = hit.and_then(|i| recent.get_mut(..=i)) {
+                // The class found moves to the front.
+                used.rotate_right(1);
+            } else {
+                let analysed = i32::try_from(nr)
+                    .map_or(ResumeEntry::START, |nr| analyze(filter, arch, nr).entry);
+                recent.rotate_right(1);
+                if let Some(first) = recent.first_mut() {
+                    *first = Some((nr, analysed));
+                }
+            }
+            *entry = recent
+                .first()
+                .copied()
+                .flatten()
+                .map_or(ResumeEntry::START, |(_, entry)| entry);
         }
         Self {
             arch,

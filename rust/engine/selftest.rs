@@ -1518,6 +1518,129 @@ fn run_with_falls_back_to_the_start() -> Result<(), Failure> {
     Ok(())
 }
 
+/// Every entry of `prog`'s resume table, for the numbers 0 to 63, is the
+/// number's own analysis, whether or not it was shared with other numbers.
+#[track_caller]
+fn check_entries_are_each_numbers_own<S: Deref<Target = [Insn]>>(
+    prog: &DecodedProgram<S>,
+) -> Result<(), Failure> {
+    let mut storage = [ResumeEntry::START; TABLE_LEN];
+    let table = ResumeTable::build(AUDIT_ARCH_X86_64, &mut storage[..], prog);
+    for (nr, &entry) in table.entries().iter().enumerate() {
+        check_same!(entry, analyze(prog, AUDIT_ARCH_X86_64, nr as i32).entry);
+    }
+    Ok(())
+}
+
+fn nr_classes_follow_comparisons() -> Result<(), Failure> {
+    // Arch check, an argument compared with a constant, then the number:
+    // every number but 60 behaves the same.
+    let prog = decoded(&[
+        ld_abs(4),
+        jeq(AUDIT_ARCH_X86_64, 1, 0),
+        ret(SECCOMP_RET_KILL_PROCESS),
+        ld_abs(16),
+        jeq(0x5ecc_0000, 3, 0),
+        ld_abs(0),
+        stmt(BPF_LDX | BPF_IMM, 7), // leaves A, and the number, alone
+        jeq(60, 0, 1),
+        ret(SECCOMP_RET_ERRNO | EPERM),
+        ret(SECCOMP_RET_ALLOW),
+    ])?;
+    check!(nr_only_compared(prog.insns()));
+    check!(same_nr_class(prog.insns(), 0, 1));
+    check!(same_nr_class(prog.insns(), 61, 59));
+    check!(!same_nr_class(prog.insns(), 60, 0));
+    check_entries_are_each_numbers_own(&prog)?;
+    // Every kind of comparison splits the numbers its own way.
+    let prog = decoded(&[
+        ld_abs(0),
+        jump(BPF_JMP | BPF_JSET | BPF_K, 4, 0, 1),
+        ret(SECCOMP_RET_ERRNO | EPERM),
+        jump(BPF_JMP | BPF_JGT | BPF_K, 40, 0, 1),
+        ret(SECCOMP_RET_TRAP),
+        jge(20, 0, 1),
+        ret(SECCOMP_RET_LOG),
+        ret(SECCOMP_RET_ALLOW),
+    ])?;
+    check!(same_nr_class(prog.insns(), 1, 2));
+    check!(!same_nr_class(prog.insns(), 1, 4));
+    check!(same_nr_class(prog.insns(), 4, 5));
+    check!(!same_nr_class(prog.insns(), 40, 41));
+    check!(!same_nr_class(prog.insns(), 19, 20));
+    check_entries_are_each_numbers_own(&prog)?;
+    // Once A is overwritten, arithmetic on it is fine.
+    let prog = decoded(&[
+        ld_abs(0),
+        jeq(2, 0, 3),
+        ld_abs(16),
+        stmt(BPF_ALU | BPF_AND | BPF_K, 1),
+        ret_a(),
+        ret(SECCOMP_RET_ALLOW),
+    ])?;
+    check!(nr_only_compared(prog.insns()));
+    check_entries_are_each_numbers_own(&prog)?;
+    Ok(())
+}
+
+fn nr_classes_stop_where_the_number_escapes() -> Result<(), Failure> {
+    // A number that reaches anything but a comparison with a constant
+    // makes every number its own class: here the parity decides.
+    for escape in [
+        stmt(BPF_ALU | BPF_AND | BPF_K, 1),
+        stmt(BPF_ALU | BPF_ADD | BPF_K, 1),
+        stmt(BPF_MISC | BPF_TAX, 0),
+        stmt(BPF_ST, 0),
+    ] {
+        let prog = decoded(&[
+            ld_abs(0),
+            escape,
+            jump(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1),
+            ret(SECCOMP_RET_ERRNO | EPERM),
+            ret(SECCOMP_RET_ALLOW),
+        ])?;
+        check!(!nr_only_compared(prog.insns()));
+        check!(!same_nr_class(prog.insns(), 2, 4));
+        check_entries_are_each_numbers_own(&prog)?;
+    }
+    let prog = decoded(&[
+        ld_abs(0),
+        stmt(BPF_ALU | BPF_AND | BPF_K, 1),
+        jeq(0, 0, 1),
+        ret(SECCOMP_RET_ERRNO | EPERM),
+        ret(SECCOMP_RET_ALLOW),
+    ])?;
+    let mut storage = [ResumeEntry::START; TABLE_LEN];
+    let table = ResumeTable::build(AUDIT_ARCH_X86_64, &mut storage[..], &prog);
+    check_same!(
+        entry(table.entries(), 2)?,
+        ResumeEntry::Return(SECCOMP_RET_ERRNO | EPERM)
+    );
+    check_same!(
+        entry(table.entries(), 3)?,
+        ResumeEntry::Return(SECCOMP_RET_ALLOW)
+    );
+    // Compared with X, or returned.
+    let prog = decoded(&[
+        ld_abs(0),
+        jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1),
+        ret(SECCOMP_RET_ERRNO | EPERM),
+        ret(SECCOMP_RET_ALLOW),
+    ])?;
+    check!(!nr_only_compared(prog.insns()));
+    check_entries_are_each_numbers_own(&prog)?;
+    // Reaching `ret A` along a jump only.
+    let prog = decoded(&[
+        ld_abs(0),
+        jeq(3, 1, 0),
+        ret(SECCOMP_RET_ALLOW),
+        ret_a(),
+    ])?;
+    check!(!nr_only_compared(prog.insns()));
+    check_entries_are_each_numbers_own(&prog)?;
+    Ok(())
+}
+
 /// `Case`s named after their functions.
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {
@@ -1587,4 +1710,6 @@ pub static CASES: &[Case] = cases![
     resume_never_after_a_data_dependent_fork,
     run_from_is_total,
     run_with_falls_back_to_the_start,
+    nr_classes_follow_comparisons,
+    nr_classes_stop_where_the_number_escapes,
 ];

@@ -12,7 +12,8 @@ use common::gen::{random_data, random_profile, random_program, GenOptions, Rng, 
 use proptest::prelude::*;
 use seccomp_engine::action::Action;
 use seccomp_engine::cache::{
-    analyze, analyze_constant, ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
+    analyze, analyze_constant, nr_only_compared, same_nr_class, ConstantTable, AUDIT_ARCH_I386,
+    AUDIT_ARCH_X86_64,
 };
 use seccomp_engine::{
     check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
@@ -227,5 +228,102 @@ fn profile_generator_covers_every_entry_kind() {
     assert!(
         constant > 1000 && resumed > 20 && resumed_x > 5 && start > 5,
         "{constant} {resumed} {resumed_x} {start}"
+    );
+}
+
+/// A program that mostly dispatches on the system call number: loads of
+/// `nr` (also in branches, and with X loaded in between), every kind of
+/// comparison with constants near the numbers, jumps that merge paths,
+/// argument checks, and now and then an instruction through which the
+/// number escapes (arithmetic, `tax`, a store, `ret a`, a comparison with
+/// X). Not always accepted by the checker.
+fn random_nr_dispatch(rng: &mut Rng) -> Vec<SockFilter> {
+    use seccomp_engine::insn::opcode::*;
+    let len = 2 + rng.below(80) as usize;
+    let mut prog = Vec::with_capacity(len);
+    let constant = |rng: &mut Rng| match rng.below(4) {
+        0 => rng.pick(&[0, 1, 2, 4, 0x40, 0x100, 0xffff_ffff]),
+        _ => rng.below(520) as u32,
+    };
+    for pc in 0..len - 1 {
+        let room = (len - pc - 2).min(255) as u64;
+        let target = |rng: &mut Rng| if room == 0 { 0 } else { rng.below(room.min(12) + 1) as u8 };
+        let insn = match rng.below(100) {
+            0..=29 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::NR_OFFSET),
+            30..=64 => {
+                let op = rng.pick(&[BPF_JEQ, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET]);
+                SockFilter::jump(BPF_JMP | op | BPF_K, constant(rng), target(rng), target(rng))
+            }
+            65..=69 => SockFilter::stmt(BPF_JMP | BPF_JA, u32::from(target(rng))),
+            70..=74 => SockFilter::stmt(BPF_LDX | BPF_IMM, constant(rng)),
+            75..=79 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 16 + 4 * rng.below(12) as u32),
+            80..=84 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::ARCH_OFFSET),
+            85..=92 => SockFilter::stmt(BPF_RET | BPF_K, rng.pick(&[0x7fff_0000, 0x0005_0001, 0x0003_0000, 0])),
+            _ => match rng.below(6) {
+                0 => SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, constant(rng)),
+                1 => SockFilter::stmt(BPF_ALU | BPF_ADD | BPF_K, constant(rng)),
+                2 => SockFilter::stmt(BPF_MISC | BPF_TAX, 0),
+                3 => SockFilter::stmt(BPF_ST, 3),
+                4 => SockFilter::stmt(BPF_RET | BPF_A, 0),
+                _ => SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_X, 0, target(rng), target(rng)),
+            },
+        };
+        prog.push(insn);
+    }
+    prog.push(SockFilter::stmt(BPF_RET | BPF_K, 0x7fff_0000));
+    prog
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// `ResumeTable::build` shares one analysis among numbers the filter
+    /// cannot tell apart; every entry must still be the number's own
+    /// analysis, for dispatch-shaped, profile-like and general programs.
+    #[test]
+    fn shared_analyses_are_each_numbers_own(seed in any::<u64>()) {
+        let mut rng = Rng(seed);
+        let raw = match seed % 4 {
+            0 | 1 => random_nr_dispatch(&mut rng),
+            2 => random_profile(&mut rng),
+            _ => random_program(&mut rng, &GenOptions { invalid_percent: 0, ..GenOptions::default() }),
+        };
+        let Ok(checked) = check(&raw) else { return Ok(()) };
+        let decoded = checked.decode_into(vec![Insn::default(); raw.len()]).unwrap();
+        for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
+            let table = ResumeTable::build(arch, vec![ResumeEntry::START; 520], &decoded);
+            for (nr, &entry) in table.entries().iter().enumerate() {
+                prop_assert_eq!(entry, analyze(&decoded, arch, nr as i32).entry, "nr {} of {:?}", nr, raw);
+            }
+        }
+    }
+}
+
+/// The dispatch generator exercises both sides of the number-class check:
+/// programs where the number is only compared (with numbers both sharing
+/// and not sharing a class) and programs where it escapes.
+#[test]
+fn nr_dispatch_generator_covers_both_sides() {
+    let (mut compared, mut escaped, mut shared, mut apart) = (0, 0, 0, 0);
+    for seed in 0..500 {
+        let raw = random_nr_dispatch(&mut Rng(seed));
+        let Ok(checked) = check(&raw) else { continue };
+        let decoded = checked.decode_into(vec![Insn::default(); raw.len()]).unwrap();
+        if !nr_only_compared(decoded.insns()) {
+            escaped += 1;
+            continue;
+        }
+        compared += 1;
+        for nr in 1..520 {
+            if same_nr_class(decoded.insns(), nr, nr - 1) {
+                shared += 1;
+            } else {
+                apart += 1;
+            }
+        }
+    }
+    assert!(
+        compared > 100 && escaped > 50 && shared > 10_000 && apart > 1000,
+        "{compared} {escaped} {shared} {apart}"
     );
 }
