@@ -1630,12 +1630,7 @@ fn nr_classes_stop_where_the_number_escapes() -> Result<(), Failure> {
     check!(!nr_only_compared(prog.insns()));
     check_entries_are_each_numbers_own(&prog)?;
     // Reaching `ret A` along a jump only.
-    let prog = decoded(&[
-        ld_abs(0),
-        jeq(3, 1, 0),
-        ret(SECCOMP_RET_ALLOW),
-        ret_a(),
-    ])?;
+    let prog = decoded(&[ld_abs(0), jeq(3, 1, 0), ret(SECCOMP_RET_ALLOW), ret_a()])?;
     check!(!nr_only_compared(prog.insns()));
     check_entries_are_each_numbers_own(&prog)?;
     Ok(())

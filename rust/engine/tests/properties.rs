@@ -247,18 +247,32 @@ fn random_nr_dispatch(rng: &mut Rng) -> Vec<SockFilter> {
     };
     for pc in 0..len - 1 {
         let room = (len - pc - 2).min(255) as u64;
-        let target = |rng: &mut Rng| if room == 0 { 0 } else { rng.below(room.min(12) + 1) as u8 };
+        let target = |rng: &mut Rng| {
+            if room == 0 {
+                0
+            } else {
+                rng.below(room.min(12) + 1) as u8
+            }
+        };
         let insn = match rng.below(100) {
             0..=29 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::NR_OFFSET),
             30..=64 => {
                 let op = rng.pick(&[BPF_JEQ, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET]);
-                SockFilter::jump(BPF_JMP | op | BPF_K, constant(rng), target(rng), target(rng))
+                SockFilter::jump(
+                    BPF_JMP | op | BPF_K,
+                    constant(rng),
+                    target(rng),
+                    target(rng),
+                )
             }
             65..=69 => SockFilter::stmt(BPF_JMP | BPF_JA, u32::from(target(rng))),
             70..=74 => SockFilter::stmt(BPF_LDX | BPF_IMM, constant(rng)),
             75..=79 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 16 + 4 * rng.below(12) as u32),
             80..=84 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::ARCH_OFFSET),
-            85..=92 => SockFilter::stmt(BPF_RET | BPF_K, rng.pick(&[0x7fff_0000, 0x0005_0001, 0x0003_0000, 0])),
+            85..=92 => SockFilter::stmt(
+                BPF_RET | BPF_K,
+                rng.pick(&[0x7fff_0000, 0x0005_0001, 0x0003_0000, 0]),
+            ),
             _ => match rng.below(6) {
                 0 => SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, constant(rng)),
                 1 => SockFilter::stmt(BPF_ALU | BPF_ADD | BPF_K, constant(rng)),
@@ -308,7 +322,9 @@ fn nr_dispatch_generator_covers_both_sides() {
     for seed in 0..500 {
         let raw = random_nr_dispatch(&mut Rng(seed));
         let Ok(checked) = check(&raw) else { continue };
-        let decoded = checked.decode_into(vec![Insn::default(); raw.len()]).unwrap();
+        let decoded = checked
+            .decode_into(vec![Insn::default(); raw.len()])
+            .unwrap();
         if !nr_only_compared(decoded.insns()) {
             escaped += 1;
             continue;
