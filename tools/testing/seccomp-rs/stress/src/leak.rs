@@ -10,7 +10,11 @@
 //! ([`Meter::Meminfo`]) the unreclaimable slab memory and the vmalloc()ed
 //! memory (`SUnreclaim` and `VmallocUsed` in `/proc/meminfo`) must both
 //! come back near their baselines, each within a quarter of what leaking
-//! the case's filters would add to it.
+//! the case's filters would add to it.  A C kernel built with kmemleak
+//! (the debug variant, `make test-debug`) is checked with kmemleak instead
+//! ([`Meter::Kmemleak`]): its KASAN quarantine holds freed objects back,
+//! so there the slab level stays up without any leak, while a kmemleak
+//! scan finds every object nothing points to any more.
 //!
 //! A C filter costs at least [`SLAB_KB_PER_FILTER`] kB of slab: its
 //! `struct seccomp_filter` (about 200 bytes with its system call cache:
@@ -33,6 +37,11 @@ use std::time::{Duration, Instant};
 
 /// The Rust kernel's count of allocated filters (debugfs).
 pub const LIVE_FILTERS: &str = "/sys/kernel/debug/seccomp_rs/live_filters";
+/// kmemleak's control and report file (`CONFIG_DEBUG_KMEMLEAK`).
+pub const KMEMLEAK: &str = "/sys/kernel/debug/kmemleak";
+/// How old kmemleak wants an unreferenced object to be before it reports
+/// it (`MSECS_MIN_AGE`, 5 s), with a margin.
+const KMEMLEAK_MIN_AGE: Duration = Duration::from_millis(5500);
 /// Slab memory a C kernel filter costs at the least, in kB (see above).
 pub const SLAB_KB_PER_FILTER: u64 = 2;
 /// vmalloc()ed memory a C kernel filter costs at the least, in kB.
@@ -50,6 +59,9 @@ pub enum Meter {
     LiveFilters,
     /// `SUnreclaim` and `VmallocUsed`: estimates.
     Meminfo,
+    /// [`KMEMLEAK`]: objects a scan finds unreferenced, leaked for certain
+    /// (filters or anything else).
+    Kmemleak,
 }
 
 /// A reading of a [`Meter`].
@@ -64,6 +76,17 @@ pub enum Level {
         /// `VmallocUsed`.
         vmalloc: u64,
     },
+    /// Unreferenced objects in kmemleak's report (`u64::MAX` if it could
+    /// not scan).
+    Unreferenced(u64),
+}
+
+/// Has kmemleak scan memory now (synchronously) and counts the
+/// unreferenced objects it reports.
+fn kmemleak_scan() -> Option<u64> {
+    std::fs::write(KMEMLEAK, "scan").ok()?;
+    let report = std::fs::read_to_string(KMEMLEAK).ok()?;
+    Some(report.lines().filter(|l| l.starts_with("unreferenced object")).count() as u64)
 }
 
 fn read_live_filters() -> Option<u64> {
@@ -84,10 +107,13 @@ pub fn meminfo_kb(field: &str) -> u64 {
 }
 
 impl Meter {
-    /// The exact counter if this kernel has it, else `/proc/meminfo`.
+    /// The exact counter if this kernel has it, else kmemleak if it has
+    /// that, else `/proc/meminfo`.
     pub fn detect() -> Self {
         if read_live_filters().is_some() {
             Meter::LiveFilters
+        } else if std::path::Path::new(KMEMLEAK).exists() {
+            Meter::Kmemleak
         } else {
             Meter::Meminfo
         }
@@ -98,11 +124,19 @@ impl Meter {
         self == Meter::LiveFilters
     }
 
+    /// Whether a case should run its workload once before the baseline, so
+    /// that caches grown on first use do not count: only the memory levels
+    /// need that.
+    pub fn needs_warm_up(self) -> bool {
+        self == Meter::Meminfo
+    }
+
     /// What the meter reads, for the log.
     pub fn describe(self) -> &'static str {
         match self {
             Meter::LiveFilters => "live_filters (exact count of allocated filters)",
             Meter::Meminfo => "SUnreclaim and VmallocUsed (no live_filters: estimates)",
+            Meter::Kmemleak => "kmemleak (no live_filters): unreferenced objects after a scan",
         }
     }
 
@@ -111,11 +145,14 @@ impl Meter {
         match self {
             Meter::LiveFilters => Level::Live(read_live_filters().unwrap_or(u64::MAX)),
             Meter::Meminfo => Level::Meminfo { slab: meminfo_kb("SUnreclaim"), vmalloc: meminfo_kb("VmallocUsed") },
+            Meter::Kmemleak => Level::Unreferenced(kmemleak_scan().unwrap_or(u64::MAX)),
         }
     }
 
     /// The level to compare with after a case: on `/proc/meminfo`, read
-    /// once deferred frees of earlier work had time to run.
+    /// once deferred frees of earlier work had time to run; on kmemleak,
+    /// what it reports already (which the case must not add to; nothing is
+    /// cleared, so a later report still shows it).
     pub fn baseline(self) -> Level {
         if self == Meter::Meminfo {
             sleep(SETTLE);
@@ -126,16 +163,23 @@ impl Meter {
     /// Compares the level after a case that attached `filters` filters
     /// with `before`, its [`baseline`](Self::baseline), giving deferred
     /// frees up to [`GRACE`] to bring it back.
+    ///
+    /// kmemleak only reports objects older than 5 s, so it gets that long
+    /// before its first scan; later scans (within the grace period) confirm
+    /// what it reported.
     pub fn check(self, before: Level, filters: u64) -> Verdict {
+        if self == Meter::Kmemleak {
+            sleep(KMEMLEAK_MIN_AGE);
+        }
         let start = Instant::now();
         let tolerance = match self {
-            Meter::LiveFilters => (0, 0),
+            Meter::LiveFilters | Meter::Kmemleak => (0, 0),
             Meter::Meminfo => (filters * SLAB_KB_PER_FILTER / 4, filters * VMALLOC_KB_PER_FILTER / 4),
         };
         loop {
             let after = self.read();
             let ok = match (before, after) {
-                (Level::Live(b), Level::Live(a)) => a <= b,
+                (Level::Live(b), Level::Live(a)) | (Level::Unreferenced(b), Level::Unreferenced(a)) => a <= b,
                 (Level::Meminfo { slab: bs, vmalloc: bv }, Level::Meminfo { slab: s, vmalloc: v }) => {
                     s.saturating_sub(bs) <= tolerance.0 && v.saturating_sub(bv) <= tolerance.1
                 }
@@ -174,6 +218,11 @@ impl fmt::Display for Verdict {
             (Level::Live(b), Level::Live(a)) => {
                 write!(f, "live_filters {b} -> {a} ({} filters attached; {when} after {ms} ms)", self.filters)
             }
+            (Level::Unreferenced(b), Level::Unreferenced(a)) => write!(
+                f,
+                "kmemleak: {b} -> {a} unreferenced objects ({} filters attached; {when} after {ms} ms)",
+                self.filters
+            ),
             (Level::Meminfo { slab: bs, vmalloc: bv }, Level::Meminfo { slab: s, vmalloc: v }) => write!(
                 f,
                 "SUnreclaim {bs} -> {s} kB (tolerance +{}), VmallocUsed {bv} -> {v} kB (tolerance +{}); {when} after \

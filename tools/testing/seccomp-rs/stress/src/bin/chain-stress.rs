@@ -1362,9 +1362,12 @@ const CASES: [Case; 4] = [
 
 fn run_case(case: &Case, meter: Meter) -> Result<(), String> {
     let start = Instant::now();
-    let live_base = match meter.read() {
-        Level::Live(n) => Some(n),
-        Level::Meminfo { .. } => None,
+    let live_base = match meter {
+        Meter::LiveFilters => match meter.read() {
+            Level::Live(n) => Some(n),
+            _ => None,
+        },
+        _ => None,
     };
     let ctx = Ctx { live_base, meter };
     let mut runs = Vec::new();
@@ -1375,8 +1378,8 @@ fn run_case(case: &Case, meter: Meter) -> Result<(), String> {
         Ok(())
     };
     // On the slab meter, a warm-up run first: it grows the slab caches to
-    // what the measured runs need.  The exact count needs none.
-    if !meter.is_exact() {
+    // what the measured runs need.  The exact count and kmemleak need none.
+    if meter.needs_warm_up() {
         run()?;
     }
     let before = meter.baseline();
