@@ -32,7 +32,9 @@ use core::ops::{Deref, DerefMut};
 use super::action::{
     combine_with_older_chain, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF,
 };
+use super::checker::InsnBitSet;
 use super::data::SeccompData;
+use super::insn::opcode::BPF_MAXINSNS;
 use super::insn::{AluOp, Insn};
 use super::interp::DecodedProgram;
 use super::resume::{ResumeEntry, ResumeTable};
@@ -218,11 +220,25 @@ pub fn analyze<S>(filter: &DecodedProgram<S>, arch: u32, nr: i32) -> Analysis
 where
     S: Deref<Target = [Insn]>,
 {
+    analyze_counting_steps(filter, arch, nr).0
+}
+
+/// [`analyze`], and the number of symbolic steps it took: what it cost.
+pub(super) fn analyze_counting_steps<S>(
+    filter: &DecodedProgram<S>,
+    arch: u32,
+    nr: i32,
+) -> (Analysis, usize)
+where
+    S: Deref<Target = [Insn]>,
+{
     let budget = filter
         .len()
         .saturating_mul(2)
         .saturating_add(BASE_STEP_BUDGET);
-    analyze_with_budget(filter, arch, nr, budget)
+    let mut left = budget;
+    let analysis = analyze_with_budget_left(filter, arch, nr, &mut left);
+    (analysis, budget - left)
 }
 
 /// [`analyze`] with an explicit budget of symbolic steps. Running out of
@@ -232,7 +248,20 @@ pub fn analyze_with_budget<S>(
     filter: &DecodedProgram<S>,
     arch: u32,
     nr: i32,
-    budget: usize,
+    mut budget: usize,
+) -> Analysis
+where
+    S: Deref<Target = [Insn]>,
+{
+    analyze_with_budget_left(filter, arch, nr, &mut budget)
+}
+
+/// [`analyze_with_budget`], leaving in `budget` what was not used.
+fn analyze_with_budget_left<S>(
+    filter: &DecodedProgram<S>,
+    arch: u32,
+    nr: i32,
+    budget: &mut usize,
 ) -> Analysis
 where
     S: Deref<Target = [Insn]>,
@@ -263,7 +292,7 @@ fn explore(
     insns: &[Insn],
     arch: u32,
     nr: i32,
-    mut budget: usize,
+    budget: &mut usize,
     resume: &mut Option<ResumeEntry>,
 ) -> Option<u32> {
     let mut pending = [None::<PathState>; MAX_PENDING_PATHS];
@@ -281,7 +310,7 @@ fn explore(
     let mut walking = true;
     let mut stored = false;
     loop {
-        budget = budget.checked_sub(1)?;
+        *budget = budget.checked_sub(1)?;
         let insn = *insns.get(state.pc)?;
         if walking {
             match insn {
@@ -324,49 +353,31 @@ fn explore(
     }
 }
 
-/// Most jump targets [`follow_nr`] keeps track of at once.
-const MAX_NR_TARGETS: usize = 64;
-
 /// Walks `insns` once, in order, tracking where register A may hold the
 /// system call number (just loaded from `nr`, as [`analyze`] knows it),
 /// and calls `compare` on each jump that may compare it with a constant.
 ///
 /// Returns `Some(true)` when the number can reach nothing but such jumps,
 /// `None` as soon as it may reach anything else (arithmetic, `tax`, a
-/// store, `ret a`, a comparison with X) or there are too many jump
-/// targets to track, and `Some(false)` as soon as `compare` returns false.
+/// store, `ret a`, a comparison with X) or the program is longer than
+/// `BPF_MAXINSNS`, and `Some(false)` as soon as `compare` returns false.
 ///
 /// Jumps only go forward, so one pass sees every predecessor of an
 /// instruction before the instruction: "A may hold the number" is merged
 /// over all the paths reaching it, which over-approximates the paths
-/// [`analyze`] explores.
+/// [`analyze`] explores. A few instructions per instruction of the
+/// program.
 fn follow_nr(insns: &[Insn], mut compare: impl FnMut(Insn) -> bool) -> Option<bool> {
-    // Instructions reached by a jump with the number in A, unordered;
-    // `usize::MAX` is a free slot. `next` is the smallest of them.
-    let mut targets = [usize::MAX; MAX_NR_TARGETS];
-    let mut next = usize::MAX;
+    if insns.len() > BPF_MAXINSNS {
+        return None;
+    }
+    // Instructions some jump reaches with the number in A.
+    let mut jumped_to = InsnBitSet::new();
     // Whether A may hold the number when falling through to `pc`.
     let mut through = false;
     for (pc, &insn) in insns.iter().enumerate() {
-        let mut held = core::mem::replace(&mut through, false);
-        if pc == next {
-            held = true;
-            next = usize::MAX;
-            for target in targets.iter_mut() {
-                if *target == pc {
-                    *target = usize::MAX;
-                }
-                next = next.min(*target);
-            }
-        }
-        let mut jump_to = |distance: u16| -> Option<()> {
-            let target = pc.checked_add(usize::from(distance))?;
-            if !targets.contains(&target) {
-                *targets.iter_mut().find(|slot| **slot == usize::MAX)? = target;
-                next = next.min(target);
-            }
-            Some(())
-        };
+        let held = core::mem::replace(&mut through, false) || jumped_to.contains(pc);
+        let mut jump_to = |distance: u16| jumped_to.set(pc.saturating_add(usize::from(distance)));
         match insn {
             Insn::LdData(word) => through = u32::from(word) * 4 == SeccompData::NR_OFFSET,
             // A is overwritten.
@@ -382,10 +393,10 @@ fn follow_nr(insns: &[Insn], mut compare: impl FnMut(Insn) -> bool) -> Option<bo
                 if !compare(insn) {
                     return Some(false);
                 }
-                jump_to(jt.get())?;
-                jump_to(jf.get())?;
+                jump_to(jt.get());
+                jump_to(jf.get());
             }
-            Insn::Ja(distance) => jump_to(distance.get())?,
+            Insn::Ja(distance) => jump_to(distance.get()),
             // Anything else that sees the number.
             _ => return None,
         }

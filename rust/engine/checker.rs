@@ -341,17 +341,23 @@ fn check_scratch_reads(filter: &[SockFilter]) -> Result<(), CheckError> {
     }
 }
 
-/// One bit per possible instruction index.
-struct InsnBitSet([u64; BPF_MAXINSNS / 64]);
+/// One bit per possible instruction index (indexes past `BPF_MAXINSNS`
+/// are never set).
+pub(super) struct InsnBitSet([u64; BPF_MAXINSNS / 64]);
 
 impl InsnBitSet {
-    fn set(&mut self, index: usize) {
+    /// The empty set.
+    pub(super) const fn new() -> Self {
+        Self([0; BPF_MAXINSNS / 64])
+    }
+
+    pub(super) fn set(&mut self, index: usize) {
         if let Some(word) = self.0.get_mut(index / 64) {
             *word |= 1 << (index % 64);
         }
     }
 
-    fn contains(&self, index: usize) -> bool {
+    pub(super) fn contains(&self, index: usize) -> bool {
         self.0
             .get(index / 64)
             .is_some_and(|word| word & (1 << (index % 64)) != 0)
@@ -375,7 +381,7 @@ fn jump_target(pc: usize, distance: u32) -> usize {
 /// after a jump is "stored" (a jump never falls through) and the state
 /// after a return carries over to the next instruction.
 fn first_uninitialized_read(filter: &[SockFilter], slot: u32) -> Option<usize> {
-    let mut unstored_on_entry = InsnBitSet([0; BPF_MAXINSNS / 64]);
+    let mut unstored_on_entry = InsnBitSet::new();
     let mut stored = false;
     for (pc, insn) in filter.iter().enumerate() {
         if unstored_on_entry.contains(pc) {

@@ -33,7 +33,7 @@
 
 use core::ops::{Deref, DerefMut};
 
-use super::cache::{analyze, nr_only_compared, same_nr_class};
+use super::cache::{analyze_counting_steps, nr_only_compared, same_nr_class};
 use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
@@ -69,8 +69,10 @@ impl Default for ResumeEntry {
     }
 }
 
-/// Distinct analyses [`ResumeTable::build`] keeps to reuse.
-const RECENT_CLASSES: usize = 4;
+/// What one symbolic step of the analysis costs, about, in instructions
+/// followed by [`same_nr_class`]: [`ResumeTable::build`] only compares
+/// numbers when that is cheaper than analysing.
+const ANALYSIS_STEP_COST: usize = 8;
 
 /// Per-system-call-number [`ResumeEntry`]s of one filter for one
 /// architecture, in caller-provided storage with one entry per system call
@@ -91,44 +93,39 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     /// system call number `i`.
     ///
     /// Costs at most one [`super::cache::analyze`] per entry, `2·len + 256`
-    /// symbolic steps each, and usually far fewer: numbers the filter
-    /// cannot tell apart ([`same_nr_class`]) share one analysis. The last
-    /// few distinct analyses are kept, most recently used first, and a
-    /// number takes the entry of the first whose number it is
-    /// indistinguishable from. Depends on the filter alone, so it can be
-    /// built before the filter is attached.
+    /// symbolic steps each, and often far fewer: when the last analysis
+    /// was costly, a number the filter cannot tell apart from the one
+    /// before ([`same_nr_class`], a few instructions per instruction of
+    /// the program) shares its entry. Depends on the filter alone, so it
+    /// can be built before the filter is attached.
     pub fn build<P>(arch: u32, mut storage: S, filter: &DecodedProgram<P>) -> Self
     where
         P: Deref<Target = [Insn]>,
     {
         let insns = filter.insns();
         let classes = nr_only_compared(insns);
-        // (number, its entry), most recently used first.
-        let mut recent = [None::<(u32, ResumeEntry)>; RECENT_CLASSES];
+        // The previous number's entry and the symbolic steps it took.
+        let mut previous: Option<(u32, ResumeEntry, usize)> = None;
         for (nr, entry) in storage.iter_mut().enumerate() {
-            let Ok(nr) = u32::try_from(nr) else {
+            let (Ok(nr), Ok(signed)) = (u32::try_from(nr), i32::try_from(nr)) else {
                 *entry = ResumeEntry::START;
+                previous = None;
                 continue;
             };
-            let hit = recent.iter().position(|class| {
-                classes && class.is_some_and(|(other, _)| same_nr_class(insns, nr, other))
+            let shared = previous.filter(|&(other, _, steps)| {
+                classes
+                    && steps.saturating_mul(ANALYSIS_STEP_COST) >= insns.len()
+                    && same_nr_class(insns, nr, other)
             });
-            if let Some(used) = hit.and_then(|i| recent.get_mut(..=i)) {
-                // The class found moves to the front.
-                used.rotate_right(1);
-            } else {
-                let analysed = i32::try_from(nr)
-                    .map_or(ResumeEntry::START, |nr| analyze(filter, arch, nr).entry);
-                recent.rotate_right(1);
-                if let Some(first) = recent.first_mut() {
-                    *first = Some((nr, analysed));
+            let (value, steps) = match shared {
+                Some((_, value, steps)) => (value, steps),
+                None => {
+                    let (analysis, steps) = analyze_counting_steps(filter, arch, signed);
+                    (analysis.entry, steps)
                 }
-            }
-            *entry = recent
-                .first()
-                .copied()
-                .flatten()
-                .map_or(ResumeEntry::START, |(_, entry)| entry);
+            };
+            *entry = value;
+            previous = Some((nr, value, steps));
         }
         Self {
             arch,

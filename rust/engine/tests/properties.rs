@@ -269,12 +269,12 @@ fn random_nr_dispatch(rng: &mut Rng) -> Vec<SockFilter> {
             70..=74 => SockFilter::stmt(BPF_LDX | BPF_IMM, constant(rng)),
             75..=79 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 16 + 4 * rng.below(12) as u32),
             80..=84 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::ARCH_OFFSET),
-            85..=92 => SockFilter::stmt(
+            85..=89 => SockFilter::stmt(
                 BPF_RET | BPF_K,
                 rng.pick(&[0x7fff_0000, 0x0005_0001, 0x0003_0000, 0]),
             ),
             _ => match rng.below(6) {
-                0 => SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, constant(rng)),
+                0 => SockFilter::stmt(BPF_ALU | BPF_AND | BPF_K, rng.pick(&[1, 3, 0x10, 0xff])),
                 1 => SockFilter::stmt(BPF_ALU | BPF_ADD | BPF_K, constant(rng)),
                 2 => SockFilter::stmt(BPF_MISC | BPF_TAX, 0),
                 3 => SockFilter::stmt(BPF_ST, 3),
