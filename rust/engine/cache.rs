@@ -220,25 +220,11 @@ pub fn analyze<S>(filter: &DecodedProgram<S>, arch: u32, nr: i32) -> Analysis
 where
     S: Deref<Target = [Insn]>,
 {
-    analyze_counting_steps(filter, arch, nr).0
-}
-
-/// [`analyze`], and the number of symbolic steps it took: what it cost.
-pub(super) fn analyze_counting_steps<S>(
-    filter: &DecodedProgram<S>,
-    arch: u32,
-    nr: i32,
-) -> (Analysis, usize)
-where
-    S: Deref<Target = [Insn]>,
-{
     let budget = filter
         .len()
         .saturating_mul(2)
         .saturating_add(BASE_STEP_BUDGET);
-    let mut left = budget;
-    let analysis = analyze_with_budget_left(filter, arch, nr, &mut left);
-    (analysis, budget - left)
+    analyze_with_budget(filter, arch, nr, budget)
 }
 
 /// [`analyze`] with an explicit budget of symbolic steps. Running out of
@@ -248,20 +234,7 @@ pub fn analyze_with_budget<S>(
     filter: &DecodedProgram<S>,
     arch: u32,
     nr: i32,
-    mut budget: usize,
-) -> Analysis
-where
-    S: Deref<Target = [Insn]>,
-{
-    analyze_with_budget_left(filter, arch, nr, &mut budget)
-}
-
-/// [`analyze_with_budget`], leaving in `budget` what was not used.
-fn analyze_with_budget_left<S>(
-    filter: &DecodedProgram<S>,
-    arch: u32,
-    nr: i32,
-    budget: &mut usize,
+    budget: usize,
 ) -> Analysis
 where
     S: Deref<Target = [Insn]>,
@@ -292,7 +265,7 @@ fn explore(
     insns: &[Insn],
     arch: u32,
     nr: i32,
-    budget: &mut usize,
+    mut budget: usize,
     resume: &mut Option<ResumeEntry>,
 ) -> Option<u32> {
     let mut pending = [None::<PathState>; MAX_PENDING_PATHS];
@@ -310,7 +283,7 @@ fn explore(
     let mut walking = true;
     let mut stored = false;
     loop {
-        *budget = budget.checked_sub(1)?;
+        budget = budget.checked_sub(1)?;
         let insn = *insns.get(state.pc)?;
         if walking {
             match insn {
@@ -432,6 +405,72 @@ pub fn same_nr_class(insns: &[Insn], a: u32, b: u32) -> bool {
         _ => false,
     };
     follow_nr(insns, |insn| outcome(insn, a) == outcome(insn, b)) == Some(true)
+}
+
+/// System call numbers [`NrClassStarts`] covers: `0..NR_CLASS_LIMIT`.
+pub const NR_CLASS_LIMIT: usize = 1024;
+
+/// Where, among the numbers `0..NR_CLASS_LIMIT`, a number cannot be told
+/// apart from the one before it by a filter (see [`same_nr_class`]): one
+/// bit per number, set where a new class starts.
+///
+/// Built in one pass over the filter: each comparison of the number with
+/// a constant `k` separates two neighbours only at `k` and `k + 1`
+/// (`jeq`), at `k + 1` (`jgt`), at `k` (`jge`), and where a bit of `k`
+/// flips (`jset`). [`super::resume::ResumeTable::build`] analyses one
+/// number per class.
+pub struct NrClassStarts([u64; NR_CLASS_LIMIT / 64]);
+
+impl NrClassStarts {
+    /// The classes of `insns`, or `None` when the number reaches something
+    /// other than comparisons with constants ([`nr_only_compared`]).
+    pub fn of(insns: &[Insn]) -> Option<Self> {
+        let mut starts = Self([0; NR_CLASS_LIMIT / 64]);
+        let only_compared = follow_nr(insns, |insn| {
+            starts.separate(insn);
+            true
+        });
+        (only_compared == Some(true)).then_some(starts)
+    }
+
+    /// Whether `nr` is in the class of `nr - 1`.
+    pub fn continues(&self, nr: usize) -> bool {
+        nr > 0
+            && self
+                .0
+                .get(nr / 64)
+                .is_some_and(|word| word & (1 << (nr % 64)) == 0)
+    }
+
+    fn start(&mut self, nr: u32) {
+        let nr = nr as usize;
+        if let Some(word) = self.0.get_mut(nr / 64) {
+            *word |= 1 << (nr % 64);
+        }
+    }
+
+    /// Marks the numbers `insn`, a comparison of the number with a
+    /// constant, gives another outcome than the number before.
+    fn separate(&mut self, insn: Insn) {
+        match insn {
+            Insn::JeqK(k, ..) => {
+                self.start(k);
+                self.start(k.saturating_add(1));
+            }
+            Insn::JgtK(k, ..) => self.start(k.saturating_add(1)),
+            Insn::JgeK(k, ..) => self.start(k),
+            // No bit of `k` below the limit: never set for these numbers.
+            Insn::JsetK(k, ..) if k as usize & (NR_CLASS_LIMIT - 1) == 0 => {}
+            Insn::JsetK(k, ..) => {
+                for nr in 1..NR_CLASS_LIMIT as u32 {
+                    if (nr & k != 0) != ((nr - 1) & k != 0) {
+                        self.start(nr);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Combines the constant result of a newer filter with the constant

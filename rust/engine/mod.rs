@@ -41,6 +41,7 @@ pub mod resume;
 pub use action::{run_chain, Action, ChainVerdict};
 pub use cache::{
     analyze, analyze_constant, nr_only_compared, same_nr_class, Analysis, ConstantTable,
+    NrClassStarts,
 };
 pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedProgram};
 pub use data::SeccompData;

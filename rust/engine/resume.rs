@@ -33,7 +33,7 @@
 
 use core::ops::{Deref, DerefMut};
 
-use super::cache::{analyze_counting_steps, nr_only_compared, same_nr_class};
+use super::cache::{analyze, NrClassStarts};
 use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
@@ -69,11 +69,6 @@ impl Default for ResumeEntry {
     }
 }
 
-/// What one symbolic step of the analysis costs, about, in instructions
-/// followed by [`same_nr_class`]: [`ResumeTable::build`] only compares
-/// numbers when that is cheaper than analysing.
-const ANALYSIS_STEP_COST: usize = 8;
-
 /// Per-system-call-number [`ResumeEntry`]s of one filter for one
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`super::cache::X86_64_NR_SYSCALLS`] entries, 8 bytes
@@ -93,39 +88,22 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     /// system call number `i`.
     ///
     /// Costs at most one [`super::cache::analyze`] per entry, `2·len + 256`
-    /// symbolic steps each, and often far fewer: when the last analysis
-    /// was costly, a number the filter cannot tell apart from the one
-    /// before ([`same_nr_class`], a few instructions per instruction of
-    /// the program) shares its entry. Depends on the filter alone, so it
+    /// symbolic steps each, and usually far fewer: numbers the filter
+    /// cannot tell apart ([`NrClassStarts`], one pass over the program)
+    /// share the first one's analysis. Depends on the filter alone, so it
     /// can be built before the filter is attached.
     pub fn build<P>(arch: u32, mut storage: S, filter: &DecodedProgram<P>) -> Self
     where
         P: Deref<Target = [Insn]>,
     {
-        let insns = filter.insns();
-        let classes = nr_only_compared(insns);
-        // The previous number's entry and the symbolic steps it took.
-        let mut previous: Option<(u32, ResumeEntry, usize)> = None;
+        let classes = NrClassStarts::of(filter.insns());
+        let mut previous = None;
         for (nr, entry) in storage.iter_mut().enumerate() {
-            let (Ok(nr), Ok(signed)) = (u32::try_from(nr), i32::try_from(nr)) else {
-                *entry = ResumeEntry::START;
-                previous = None;
-                continue;
-            };
-            let shared = previous.filter(|&(other, _, steps)| {
-                classes
-                    && steps.saturating_mul(ANALYSIS_STEP_COST) >= insns.len()
-                    && same_nr_class(insns, nr, other)
+            let shared = previous.filter(|_| classes.as_ref().is_some_and(|c| c.continues(nr)));
+            *entry = shared.unwrap_or_else(|| {
+                i32::try_from(nr).map_or(ResumeEntry::START, |nr| analyze(filter, arch, nr).entry)
             });
-            let (value, steps) = match shared {
-                Some((_, value, steps)) => (value, steps),
-                None => {
-                    let (analysis, steps) = analyze_counting_steps(filter, arch, signed);
-                    (analysis.entry, steps)
-                }
-            };
-            *entry = value;
-            previous = Some((nr, value, steps));
+            previous = Some(*entry);
         }
         Self {
             arch,

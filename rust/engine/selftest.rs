@@ -1551,6 +1551,17 @@ fn nr_classes_follow_comparisons() -> Result<(), Failure> {
     check!(same_nr_class(prog.insns(), 0, 1));
     check!(same_nr_class(prog.insns(), 61, 59));
     check!(!same_nr_class(prog.insns(), 60, 0));
+    let Some(classes) = NrClassStarts::of(prog.insns()) else {
+        return Err(Failure {
+            check: "NrClassStarts::of(prog.insns()).is_some()",
+            line: line!(),
+            expected: 1,
+            actual: 0,
+        });
+    };
+    check!(!classes.continues(0));
+    check!(classes.continues(1) && classes.continues(59) && classes.continues(62));
+    check!(!classes.continues(60) && !classes.continues(61));
     check_entries_are_each_numbers_own(&prog)?;
     // Every kind of comparison splits the numbers its own way.
     let prog = decoded(&[
@@ -1600,6 +1611,7 @@ fn nr_classes_stop_where_the_number_escapes() -> Result<(), Failure> {
             ret(SECCOMP_RET_ALLOW),
         ])?;
         check!(!nr_only_compared(prog.insns()));
+        check!(NrClassStarts::of(prog.insns()).is_none());
         check!(!same_nr_class(prog.insns(), 2, 4));
         check_entries_are_each_numbers_own(&prog)?;
     }
