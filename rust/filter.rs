@@ -84,7 +84,14 @@ pub(crate) struct Filter {
 impl Filter {
     /// This filter and every older one, newest first.
     pub(crate) fn chain(&self) -> impl Iterator<Item = &Filter> {
-        core::iter::successors(Some(self), |f| f.prev.as_deref())
+        Self::chain_from(Some(self))
+    }
+
+    /// The filters of the chain ending at `newest`, if any, newest first.
+    /// (Rather than `flat_map(Filter::chain)` over an `Option`, whose
+    /// instances get names too long for kallsyms in unoptimised builds.)
+    pub(crate) fn chain_from(newest: Option<&Filter>) -> impl Iterator<Item = &Filter> {
+        core::iter::successors(newest, |f| f.prev.as_deref())
     }
 
     /// Runs the chain ending here on `data`: the verdict and the filter
@@ -258,19 +265,13 @@ impl PreparedFilter {
     /// listener does not count (in C, closing it clears `filter->notif`).
     pub(crate) fn duplicates_listener(&self, chain: Option<&Filter>) -> bool {
         self.listener.is_some()
-            && chain
-                .into_iter()
-                .flat_map(Filter::chain)
-                .any(|f| f.listener().is_some_and(Listener::is_open))
+            && Filter::chain_from(chain).any(|f| f.listener().is_some_and(Listener::is_open))
     }
 
     /// Whether attaching this filter on top of `chain` stays within the
     /// instruction budget of a path through the tree (else `ENOMEM`).
     pub(crate) fn fits_on(&self, chain: Option<&Filter>) -> Result {
-        let attached = chain
-            .into_iter()
-            .flat_map(Filter::chain)
-            .map(|f| f.converted_len);
+        let attached = Filter::chain_from(chain).map(|f| f.converted_len);
         engine::check_chain_length(self.converted_len, attached)
             .map(|_| ())
             .map_err(|e| Error::from_errno(-e.errno()))
