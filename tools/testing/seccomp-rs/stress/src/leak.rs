@@ -124,6 +124,15 @@ impl Meter {
         self == Meter::LiveFilters
     }
 
+    /// The exact count of allocated filters now, if this meter is that
+    /// count (never a kmemleak scan or a memory estimate).
+    pub fn live_filters(self) -> Option<u64> {
+        match self {
+            Meter::LiveFilters => read_live_filters(),
+            Meter::Meminfo | Meter::Kmemleak => None,
+        }
+    }
+
     /// Whether a case should run its workload once before the baseline, so
     /// that caches grown on first use do not count: only the memory levels
     /// need that.

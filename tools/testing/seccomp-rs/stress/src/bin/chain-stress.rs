@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 use seccomp_samples::bpf::{set_no_new_privs, Cmp, Program, ProgramBuilder, AUDIT_ARCH_X86_64};
 use seccomp_samples::{fork_with, raw_read_byte, raw_write, wait, Ended};
 use seccomp_stress::fuzzkit;
-use seccomp_stress::leak::{Level, Meter};
+use seccomp_stress::leak::Meter;
 
 /// Seconds any process of a case may live.
 const CASE_TIMEOUT: u32 = 120;
@@ -363,7 +363,7 @@ impl Ctx {
     /// Checks the exact count shows at least `n` filters on top of the
     /// baseline (so a leak check on it means something).
     fn expect_live(&self, n: usize) -> Result<(), String> {
-        let (Some(base), Level::Live(live)) = (self.live_base, self.meter.read()) else { return Ok(()) };
+        let (Some(base), Some(live)) = (self.live_base, self.meter.live_filters()) else { return Ok(()) };
         if live >= base + n as u64 {
             Ok(())
         } else {
@@ -1362,13 +1362,7 @@ const CASES: [Case; 4] = [
 
 fn run_case(case: &Case, meter: Meter) -> Result<(), String> {
     let start = Instant::now();
-    let live_base = match meter {
-        Meter::LiveFilters => match meter.read() {
-            Level::Live(n) => Some(n),
-            _ => None,
-        },
-        _ => None,
-    };
+    let live_base = meter.live_filters();
     let ctx = Ctx { live_base, meter };
     let mut runs = Vec::new();
     let mut run = || -> Result<(), String> {
