@@ -188,7 +188,11 @@ impl Meter {
         loop {
             let after = self.read();
             let ok = match (before, after) {
-                (Level::Live(b), Level::Live(a)) | (Level::Unreferenced(b), Level::Unreferenced(a)) => a <= b,
+                // A baseline that could not be read (`u64::MAX`) proves
+                // nothing: it fails rather than passing every level.
+                (Level::Live(b), Level::Live(a)) | (Level::Unreferenced(b), Level::Unreferenced(a)) => {
+                    b != u64::MAX && a <= b
+                }
                 (Level::Meminfo { slab: bs, vmalloc: bv }, Level::Meminfo { slab: s, vmalloc: v }) => {
                     s.saturating_sub(bs) <= tolerance.0 && v.saturating_sub(bv) <= tolerance.1
                 }
