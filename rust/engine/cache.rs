@@ -377,17 +377,11 @@ fn follow_nr(insns: &[Insn], mut compare: impl FnMut(Insn) -> bool) -> Option<bo
     Some(true)
 }
 
-/// Whether [`analyze`] only depends on the system call number through
-/// comparisons of the number, as loaded, with constants (see
-/// [`same_nr_class`]).
-pub fn nr_only_compared(insns: &[Insn]) -> bool {
-    follow_nr(insns, |_| true) == Some(true)
-}
-
 /// Whether [`analyze`] certainly gives the same result for system call
 /// numbers `a` and `b` (of one architecture): true when the program only
 /// uses the number by comparing it, as loaded into A, with constants
-/// ([`nr_only_compared`]), and every such comparison has the same outcome
+/// (else [`NrClassStarts::of`] is `None`), and every such comparison has
+/// the same outcome
 /// for `a` and `b`.
 ///
 /// Then nothing distinguishes the two numbers: the symbolic execution of
@@ -423,7 +417,8 @@ pub struct NrClassStarts([u64; NR_CLASS_LIMIT / 64]);
 
 impl NrClassStarts {
     /// The classes of `insns`, or `None` when the number reaches something
-    /// other than comparisons with constants ([`nr_only_compared`]).
+    /// other than comparisons with constants (arithmetic, `tax`, a store,
+    /// `ret a`, a comparison with X).
     pub fn of(insns: &[Insn]) -> Option<Self> {
         let mut starts = Self([0; NR_CLASS_LIMIT / 64]);
         let only_compared = follow_nr(insns, |insn| {

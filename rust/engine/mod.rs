@@ -39,10 +39,7 @@ pub mod interp;
 pub mod resume;
 
 pub use action::{run_chain, Action, ChainVerdict};
-pub use cache::{
-    analyze, analyze_constant, nr_only_compared, same_nr_class, Analysis, ConstantTable,
-    NrClassStarts,
-};
+pub use cache::{analyze, analyze_constant, same_nr_class, Analysis, ConstantTable, NrClassStarts};
 pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedProgram};
 pub use data::SeccompData;
 pub use insn::{Insn, SockFilter};
