@@ -10,6 +10,7 @@
 #   make vng       IMPL=c|rust CMD='...'  run a host command on it (virtme-ng)
 #   make kunit                       the KUnit suite seccomp_rust_engine (kunit.py)
 #   make bootstrap                   install/check the toolchain and source
+#   make test-fresh                  make run + make test in a clean Debian root
 #   make bench                       seccomp overhead per syscall, C vs Rust
 #   make patches                     export the work as a git format-patch series
 #   make check-series                build bzImage after each patch of the series
@@ -20,6 +21,9 @@
 
 IMPL ?= rust
 H := tools/testing/seccomp-rs
+SHELL := /bin/bash
+# Recipes that run cargo: the pinned toolchain, installed if need be.
+PINNED := . $(H)/lib.sh && srs_bootstrap &&
 export SECCOMP_RS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/seccomp-rs
 SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
@@ -27,10 +31,10 @@ SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
 STRESS := notif-stress chain-stress seccomp-fuzz seccomp-diff
 
-.PHONY: run test test-debug kernel qemu kselftest vng kunit bootstrap samples stress host-test help bench
+.PHONY: run test test-fresh test-debug kernel qemu kselftest vng kunit bootstrap samples stress host-test help bench
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 bootstrap:
 	@$(H)/bootstrap.sh
@@ -59,8 +63,7 @@ vng:
 
 # Static user-space samples, run in the guest.
 samples:
-	@$(H)/bootstrap.sh
-	@cd samples/seccomp && CARGO_TARGET_DIR=$(SAMPLES_TARGET) \
+	@$(PINNED) cd samples/seccomp && CARGO_TARGET_DIR=$(SAMPLES_TARGET) \
 		RUSTFLAGS="-C target-feature=+crt-static" \
 		cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu
 	@mkdir -p $(SECCOMP_RS_CACHE)/samples
@@ -68,8 +71,7 @@ samples:
 
 # Static stress programs of ours, run in the guest by `make test`.
 stress:
-	@$(H)/bootstrap.sh
-	@cd $(H)/stress && CARGO_TARGET_DIR=$(STRESS_TARGET) \
+	@$(PINNED) cd $(H)/stress && CARGO_TARGET_DIR=$(STRESS_TARGET) \
 		RUSTFLAGS="-C target-feature=+crt-static" \
 		cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu
 	@mkdir -p $(SECCOMP_RS_CACHE)/stress
@@ -88,6 +90,11 @@ host-test:
 
 test:
 	@$(H)/test.sh all
+
+# The README's two commands on a clean Debian 12 root (debootstrap), from a
+# fresh clone of HEAD; phase times in results/fresh/report.txt.
+test-fresh:
+	@$(H)/test-fresh.sh
 
 # Both variants under KASAN, UBSAN, KMEMLEAK, lockdep & co.
 test-debug:

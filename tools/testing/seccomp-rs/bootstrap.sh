@@ -2,79 +2,192 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install (once) and then only verify everything the build and the QEMU runs
-# need: Debian packages, bindgen-cli, and the pinned, unpacked kernel source.
-# Everything downloaded or unpacked lives in $SRS_CACHE, outside the checkout.
+# need, each input by exact version (lib.sh): Debian's build packages, the
+# Rust toolchain and the kernel source (fetched from the archive and unpacked
+# into the cache, the system's own packages left alone), bindgen-cli and
+# virtme-ng.  What was chosen, and why, is printed and kept in $SRS_CACHE/inputs.
 
 . "$(dirname "$0")/lib.sh"
 
+# Debian packages used as they come (the build's tools, the guest's pieces).
 SRS_PACKAGES=(
-	rustc-web rust-web-src			# rustc 1.96 with its own rust-src
 	clang lld llvm libclang-dev		# LLVM=1 builds, bindgen's libclang
-	bc flex bison libelf-dev libssl-dev cpio make gcc libc6-dev
+	bc flex bison libelf-dev libssl-dev cpio make gcc libc6-dev binutils
+	git patch xz-utils patchelf		# series repository, unpacking
 	busybox-static qemu-system-x86		# the guest
 	libcap-dev				# kselftest seccomp_bpf
 	python3 python3-docutils python3-venv
-	rust-web-clippy				# make lint: clippy for rustc-web
 	udev					# vng: names the guest's virtio ports
-	"$SRS_KPKG"
 )
+# The Rust toolchain: rustc-web and its companions, all of one version.
+rust_debs() {
+	local v=$1 mm
+	mm=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<< "$v")
+	echo rustc-web libstd-rust-web-dev "libstd-rust-web-$mm" rust-web-src \
+		rust-web-clippy rustfmt-web cargo-web
+}
 
 if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null; then
 	srs_die "this bootstrap needs a Debian 12 (bookworm) x86_64 host with apt.
-Elsewhere install by hand: rustc >= 1.78 with rust-src, bindgen-cli $SRS_BINDGEN_VERSION,
-clang/lld/llvm + libclang, bc flex bison libelf libssl cpio, a static busybox,
-qemu-system-x86_64, libcap, python3-docutils, and the Linux $SRS_KVERSION source
-as $SRS_TARBALL."
+Elsewhere install by hand: rustc $SRS_RUST_PIN with rust-src, cargo, rustfmt and
+clippy of the same version, bindgen-cli $SRS_BINDGEN_VERSION, clang/lld/llvm +
+libclang, bc flex bison libelf libssl cpio, a static busybox, qemu-system-x86_64,
+libcap, python3-docutils, and the Linux $SRS_KVERSION source ($SRS_KPKG $SRS_KPKG_PIN)."
 fi
 [ "$(uname -m)" = x86_64 ] || srs_die "x86_64 host required (got $(uname -m))"
 
-missing=()
-for p in "${SRS_PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+APT_UPDATED=
+apt_update() {
+	[ -n "$APT_UPDATED" ] && return 0
+	srs_log "apt-get update"
+	apt-get update -q >/dev/null || srs_die "apt-get update failed"
+	APT_UPDATED=1
+}
+
+# apt_install PKG...: install the Debian packages not installed yet.
+apt_install() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
 	[ "$(id -u)" = 0 ] || srs_die "missing Debian packages: ${missing[*]}
 run as root, or: sudo apt-get install ${missing[*]}"
-	grep -rqs 'bookworm-security' /etc/apt/sources.list /etc/apt/sources.list.d/ ||
-		srs_die "rustc-web and $SRS_KPKG come from bookworm-security; add it to the apt sources"
+	apt_update
 	srs_log "installing: ${missing[*]}"
-	apt-get update -q >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		"${missing[@]}" >/dev/null
+}
+
+# fetch_debs DIR PKG=VERSION...: download exact versions into DIR (after an
+# apt-get update if the lists do not have them); fails if any is gone.
+fetch_debs() {
+	local dir=$1; shift
+	mkdir -p "$dir"
+	(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$@") >/dev/null 2>&1 && return 0
+	[ -n "$APT_UPDATED" ] && return 1
+	apt_update
+	(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$@") >/dev/null 2>&1
+}
+
+# newest_version PKG PATTERN: the newest version of PKG the archive offers
+# that matches the extended regular expression PATTERN.
+newest_version() {
+	apt_update
+	apt-cache madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+		grep -E "$2" | sort -V | tail -n 1
+}
+
+apt_install "${SRS_PACKAGES[@]}"
+
+# --- the Rust toolchain -----------------------------------------------------
+# rust_ready V: the toolchain V is unpacked and complete.
+rust_ready() {
+	local bin=$SRS_TOOLS/rust-$1/usr/bin
+	[ -e "$SRS_TOOLS/rust-$1/.seccomp-rs-unpacked" ] &&
+		"$bin/rustc" --version >/dev/null 2>&1 &&
+		"$bin/cargo" --version >/dev/null 2>&1 &&
+		[ -d "$("$bin/rustc" --print sysroot)/lib/rustlib/src/rust/library" ]
+}
+
+# rust_unpack V: fetch the toolchain V's packages, install the libraries they
+# depend on, and unpack them into $SRS_TOOLS/rust-V.  Its binaries find
+# their private libraries through their RUNPATH.
+rust_unpack() {
+	local v=$1 debs=$SRS_CACHE/debs/rust-$1 dst=$SRS_TOOLS/rust-$1 p deps
+	local -a want=()
+	for p in $(rust_debs "$v"); do want+=("$p=$v"); done
+	fetch_debs "$debs" "${want[@]}" || return 1
+	srs_log "unpacking the Rust toolchain $v into $dst"
+	# What the packages need from the system (libLLVM, libgit2, ...), less
+	# the toolchain itself and what the base packages already provide.
+	deps=$(for p in "$debs"/*.deb; do dpkg-deb -f "$p" Depends; done | tr ',' '\n' |
+		sed -E 's/^ *//; s/[ (|].*//' | sort -u |
+		grep -vxF -f <(rust_debs "$v" | tr " " "\n"; echo libc-dev) || true)
+	# shellcheck disable=SC2086	# a list of package names
+	apt_install $deps
+	rm -rf "$dst.tmp" "$dst"
+	mkdir -p "$dst.tmp"
+	for p in "$debs"/*.deb; do dpkg-deb -x "$p" "$dst.tmp"; done
+	for p in "$dst.tmp"/usr/bin/*; do
+		[ -L "$p" ] || ! head -c4 "$p" | grep -q ELF ||
+			patchelf --set-rpath '$ORIGIN/../lib/x86_64-linux-gnu' "$p"
+	done
+	echo "$v" > "$dst.tmp/.seccomp-rs-unpacked"
+	mv "$dst.tmp" "$dst"
+	rust_ready "$v"
+}
+
+# The pin; if the archive no longer has it (a security update replaced it),
+# the known-good fallback, with a warning naming both.
+rust=
+for v in "$SRS_RUST_PIN" "$SRS_RUST_FALLBACK"; do
+	if rust_ready "$v" || rust_unpack "$v"; then rust=$v; break; fi
+	srs_warn "rustc-web $v cannot be fetched from the archive"
+done
+[ -n "$rust" ] || srs_die "neither rustc-web $SRS_RUST_PIN nor $SRS_RUST_FALLBACK can be fetched
+(apt-cache madison rustc-web lists what the archive has; set SECCOMP_RS_RUST_VERSION)"
+if [ "$rust" = "$SRS_RUST_PIN" ]; then
+	why="pinned"
+else
+	why="FALLBACK: the pinned $SRS_RUST_PIN is gone from the archive"
+	srs_warn "using rustc-web $rust, the known-good fallback: the pinned $SRS_RUST_PIN is no longer in the archive"
 fi
 
-have=$(dpkg-query -W -f='${Version}' "$SRS_KPKG")
-[ "$have" = "$SRS_KPKG_VERSION" ] ||
-	srs_die "$SRS_KPKG is $have; the patch series is pinned to $SRS_KPKG_VERSION
-(apt-get install $SRS_KPKG=$SRS_KPKG_VERSION, or update SRS_KPKG_VERSION in lib.sh and re-check the series)"
+# --- the kernel source --------------------------------------------------------
+# kernel_unpack V: fetch linux-source-6.12 V and unpack its tarball into
+# $SRS_PRISTINE (the .deb stays in the cache).
+kernel_unpack() {
+	local v=$1 debs=$SRS_CACHE/debs/kernel deb
+	rm -f "$debs"/"$SRS_KPKG"_*.deb
+	fetch_debs "$debs" "$SRS_KPKG=$v" || return 1
+	deb=$(ls "$debs"/"$SRS_KPKG"_*.deb)
+	srs_log "unpacking $SRS_KPKG $v into $SRS_PRISTINE"
+	rm -rf "$SRS_PRISTINE" "$SRS_PRISTINE.tmp"
+	mkdir -p "$SRS_PRISTINE.tmp"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$SRS_KPKG.tar.xz" |
+		tar -xJ -C "$SRS_PRISTINE.tmp" --strip-components=1
+	echo "$v" > "$SRS_PRISTINE.tmp/.seccomp-rs-unpacked"
+	mv "$SRS_PRISTINE.tmp" "$SRS_PRISTINE"
+}
 
-"$RUSTC" --version >/dev/null 2>&1 || srs_die "$RUSTC does not run (package rustc-web)"
-[ -d "$("$RUSTC" --print sysroot)/lib/rustlib/src/rust/library" ] ||
-	srs_die "no rust-src under $("$RUSTC" --print sysroot) (package rust-web-src)"
+have=$(cat "$SRS_PRISTINE/.seccomp-rs-unpacked" 2>/dev/null || true)
+kpkg=
+if [ "$have" = "$SRS_KPKG_PIN" ] || kernel_unpack "$SRS_KPKG_PIN"; then
+	kpkg=$SRS_KPKG_PIN
+	kwhy="pinned"
+else
+	newest=$(newest_version "$SRS_KPKG" '^6\.12\.')
+	[ -n "$newest" ] || srs_die "the archive has no $SRS_KPKG: add bookworm-security to the apt sources"
+	srs_warn "$SRS_KPKG $SRS_KPKG_PIN (the pinned base) is no longer in the archive;
+using the newest 6.12.y it has, $newest.  The series is checked against it by
+'make test' (it must apply, and both kernels build and boot); if it passes,
+move SRS_KPKG_PIN in tools/testing/seccomp-rs/lib.sh to $newest."
+	if [ "$have" = "$newest" ] || kernel_unpack "$newest"; then
+		kpkg=$newest
+		kwhy="FALLBACK: the pinned $SRS_KPKG_PIN is gone from the archive"
+	else
+		srs_die "cannot fetch $SRS_KPKG $newest"
+	fi
+fi
+
+# --- tools from crates.io and PyPI ---------------------------------------------
+printf 'SRS_KPKG_VERSION=%q\nSRS_RUST_VERSION=%q\n' "$kpkg" "$rust" > "$SRS_CACHE/inputs"
+srs_inputs
 
 if ! "$BINDGEN" --version 2>/dev/null | grep -q " $SRS_BINDGEN_VERSION\$"; then
-	command -v cargo >/dev/null || srs_die "cargo is needed to install bindgen-cli"
 	srs_log "installing bindgen-cli $SRS_BINDGEN_VERSION into $SRS_TOOLS"
-	cargo install --quiet --locked bindgen-cli --version "$SRS_BINDGEN_VERSION" \
+	"$CARGO" install --quiet --locked bindgen-cli --version "$SRS_BINDGEN_VERSION" \
 		--root "$SRS_TOOLS"
 fi
 
 if ! "$SRS_VNG" --version 2>/dev/null | grep -q "$SRS_VNG_VERSION"; then
 	srs_log "installing virtme-ng $SRS_VNG_VERSION into $SRS_TOOLS/venv"
-	python3 -m venv "$SRS_TOOLS/venv"
-	"$SRS_TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check \
-		"virtme-ng==$SRS_VNG_VERSION"
+	rm -rf "$SRS_TOOLS/venv"
+	/usr/bin/python3 -m venv "$SRS_TOOLS/venv"
+	"$SRS_VNG_BIN/pip" install --quiet --disable-pip-version-check \
+		-r "$SRS_HARNESS/vng-requirements.txt"
 fi
 
-if [ ! -e "$SRS_PRISTINE/.seccomp-rs-unpacked" ]; then
-	srs_log "unpacking $SRS_TARBALL"
-	rm -rf "$SRS_PRISTINE"
-	mkdir -p "$(dirname "$SRS_PRISTINE")"
-	tar -xJf "$SRS_TARBALL" -C "$(dirname "$SRS_PRISTINE")"
-	echo "$SRS_KPKG_VERSION" > "$SRS_PRISTINE/.seccomp-rs-unpacked"
-fi
-[ "$(cat "$SRS_PRISTINE/.seccomp-rs-unpacked")" = "$SRS_KPKG_VERSION" ] ||
-	srs_die "$SRS_PRISTINE was unpacked from another version; remove it"
-
-srs_log "base: $SRS_KPKG $SRS_KPKG_VERSION (Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version), $("$BINDGEN" --version), vng $SRS_VNG_VERSION"
+srs_log "inputs: $SRS_KPKG $kpkg ($kwhy; Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version | cut -d' ' -f1-2) = rustc-web $rust ($why), $("$BINDGEN" --version), virtme-ng $SRS_VNG_VERSION"

@@ -13,15 +13,23 @@ srs_impl_check "$IMPL"
 TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(bzImage)
 BUILD=$(srs_build_dir "$IMPL")
 
-"$SRS_HARNESS/bootstrap.sh"
+srs_bootstrap
 
 # --- the work tree ------------------------------------------------------
-if [ ! -e "$SRS_TREE/.seccomp-rs-tree" ]; then
-	srs_log "copying the pristine source to $SRS_TREE"
+# A tree (and the builds from it) of another base is started again: copied
+# files keep the tarball's times, which kbuild would take for unchanged.
+if [ "$(cat "$SRS_TREE/.seccomp-rs-tree" 2>/dev/null)" != "$SRS_KPKG_VERSION" ]; then
+	srs_log "copying the pristine source ($SRS_KPKG $SRS_KPKG_VERSION) to $SRS_TREE"
 	rm -rf "$SRS_TREE"
 	cp -a "$SRS_PRISTINE" "$SRS_TREE"
-	: > "$SRS_TREE/.seccomp-rs-tree"
+	echo "$SRS_KPKG_VERSION" > "$SRS_TREE/.seccomp-rs-tree"
 fi
+if [ -e "$BUILD" ] && [ "$(cat "$BUILD/.seccomp-rs-base" 2>/dev/null)" != "$SRS_KPKG_VERSION" ]; then
+	srs_log "removing $BUILD: built from another base"
+	rm -rf "$BUILD"
+fi
+mkdir -p "$BUILD"
+echo "$SRS_KPKG_VERSION" > "$BUILD/.seccomp-rs-base"
 
 # put_file SRC DST: copy SRC over DST (tree-relative) if the content differs.
 put_file() {

@@ -16,7 +16,7 @@ RESULTS=$SRS_CACHE/results
 RATCHET=$SRS_HARNESS/ratchet/seccomp_bpf.rust
 
 build() {
-	"$SRS_HARNESS/bootstrap.sh"
+	srs_bootstrap
 	if [ ! -e "$HDRS/.done" ]; then
 		srs_log "installing UAPI headers into $HDRS"
 		make -s -C "$SRS_PRISTINE" O="$HDRS" headers >/dev/null

@@ -10,7 +10,7 @@
 # (a larger x86_64 build in .kunit/ of the tree, so slower):
 #   cd ~/.cache/seccomp-rs/tree && tools/testing/kunit/kunit.py run \
 #       --arch=x86_64 --kunitconfig=kernel/seccomp_rust \
-#       --make_options LLVM=1 --make_options RUSTC=/usr/bin/rustc \
+#       --make_options LLVM=1 --make_options RUSTC=$RUSTC (lib.sh) \
 #       --make_options BINDGEN=~/.cache/seccomp-rs/tools/bin/bindgen
 
 . "$(dirname "$0")/lib.sh"

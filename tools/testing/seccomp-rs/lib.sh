@@ -8,28 +8,52 @@ SRS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 SRS_HARNESS=$SRS_ROOT/tools/testing/seccomp-rs
 SRS_CACHE=${SECCOMP_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/seccomp-rs}
 
-# The pinned base: Debian's linux-source-6.12 (bookworm-security).
+# The pinned inputs, each installed by exact version from Debian's archive
+# (or crates.io, PyPI) by bootstrap.sh, which writes what it chose into
+# $SRS_CACHE/inputs.  The kernel source and the Rust toolchain are unpacked
+# into the cache with dpkg -x: the system's own packages are left alone.
+# SECCOMP_RS_KPKG_VERSION / SECCOMP_RS_RUST_VERSION ask for other versions.
 SRS_KPKG=linux-source-6.12
-SRS_KPKG_VERSION=6.12.117-1~deb12u1
-SRS_KVERSION=6.12.117
-SRS_TARBALL=/usr/src/linux-source-6.12.tar.xz
+SRS_KPKG_PIN=${SECCOMP_RS_KPKG_VERSION:-6.12.117-1~deb12u1}	# bookworm-security
+SRS_RUST_PIN=${SECCOMP_RS_RUST_VERSION:-1.96.0+dfsg1-1~deb12u2}	# rustc-web, bookworm-security
+SRS_RUST_FALLBACK=1.85.0+dfsg3-1~deb12u3			# rustc-web, bookworm: known good
+SRS_BINDGEN_VERSION=0.71.1					# bindgen-cli, crates.io
+SRS_VNG_VERSION=1.42						# virtme-ng, PyPI (vng-requirements.txt)
 
 SRS_PRISTINE=$SRS_CACHE/src/linux-source-6.12	# unpacked tarball, never modified
 SRS_TREE=$SRS_CACHE/tree			# pristine + overlay + patches
-SRS_TOOLS=$SRS_CACHE/tools			# bindgen-cli, the virtme-ng venv
-SRS_BINDGEN_VERSION=0.71.1
-SRS_VNG_VERSION=1.42				# virtme-ng, from PyPI
-SRS_VNG=$SRS_TOOLS/venv/bin/vng
-
-export RUSTC=/usr/bin/rustc
-# Host crates built by cargo under this environment use the same rustc;
-# their doctests need the matching rustdoc (rustup's is another version).
-export RUSTDOC=/usr/bin/rustdoc
+SRS_TOOLS=$SRS_CACHE/tools			# Rust toolchain, bindgen-cli, virtme-ng venv
+SRS_VNG_BIN=$SRS_TOOLS/venv/bin
+SRS_VNG=$SRS_VNG_BIN/vng
 export BINDGEN=$SRS_TOOLS/bin/bindgen
-# The rustup toolchain in PATH has no rust-src; Debian's rustc-web (sysroot
-# /usr) does.  rustfmt/clippy come from rustup, matching kbuild's use of them.
-SRS_MAKE_FLAGS=(LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
 SRS_JOBS=${JOBS:-$(nproc)}
+
+# srs_inputs: (re)read what the bootstrap chose and derive the tool paths.
+# The Rust toolchain's bin/ comes first in PATH, so cargo, rustc, rustdoc,
+# rustfmt and clippy-driver are all the pinned ones (never rustup's), and
+# host crates built by cargo use the compiler kbuild uses.
+srs_inputs() {
+	SRS_KPKG_VERSION=$SRS_KPKG_PIN SRS_RUST_VERSION=$SRS_RUST_PIN
+	# shellcheck source=/dev/null
+	[ -r "$SRS_CACHE/inputs" ] && . "$SRS_CACHE/inputs"
+	SRS_KVERSION=${SRS_KPKG_VERSION%%-*}
+	SRS_RUST_BIN=$SRS_TOOLS/rust-$SRS_RUST_VERSION/usr/bin
+	case ":$PATH:" in
+	*":$SRS_RUST_BIN:"*) ;;
+	*) PATH=$SRS_RUST_BIN:$PATH ;;
+	esac
+	export PATH RUSTC=$SRS_RUST_BIN/rustc RUSTDOC=$SRS_RUST_BIN/rustdoc
+	export CARGO=$SRS_RUST_BIN/cargo RUSTFMT=$SRS_RUST_BIN/rustfmt
+	SRS_CLIPPY_DRIVER=$SRS_RUST_BIN/clippy-driver
+	SRS_MAKE_FLAGS=(LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
+}
+srs_inputs
+
+# srs_bootstrap: install or verify the inputs, then use what was chosen.
+srs_bootstrap() {
+	"$SRS_HARNESS/bootstrap.sh"
+	srs_inputs
+}
 
 srs_impl_check() {
 	case "${1:-}" in
@@ -41,6 +65,7 @@ srs_impl_check() {
 srs_build_dir() { echo "$SRS_CACHE/build-$1${DEBUG:+-debug}"; }
 
 srs_log() { printf '\033[1m[seccomp-rs]\033[0m %s\n' "$*" >&2; }
+srs_warn() { printf '\033[1;33m[seccomp-rs] warning:\033[0m %s\n' "$*" >&2; }
 srs_die() { printf '\033[1;31m[seccomp-rs] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # --- what the work adds to the kernel tree ------------------------------

@@ -9,9 +9,9 @@
 #   rustfmt     rustfmt --check with the kernel's .rustfmt.toml on rust/*.rs
 #               and rust/engine/*.rs (what `make rustfmtcheck` does, minus
 #               a build tree), and on the user-space crates with theirs
-#   clippy      a CLIPPY=1 build (rust config) of the tree with the exported
-#               series applied, in check-series' O= dir ($SRS_CACHE/
-#               build-series): no warning from kernel/seccomp_rust/
+#   clippy      a CLIPPY=1 build of kernel/seccomp_rust/ (rust config) in
+#               the tree with the exported series applied, in check-series'
+#               O= dir ($SRS_CACHE/build-series): no warning from it
 #   rustdoc     `make rustdoc` (the kernel crate, with our helpers and
 #               bindings) and rustdoc of our built-in crate, which `make
 #               rustdoc` does not cover, with its kbuild flags: no warning
@@ -30,11 +30,8 @@ CHECKS=(checkpatch rustfmt clippy rustdoc safety)
 LOGS=$SRS_CACHE/logs
 mkdir -p "$LOGS"
 CLIPPY_BUILD=$SRS_CACHE/build-series	# patches.sh: check-series' O= dir
-# Debian's clippy for rustc-web: the rustup clippy-driver is built for another
-# rustc and cannot read the kernel crates rustc 1.96 compiles.
-CLIPPY_DRIVER=/usr/bin/clippy-driver
-RUSTDOC=/usr/bin/rustdoc			# rustc-web's, matching $RUSTC
-RUSTFMT=${RUSTFMT:-rustfmt}			# rustup's; rustc-web ships none
+# rustc, rustdoc, rustfmt and clippy-driver: the pinned toolchain (lib.sh).
+CLIPPY_DRIVER=$SRS_CLIPPY_DRIVER
 
 # checkpatch message types not counted, each with its reason (also in the
 # cover letter, tools/testing/seccomp-rs/patches-notes.txt):
@@ -95,24 +92,18 @@ lint_rustfmt() {
 	fi
 }
 
-# clippy_build LOG: export the series and build bzImage with CLIPPY=1 on the
-# tree with all of it applied, in check-series' O= dir (patches.sh make).
+# clippy_build LOG: export the series and, on the tree with all of it
+# applied, in check-series' O= dir (patches.sh make), build the Rust crates
+# under rust/ and then kernel/seccomp_rust/ with CLIPPY=1; no vmlinux is
+# linked (make check-series builds one after every patch).
 clippy_build() {
-	"$SRS_HARNESS/patches.sh" make CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" bzImage \
-		> "$1" 2>&1
+	"$SRS_HARNESS/patches.sh" make rust/ > "$1" 2>&1 &&
+	"$SRS_HARNESS/patches.sh" make CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" \
+		kernel/seccomp_rust/ >> "$1" 2>&1
 }
 
 lint_clippy() {
 	local log=$LOGS/lint-clippy.log n
-	if [ ! -x "$CLIPPY_DRIVER" ]; then
-		if [ "$(id -u)" = 0 ]; then
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends rust-web-clippy >/dev/null
-		else
-			result FAIL clippy "no $CLIPPY_DRIVER: apt-get install rust-web-clippy"
-			return
-		fi
-	fi
 	# Recompile our crate, so its warnings are printed again.
 	rm -f "$CLIPPY_BUILD"/kernel/seccomp_rust/{seccomp.o,.seccomp.o.cmd}
 	if ! clippy_build "$log"; then
@@ -125,7 +116,7 @@ lint_clippy() {
 	# Warnings (and their locations) in our files.
 	n=$(grep -cE '^ *--> .*kernel/seccomp_rust/' "$log" || true)
 	if [ "$n" = 0 ]; then
-		result PASS clippy "$("$CLIPPY_DRIVER" --version): CLIPPY=1 bzImage, 0 warnings in kernel/seccomp_rust/"
+		result PASS clippy "$("$CLIPPY_DRIVER" --version): CLIPPY=1 kernel/seccomp_rust/, 0 warnings in kernel/seccomp_rust/"
 	else
 		grep -B3 -E '^ *--> .*kernel/seccomp_rust/' "$log" | grep -E '^(warning|error)|-->' |
 			sed 's/^/    /'

@@ -41,7 +41,7 @@ ensure_base() {
 	fi
 	srs_log "making the base repository $SRS_SERIES_REPO (once; a few minutes)"
 	local tmp=$SRS_SERIES_REPO.tmp date
-	rm -rf "$tmp" "$SRS_SERIES_REPO"
+	rm -rf "$tmp" "$SRS_SERIES_REPO" "$SRS_SERIES_BUILD"
 	mkdir -p "$(dirname "$tmp")"
 	cp -a "$SRS_PRISTINE" "$tmp"
 	rm -f "$tmp/.seccomp-rs-unpacked"
@@ -54,7 +54,7 @@ ensure_base() {
 		git add -A -f		# every file of the tarball, .gitignore or not
 		GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date git commit -q \
 			-m "Linux $SRS_KVERSION ($SRS_KPKG $SRS_KPKG_VERSION)" \
-			-m "The unpacked $SRS_TARBALL, unmodified."
+			-m "The source tarball of Debian's $SRS_KPKG $SRS_KPKG_VERSION, unmodified."
 		git tag "$SRS_BASE_TAG"
 	)
 	echo "$SRS_KPKG_VERSION" > "$tmp/.git/seccomp-rs-base"
@@ -167,7 +167,8 @@ EOF
 
 # --- export -----------------------------------------------------------------
 export_series() {
-	"$SRS_HARNESS/bootstrap.sh"
+	srs_bootstrap
+	SRS_BASE_TAG=base-${SRS_KPKG_VERSION//\~/-}
 	ensure_base
 
 	local stage owned base parent n f blob tree commit date nsteps
@@ -293,7 +294,7 @@ the same config but for CONFIG_SECCOMP_RUST:
    kernel's seccomp(), compared).
 
 Base: Debian's linux-source-6.12 $SRS_KPKG_VERSION (Linux $SRS_KVERSION
-with Debian's changes), unpacked from $SRS_TARBALL
+with Debian's changes), unpacked from its linux-source-6.12.tar.xz
 and committed as one commit (tag $SRS_BASE_TAG; base-commit below).
 """
 bench_path = "$SRS_RESULTS/bench/bench.csv"

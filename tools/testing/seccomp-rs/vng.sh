@@ -22,5 +22,6 @@ KERNEL=$(srs_build_dir "$IMPL")/arch/x86/boot/bzImage
 [ -x "$SRS_VNG" ] || srs_die "no $SRS_VNG: run 'make bootstrap'"
 
 # shellcheck disable=SC2086	# VNG_ARGS is a list of options
-exec "$SRS_VNG" --run "$KERNEL" --disable-kvm --cpus 2 --memory 1G \
+# vng runs its own virtme-run through PATH: the venv's bin/ goes first.
+PATH=$SRS_VNG_BIN:$PATH exec "$SRS_VNG" --run "$KERNEL" --disable-kvm --cpus 2 --memory 1G \
 	--append root=/dev/root ${VNG_ARGS:-} -- "$CMD"
