@@ -792,14 +792,16 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
         if p.state != State::Sent {
             return Err(errno(bindings::EINPROGRESS));
         }
+        // An atomic add-and-reply must be the last request.
+        if ioctl_flags & send != 0 && !p.addfd.is_empty() {
+            return Err(EBUSY);
+        }
+        // The only fallible step comes before any change of state: if it
+        // fails, the notification is still waiting for its reply.
+        p.addfd.push(request.clone(), GFP_KERNEL)?;
         if ioctl_flags & send != 0 {
-            // An atomic add-and-reply must be the last request.
-            if !p.addfd.is_empty() {
-                return Err(EBUSY);
-            }
             p.state = State::Replied;
         }
-        p.addfd.push(request.clone(), GFP_KERNEL)?;
         p.ready.complete(false);
     }
     if request.done.wait(false).is_ok() {

@@ -61,7 +61,16 @@ fi
 srs_log "a clean root in $ROOT (from $BASE, made $(cat "$BASE/.seccomp-rs-base"))"
 rm -rf "$ROOT"
 cp -a "$BASE" "$ROOT"
+# The machine's network, as a new installation on it would have it: its
+# resolver, the local CA certificates it trusts (a TLS-inspecting proxy's,
+# say) and pip's global configuration.  Nothing of the user's.
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+	cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+	chroot "$ROOT" update-ca-certificates >/dev/null 2>&1 ||
+		srs_die "update-ca-certificates failed in $ROOT"
+fi
+[ -r /etc/pip.conf ] && cp /etc/pip.conf "$ROOT/etc/pip.conf"
 git clone -q --no-hardlinks "$SRS_ROOT" "$ROOT/root/seccomp-rs"
 git -C "$ROOT/root/seccomp-rs" checkout -q "$REV"
 
@@ -93,7 +102,10 @@ unshare --mount --pid --fork --propagation private env -i ROOT="$ROOT" bash -c '
 	exec chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		/root/fresh-run.sh' < /dev/null 2>&1 |
-	awk -v t0="$t0" '{ printf "[%5d] %s\n", systime() - t0, $0; fflush() }' > "$log" || true
+	while IFS= read -r line; do
+		printf -v now '%(%s)T' -1
+		printf '[%5d] %s\n' $((now - t0)) "$line"
+	done > "$log" || true
 total=$(($(date +%s) - t0))
 
 # --- the report ---------------------------------------------------------------------
