@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/proc/<pid>/seccomp_cache` (`CONFIG_SECCOMP_CACHE_DEBUG`): for every
-//! native system call number, whether the task's chain is known to allow
+//! system call number of the native ABI and (with `CONFIG_COMPAT`) of
+//! ia32, whether the task's chain is known to allow
 //! it without running the filters.  Also the number of filters currently
 //! allocated, which syscalls.c shows in debugfs for leak checks.
 
@@ -55,20 +56,21 @@ pub unsafe extern "C" fn proc_pid_seccomp_cache(
     let Some(chain) = chain else {
         return 0;
     };
-    let allowed = chain.cached_allows();
-    for (nr, allow) in allowed.enumerate() {
-        let status: &[u8] = if allow { b"ALLOW\0" } else { b"FILTER\0" };
-        // SAFETY: `m` is valid; the format matches the arguments: two
-        // NUL-terminated strings and an int.
-        unsafe {
-            bindings::seq_printf(
-                m,
-                c"%s %d %s\n".as_ptr().cast(),
-                c"x86_64".as_ptr(),
-                nr as c_int,
-                status.as_ptr(),
-            )
-        };
+    for (index, abi) in filter::ABIS.iter().enumerate() {
+        for (nr, allow) in chain.cached_allows(index).enumerate() {
+            let status = if allow { c"ALLOW" } else { c"FILTER" };
+            // SAFETY: `m` is valid; the format matches the arguments: two
+            // NUL-terminated strings and an int.
+            unsafe {
+                bindings::seq_printf(
+                    m,
+                    c"%s %d %s\n".as_ptr().cast(),
+                    abi.name.as_char_ptr(),
+                    nr as c_int,
+                    status.as_ptr(),
+                )
+            };
+        }
     }
     0
 }

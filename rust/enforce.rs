@@ -140,31 +140,32 @@ fn act(
 ) -> Outcome {
     let action_bits = ret & engine::action::SECCOMP_RET_ACTION_FULL;
     let requested_log = matched.is_some_and(|f| f.log);
-    // A skipped system call is logged if its filter asked for it.
-    let skip = || {
+    // A skipped system call is logged if its filter asked for it, under
+    // the number it has by then (a tracer may have cancelled it: -1).
+    let skip = |nr: i32| {
         log::log_action(nr, 0, action_bits, requested_log);
         Outcome::Skip
     };
     match Action::from_ret(ret) {
         Action::Errno(errno) => {
             set_return(current, -i32::from(errno), 0);
-            skip()
+            skip(nr)
         }
         Action::Trap(data) => {
             rollback(current);
             // SAFETY: Queues SIGSYS for `current` at syscall entry.
             unsafe { bindings::force_sig_seccomp(nr, data.into(), false) };
-            skip()
+            skip(nr)
         }
         Action::Trace(data) => {
             // The tracer already saw this system call.
             if recheck_after_trace {
                 return Outcome::Run;
             }
-            trace(current, data, skip)
+            trace(current, nr, data, skip)
         }
         Action::UserNotif => match crate::notify::handle(current, matched, data) {
-            Outcome::Skip => skip(),
+            Outcome::Skip => skip(nr),
             Outcome::Run => Outcome::Run,
         },
         Action::Log => {
@@ -176,13 +177,13 @@ fn act(
     }
 }
 
-/// `SECCOMP_RET_TRACE`: hand the system call to the tracer, if any.
-fn trace(current: &Current, data: u16, skip: impl Fn() -> Outcome) -> Outcome {
+/// `SECCOMP_RET_TRACE`: hand the system call `nr` to the tracer, if any.
+fn trace(current: &Current, nr: i32, data: u16, skip: impl Fn(i32) -> Outcome) -> Outcome {
     let task = current.as_ptr();
     // SAFETY: `task` is `current`.
     if !unsafe { bindings::ptrace_event_enabled(task, bindings::PTRACE_EVENT_SECCOMP as i32) } {
         set_return(current, -(bindings::ENOSYS as i32), 0);
-        return skip();
+        return skip(nr);
     }
     // The filter passes 16 bits of data on as the event message.
     // SAFETY: Stops `current` for its tracer; called at syscall entry.
@@ -191,12 +192,12 @@ fn trace(current: &Current, data: u16, skip: impl Fn() -> Outcome) -> Outcome {
     // is dying, so make sure the system call does not run.
     // SAFETY: `task` is `current`.
     if unsafe { bindings::fatal_signal_pending(task) } != 0 {
-        return skip();
+        return skip(nr);
     }
     // The tracer may have changed or cancelled (-1) the system call.
-    let nr = current.syscall_nr();
-    if nr < 0 {
-        return skip();
+    let new_nr = current.syscall_nr();
+    if new_nr < 0 {
+        return skip(new_nr);
     }
     // Judge the (possibly new) system call afresh, from the registers.
     filter_syscall(current, None, true)

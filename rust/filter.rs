@@ -25,7 +25,7 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::{
-    alloc::{flags::__GFP_NOWARN, flags::GFP_KERNEL_ACCOUNT, KBox, KVec},
+    alloc::{flags::__GFP_NOWARN, flags::GFP_KERNEL_ACCOUNT, KBox, KVVec, KVec},
     bindings,
     error::code::*,
     prelude::*,
@@ -39,10 +39,93 @@ use crate::engine::{
 };
 use crate::notify::Listener;
 
-/// The native architecture's cache covers this many system call numbers.
-const NATIVE_NR_SYSCALLS: usize = cache::X86_64_NR_SYSCALLS;
 /// `AUDIT_ARCH_*` of the native system call ABI.
 pub(crate) const NATIVE_ARCH: u32 = cache::AUDIT_ARCH_X86_64;
+
+/// A system call ABI a filter keeps per-number tables for (C:
+/// `SECCOMP_ARCH_NATIVE` and `SECCOMP_ARCH_COMPAT`).  x32 calls are native
+/// calls whose number has `__X32_SYSCALL_BIT`: past every table, they
+/// always run the filters, as in C.
+pub(crate) struct Abi {
+    /// `seccomp_data.arch` of its calls.
+    pub(crate) arch: u32,
+    /// The tables cover the numbers below this.
+    pub(crate) nr_syscalls: usize,
+    /// The name `/proc/<pid>/seccomp_cache` gives it.
+    pub(crate) name: &'static CStr,
+}
+
+/// Number of [`ABIS`].
+#[cfg(not(CONFIG_COMPAT))]
+const NR_ABIS: usize = 1;
+/// Number of [`ABIS`].
+#[cfg(CONFIG_COMPAT)]
+const NR_ABIS: usize = 2;
+
+/// The ABIs with tables: native first, then ia32 with `CONFIG_COMPAT`.
+pub(crate) const ABIS: [Abi; NR_ABIS] = [
+    Abi {
+        arch: NATIVE_ARCH,
+        nr_syscalls: cache::X86_64_NR_SYSCALLS,
+        name: kernel::c_str!("x86_64"),
+    },
+    #[cfg(CONFIG_COMPAT)]
+    Abi {
+        arch: cache::AUDIT_ARCH_I386,
+        nr_syscalls: cache::I386_NR_SYSCALLS,
+        name: kernel::c_str!("ia32"),
+    },
+];
+
+/// The index in [`ABIS`] of the ABI of `arch`; any other `arch` gets the
+/// native tables, whose lookups then find nothing.
+#[inline]
+fn abi_index(arch: u32) -> usize {
+    #[cfg(CONFIG_COMPAT)]
+    if arch == cache::AUDIT_ARCH_I386 {
+        return 1;
+    }
+    let _ = arch;
+    0
+}
+
+/// The mask of x86's `array_index_mask_nospec()`, which clamps lookups by
+/// the user's system call number under speculation (engine/nospec.rs).
+pub(crate) struct SpecMask;
+
+impl engine::IndexMask for SpecMask {
+    #[inline(always)]
+    fn mask(index: usize, size: usize) -> usize {
+        let mask: usize;
+        // SAFETY: Two ALU instructions on registers: `cmp` sets the carry
+        // flag when `index < size` (unsigned), `sbb` spreads it over the
+        // mask.  No memory, no stack, no other effect than on the flags.
+        unsafe {
+            core::arch::asm!(
+                "cmp {index}, {size}",
+                "sbb {mask}, {mask}",
+                index = in(reg) index,
+                size = in(reg) size,
+                mask = lateout(reg) mask,
+                options(pure, nomem, nostack),
+            )
+        };
+        debug_assert_eq!(
+            mask,
+            <engine::PlainMask as engine::IndexMask>::mask(index, size)
+        );
+        mask
+    }
+}
+
+/// `f` for each of [`ABIS`], in order; the first error stops.
+fn per_abi<T>(mut f: impl FnMut(&'static Abi) -> Result<T>) -> Result<[T; NR_ABIS]> {
+    Ok([
+        f(&ABIS[0])?,
+        #[cfg(CONFIG_COMPAT)]
+        f(&ABIS[1])?,
+    ])
+}
 
 /// Filters currently allocated: a leak check for stress tests, read
 /// through `/sys/kernel/debug/seccomp_rs/live_filters` (cache_debug.rs).
@@ -64,19 +147,22 @@ pub(crate) struct Filter {
     /// The older filter this one was attached on top of.
     pub(crate) prev: Option<Arc<Filter>>,
     /// The program as user space gave it, for `PTRACE_SECCOMP_GET_FILTER`.
-    pub(crate) raw: KVec<SockFilter>,
+    pub(crate) raw: KVVec<SockFilter>,
     /// The checked, pre-decoded program.
-    prog: DecodedProgram<KVec<Insn>>,
-    /// Per native system call number, where this program's run really
-    /// starts: its verdict if constant, else the first instruction that
-    /// depends on the system call's arguments (and X there).
-    resume: ResumeTable<KVec<ResumeEntry>>,
+    prog: DecodedProgram<KVVec<Insn>>,
+    /// Per [`ABIS`] entry, per system call number, where this program's
+    /// run really starts: its verdict if constant, else the first
+    /// instruction that depends on the system call's arguments (and X
+    /// there).
+    resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
     /// Length of the program after the C implementation's conversion to
-    /// eBPF, which the chain length limit counts.
+    /// eBPF (and constant blinding, if the JIT blinded when the filter was
+    /// created), which the chain length limit counts.
     converted_len: usize,
-    /// Constant verdicts of the whole chain ending here, per native
-    /// system call number: the interpreter is skipped for those.
-    native_cache: ConstantTable<KVec<Option<u32>>>,
+    /// Per [`ABIS`] entry, the constant verdicts of the whole chain
+    /// ending here, per system call number: the interpreter is skipped for
+    /// those.
+    cache: [ConstantTable<KVec<Option<u32>>>; NR_ABIS],
     /// The supervisor's side, for `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
     listener: Option<Pin<KBox<Listener>>>,
 }
@@ -102,7 +188,8 @@ impl Filter {
         if data.arch == NATIVE_ARCH && data.nr == bindings::__NR_uretprobe as i32 {
             return (engine::action::SECCOMP_RET_ALLOW, None);
         }
-        if let Some(ret) = self.native_cache.lookup(data) {
+        let abi = abi_index(data.arch);
+        if let Some(ret) = self.cache[abi].lookup_masked::<SpecMask>(data) {
             // A cached verdict does not say which filter decided; that
             // only matters for logging, so chains that log skip the cache
             // for everything but ALLOW (which is never logged).
@@ -113,7 +200,9 @@ impl Filter {
         let mut ret = engine::action::SECCOMP_RET_ALLOW;
         let mut matched = None;
         for filter in self.chain() {
-            let candidate = filter.prog.run_with(&filter.resume, data);
+            let candidate = filter
+                .prog
+                .run_with_masked::<_, SpecMask>(&filter.resume[abi], data);
             if engine::action::chain_step(ret, candidate) != ret {
                 ret = candidate;
                 matched = Some(filter);
@@ -122,16 +211,16 @@ impl Filter {
         (ret, matched)
     }
 
-    /// For each native system call number, whether the chain is known to
-    /// allow it without running.
+    /// For each system call number of `ABIS[abi]`, whether the chain is
+    /// known to allow it without running.
     #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
-    pub(crate) fn cached_allows(&self) -> impl Iterator<Item = bool> + '_ {
-        self.native_cache
+    pub(crate) fn cached_allows(&self, abi: usize) -> impl Iterator<Item = bool> + '_ {
+        self.cache[abi]
             .entries()
             .iter()
             .enumerate()
-            .map(|(nr, entry)| {
-                nr == bindings::__NR_uretprobe as usize
+            .map(move |(nr, entry)| {
+                (abi == 0 && nr == bindings::__NR_uretprobe as usize)
                     || *entry == Some(engine::action::SECCOMP_RET_ALLOW)
             })
     }
@@ -190,11 +279,11 @@ impl Drop for Filter {
 /// attaching, done under the siglock, only links and computes.
 pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
-    raw: KVec<SockFilter>,
-    prog: DecodedProgram<KVec<Insn>>,
-    resume: ResumeTable<KVec<ResumeEntry>>,
+    raw: KVVec<SockFilter>,
+    prog: DecodedProgram<KVVec<Insn>>,
+    resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
-    cache_storage: KVec<Option<u32>>,
+    cache_storage: [KVec<Option<u32>>; NR_ABIS],
     log: bool,
     listener: Option<Pin<KBox<Listener>>>,
 }
@@ -224,7 +313,9 @@ impl PreparedFilter {
             return Err(EINVAL);
         }
         let slot = UniqueArc::new_uninit(alloc_flags())?;
-        let mut raw = KVec::with_capacity(len, alloc_flags())?;
+        // The program's copies take up to 32 and 48 KiB: kvmalloc'ed, as C
+        // vmallocs big programs, so that no high-order page is needed.
+        let mut raw = KVVec::with_capacity(len, alloc_flags())?;
         let mut reader = UserSlice::new(ufilter, len * SockFilter::SIZE).reader();
         for _ in 0..len {
             let mut bytes = [0u8; SockFilter::SIZE];
@@ -232,16 +323,25 @@ impl PreparedFilter {
             raw.push(SockFilter::from_bytes(bytes), alloc_flags())?;
         }
         let checked = engine::check(&raw).map_err(|e| Error::from_errno(-e.errno()))?;
-        let converted_len = checked.converted_len();
-        let storage = KVec::from_elem(Insn::default(), len, alloc_flags())?;
+        // The chain is charged the length of the program C would run: the
+        // constant-blinded one when the JIT blinds (`bpf_jit_harden`).
+        // SAFETY: FFI call without preconditions.
+        let converted_len = if unsafe { bindings::seccomp_jit_blinds_constants() } {
+            checked.blinded_len()
+        } else {
+            checked.converted_len()
+        };
+        let storage = KVVec::from_elem(Insn::default(), len, alloc_flags())?;
         // The storage has exactly the program's length.
         let prog = checked.decode_into(storage).map_err(|_| EINVAL)?;
         // The analysis per system call number depends on this program
         // only: done here, where we may sleep, not under the siglock.
-        let resume_storage =
-            KVec::from_elem(ResumeEntry::START, NATIVE_NR_SYSCALLS, alloc_flags())?;
-        let resume = ResumeTable::build(NATIVE_ARCH, resume_storage, &prog);
-        let cache_storage = KVec::from_elem(None, NATIVE_NR_SYSCALLS, alloc_flags())?;
+        let resume = per_abi(|abi| {
+            let storage = KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())?;
+            Ok(ResumeTable::build(abi.arch, storage, &prog))
+        })?;
+        let cache_storage =
+            per_abi(|abi| Ok(KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?))?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
             let killable = flags & bindings::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0;
             Some(Listener::new(killable)?)
@@ -282,12 +382,17 @@ impl PreparedFilter {
     pub(crate) fn attach(self, prev: Option<Arc<Filter>>) -> Arc<Filter> {
         // Combine this filter's constant verdicts (already known from its
         // resume table) with the older chain's: one pass, no analysis.
-        let native_cache = ConstantTable::build_from_resume(
-            NATIVE_ARCH,
-            self.cache_storage,
-            &self.resume,
-            prev.as_deref().map(|p| &p.native_cache),
-        );
+        let mut abi = 0;
+        let cache = self.cache_storage.map(|storage| {
+            let table = ConstantTable::build_from_resume(
+                ABIS[abi].arch,
+                storage,
+                &self.resume[abi],
+                prev.as_deref().map(|p| &p.cache[abi]),
+            );
+            abi += 1;
+            table
+        });
         let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
         #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
         LIVE_FILTERS.fetch_add(1, Ordering::Relaxed);
@@ -300,7 +405,7 @@ impl PreparedFilter {
             prog: self.prog,
             resume: self.resume,
             converted_len: self.converted_len,
-            native_cache,
+            cache,
             listener: self.listener,
         };
         self.slot.write(filter).into()

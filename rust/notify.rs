@@ -13,7 +13,8 @@
 //! always removes its own notification, so a notification exists exactly
 //! as long as its task waits for it.
 //!
-//! Unlike C, waiting for the listener's lock is not interruptible.
+//! The listener's ioctls but `RECV`, and its poll, wait for its lock
+//! interruptibly, as C does (`-EINTR`, `EPOLLERR`).
 
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
@@ -22,9 +23,8 @@ use kernel::{
     bindings,
     error::code::*,
     ffi::{c_int, c_long, c_uint, c_ulong, c_void},
-    new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::Arc,
     types::Opaque,
     uaccess::UserSlice,
 };
@@ -33,6 +33,10 @@ use crate::current::Current;
 use crate::enforce::Outcome;
 use crate::engine::SeccompData;
 use crate::filter::Filter;
+use crate::sync::{ClassKey, InterruptibleMutex};
+
+/// The lockdep class of every listener's lock.
+static NOTIFY_LOCK_CLASS: ClassKey = ClassKey::new();
 
 extern "C" {
     /// Creates the anonymous "seccomp notify" file whose operations are the
@@ -175,7 +179,7 @@ impl ListenerState {
 #[pin_data]
 pub(crate) struct Listener {
     #[pin]
-    state: Mutex<ListenerState>,
+    state: InterruptibleMutex<ListenerState>,
     /// Pollers and `NOTIF_RECV` callers wait here.
     #[pin]
     wqh: Opaque<bindings::wait_queue_head>,
@@ -204,11 +208,15 @@ impl Listener {
         // SAFETY: FFI call without preconditions.
         let seed = unsafe { bindings::get_random_u64() };
         let init = pin_init!(Listener {
-            state <- new_mutex!(ListenerState {
-                flags: 0,
-                next_id: seed,
-                pending: KVec::new(),
-            }, "seccomp_notify_lock"),
+            state <- InterruptibleMutex::new(
+                ListenerState {
+                    flags: 0,
+                    next_id: seed,
+                    pending: KVec::new(),
+                },
+                kernel::c_str!("seccomp_notify_lock"),
+                &NOTIFY_LOCK_CLASS,
+            ),
             // SAFETY: `init_waitqueue_head` initialises the head in place.
             wqh <- Opaque::ffi_init(|p| unsafe { bindings::seccomp_init_waitqueue_head(p) }),
             requests: AtomicI32::new(0),
@@ -530,7 +538,9 @@ pub unsafe extern "C" fn seccomp_rs_notify_poll(
     unsafe { bindings::poll_wait(file, listener.wqh.get(), table) };
     let mut mask = 0;
     {
-        let state = listener.state.lock();
+        let Ok(state) = listener.state.lock_interruptible() else {
+            return epoll::ERR;
+        };
         for p in state.pending.iter() {
             match p.state {
                 State::Init => mask |= epoll::IN | epoll::RDNORM,
@@ -685,7 +695,7 @@ fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
     if flags & !cont != 0 || (flags & cont != 0 && (error != 0 || val != 0)) {
         return Err(EINVAL);
     }
-    let mut state = listener.state.lock();
+    let mut state = listener.state.lock_interruptible()?;
     let sync = state.sync_wake_up();
     let p = state.find(id).ok_or(ENOENT)?;
     // Exactly one reply.
@@ -704,7 +714,7 @@ fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
 /// for its reply.
 fn id_valid(listener: &Listener, arg: c_ulong) -> Result<c_long> {
     let id: u64 = UserSlice::new(arg, 8).reader().read()?;
-    let mut state = listener.state.lock();
+    let mut state = listener.state.lock_interruptible()?;
     match state.find(id) {
         Some(p) if p.state == State::Sent => Ok(0),
         _ => Err(ENOENT),
@@ -716,7 +726,7 @@ fn set_flags(listener: &Listener, flags: c_ulong) -> Result<c_long> {
     if flags & !(bindings::SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP as c_ulong) != 0 {
         return Err(EINVAL);
     }
-    listener.state.lock().flags = flags as u32;
+    listener.state.lock_interruptible()?.flags = flags as u32;
     Ok(0)
 }
 
@@ -786,7 +796,7 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
         GFP_KERNEL,
     )?;
     {
-        let mut state = listener.state.lock();
+        let mut state = listener.state.lock_interruptible()?;
         let p = state.find(id).ok_or(ENOENT)?;
         // Not before the supervisor received it, nor after the reply.
         if p.state != State::Sent {

@@ -44,6 +44,7 @@ pub mod kunit;
 mod log;
 mod mode;
 pub mod notify;
+mod sync;
 #[cfg(CONFIG_SYSCTL)]
 pub mod sysctl;
 

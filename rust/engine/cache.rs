@@ -37,6 +37,7 @@ use super::data::SeccompData;
 use super::insn::opcode::BPF_MAXINSNS;
 use super::insn::{AluOp, Insn};
 use super::interp::DecodedProgram;
+use super::nospec::{self, IndexMask, PlainMask};
 use super::resume::{ResumeEntry, ResumeTable};
 
 /// `AUDIT_ARCH_X86_64`.
@@ -577,11 +578,18 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
     /// The chain's constant return value for `data`, if any: `None` for
     /// another architecture, negative numbers, numbers past the table
     /// (including x32 numbers) and non-constant entries.
+    #[inline]
     pub fn lookup(&self, data: &SeccompData) -> Option<u32> {
+        self.lookup_masked::<PlainMask>(data)
+    }
+
+    /// [`ConstantTable::lookup`], its index clamped under speculation
+    /// with `M` ([`super::nospec`]).
+    #[inline]
+    pub fn lookup_masked<M: IndexMask>(&self, data: &SeccompData) -> Option<u32> {
         if data.arch != self.arch {
             return None;
         }
-        let nr = usize::try_from(data.nr).ok()?;
-        self.entries.get(nr).copied().flatten()
+        nospec::get::<_, M>(&self.entries, nospec::nr_index(data.nr)).flatten()
     }
 }

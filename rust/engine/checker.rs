@@ -154,6 +154,50 @@ impl<'a> CheckedProgram<'a> {
             .iter()
             .fold(PROLOGUE, |total, insn| total + converted_insn_len(insn))
     }
+
+    /// Number of eBPF instructions of the translation once the JIT has
+    /// blinded its constants (`bpf_jit_blind_constants`, when
+    /// `net.core.bpf_jit_enable` is on and `net.core.bpf_jit_harden`
+    /// applies to the caller): the program C then runs, and the
+    /// `prog->len` it charges against [`MAX_INSNS_PER_PATH`].
+    ///
+    /// Blinding turns each instruction with a constant operand into three
+    /// (load the constant xor a random value into a scratch register, xor
+    /// it back, use the register): the moves of a nonzero constant (`ret
+    /// k`, `ld #k`, `ldx #k`, the length loads, the sign-bit constants of
+    /// jumps), the 32-bit `add`, `sub`, `and`, `or`, `xor`, `mul` and `div`
+    /// with a constant (not the shifts), and every conditional jump on a
+    /// constant (that of `div x`'s zero check too).  A move of zero
+    /// becomes a single `xor`.
+    pub fn blinded_len(&self) -> usize {
+        self.insns.iter().fold(self.converted_len(), |total, insn| {
+            total + 2 * blinded_insns(insn)
+        })
+    }
+}
+
+/// How many of the eBPF instructions `bpf_convert_filter` emits for one
+/// checked seccomp instruction `bpf_jit_blind_insn` rewrites into three.
+fn blinded_insns(insn: &SockFilter) -> usize {
+    let code = insn.code;
+    let nonzero = usize::from(insn.k != 0);
+    match class(code) {
+        // mov32 r0, k (exit has no constant).
+        BPF_RET if code == BPF_RET | BPF_K => nonzero,
+        // mov32 a|x, k; the length loads move 64.
+        BPF_LD | BPF_LDX if mode(code) == BPF_IMM => nonzero,
+        BPF_LD | BPF_LDX if mode(code) == BPF_LEN => 1,
+        // The zero check of `div x` jumps on a constant.
+        BPF_ALU if code == BPF_ALU | BPF_DIV | BPF_X => 1,
+        BPF_ALU if source(code) == BPF_K => usize::from(matches!(
+            operation(code),
+            BPF_ADD | BPF_SUB | BPF_AND | BPF_OR | BPF_XOR | BPF_MUL | BPF_DIV
+        )),
+        // A jump on a constant, or the move of a constant with the sign
+        // bit set into a register that the jump then compares.
+        BPF_JMP if code != BPF_JMP | BPF_JA => usize::from(source(code) == BPF_K),
+        _ => 0,
+    }
 }
 
 /// eBPF instructions `bpf_convert_filter` emits for one checked seccomp

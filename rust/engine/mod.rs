@@ -26,7 +26,9 @@
 //!    only on the system call number and architecture, so the kernel can
 //!    skip running the filters for them, and [`resume`] finds, for the
 //!    others, where each filter's evaluation can start ([`ResumeTable`],
-//!    [`interp::DecodedProgram::run_with`]).
+//!    [`interp::DecodedProgram::run_with`]).  Lookups in these tables,
+//!    indexed by the user's system call number, are clamped under
+//!    speculation ([`nospec`]).
 
 #![forbid(unsafe_code)]
 
@@ -36,6 +38,7 @@ pub mod checker;
 pub mod data;
 pub mod insn;
 pub mod interp;
+pub mod nospec;
 pub mod resume;
 
 pub use action::{run_chain, Action, ChainVerdict};
@@ -44,4 +47,5 @@ pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedPr
 pub use data::SeccompData;
 pub use insn::{Insn, SockFilter};
 pub use interp::{DecodeError, DecodedProgram};
+pub use nospec::{IndexMask, PlainMask};
 pub use resume::{ResumeEntry, ResumeTable};

@@ -37,6 +37,7 @@ use super::cache::{analyze, NrClassStarts};
 use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
+use super::nospec::{self, IndexMask, PlainMask};
 
 /// Where evaluating one filter starts for one system call number and
 /// architecture; 8 bytes.
@@ -134,11 +135,18 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     /// numbers), for which evaluation starts at the first instruction.
     #[inline]
     pub fn lookup(&self, data: &SeccompData) -> Option<ResumeEntry> {
+        self.lookup_masked::<PlainMask>(data)
+    }
+
+    /// [`ResumeTable::lookup`], its index clamped under speculation with
+    /// `M` ([`super::nospec`]): a mispredicted lookup yields another entry
+    /// of this table, whose resume point lies within the program.
+    #[inline]
+    pub fn lookup_masked<M: IndexMask>(&self, data: &SeccompData) -> Option<ResumeEntry> {
         if data.arch != self.arch {
             return None;
         }
-        let nr = usize::try_from(data.nr).ok()?;
-        self.entries.get(nr).copied()
+        nospec::get::<_, M>(&self.entries, nospec::nr_index(data.nr))
     }
 }
 
@@ -167,7 +175,18 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
     where
         T: Deref<Target = [ResumeEntry]>,
     {
-        match table.lookup(data) {
+        self.run_with_masked::<T, PlainMask>(table, data)
+    }
+
+    /// [`DecodedProgram::run_with`], the table's lookup clamped under
+    /// speculation with `M`.
+    #[inline]
+    pub fn run_with_masked<T, M>(&self, table: &ResumeTable<T>, data: &SeccompData) -> u32
+    where
+        T: Deref<Target = [ResumeEntry]>,
+        M: IndexMask,
+    {
+        match table.lookup_masked::<M>(data) {
             Some(entry) if table.prog_len == self.len() => self.run_from(entry, data),
             _ => self.run(data),
         }

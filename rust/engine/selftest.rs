@@ -175,6 +175,12 @@ trait Report {
     fn report(&self) -> u64;
 }
 
+impl Report for u16 {
+    fn report(&self) -> u64 {
+        u64::from(*self)
+    }
+}
+
 impl Report for u32 {
     fn report(&self) -> u64 {
         u64::from(*self)
@@ -184,6 +190,13 @@ impl Report for u32 {
 impl Report for usize {
     fn report(&self) -> u64 {
         *self as u64
+    }
+}
+
+/// `first << 32 | second`.
+impl Report for (usize, usize) {
+    fn report(&self) -> u64 {
+        (self.0 as u64) << 32 | (self.1 as u64 & 0xffff_ffff)
     }
 }
 
@@ -1126,6 +1139,59 @@ fn converted_len_counts_ebpf_instructions() -> Result<(), Failure> {
     Ok(())
 }
 
+/// The length of the constant-blinded translation, against what
+/// `bpf_jit_blind_insn` does to each instruction `bpf_convert_filter`
+/// emits: +2 for each constant operand it blinds.
+fn blinded_len_counts_blinded_constants() -> Result<(), Failure> {
+    let blinded = |insns: &[SockFilter]| -> Result<(usize, usize), Failure> {
+        let p = check_ok!(check(insns));
+        Ok((p.converted_len(), p.blinded_len()))
+    };
+    // `mov32 r0, k`: blinded unless k is 0 (then a single xor).
+    check_same!(blinded(&[ret(SECCOMP_RET_ALLOW)])?, (5, 7));
+    check_same!(blinded(&[ret(0)])?, (5, 5));
+    check_same!(blinded(&[ret_a()])?, (4, 4));
+    // Loads of constants and of the length; loads from the data are not.
+    check_same!(blinded(&[stmt(BPF_LD | BPF_IMM, 7), ret_a()])?, (5, 7));
+    check_same!(blinded(&[stmt(BPF_LDX | BPF_IMM, 0), ret_a()])?, (5, 5));
+    check_same!(
+        blinded(&[stmt(BPF_LD | BPF_W | BPF_LEN, 0), ret_a()])?,
+        (5, 7)
+    );
+    check_same!(
+        blinded(&[stmt(BPF_LDX | BPF_W | BPF_LEN, 0), ret_a()])?,
+        (5, 7)
+    );
+    check_same!(blinded(&[ld_abs(0), ret_a()])?, (5, 5));
+    // ALU with a constant: not the shifts, not neg.
+    for op in [BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR] {
+        check_same!(blinded(&[stmt(BPF_ALU | op | BPF_K, 3), ret_a()])?, (5, 7));
+    }
+    for op in [BPF_LSH, BPF_RSH] {
+        check_same!(blinded(&[stmt(BPF_ALU | op | BPF_K, 3), ret_a()])?, (5, 5));
+    }
+    check_same!(blinded(&[stmt(BPF_ALU | BPF_NEG, 0), ret_a()])?, (5, 5));
+    check_same!(
+        blinded(&[stmt(BPF_ALU | BPF_ADD | BPF_X, 0), ret_a()])?,
+        (5, 5)
+    );
+    // `div x`: its zero check jumps on the constant 0.
+    check_same!(
+        blinded(&[stmt(BPF_ALU | BPF_DIV | BPF_X, 0), ret_a()])?,
+        (9, 11)
+    );
+    // Jumps on a constant, zero or with the sign bit set (then moved into
+    // a register first); jumps on X and `ja` are not blinded.
+    for k in [0, 1, 0x8000_0000] {
+        let (converted, blinded) = blinded(&[jeq(k, 0, 1), ret_a(), ret_a()])?;
+        check_eq!(blinded - converted, 2);
+    }
+    let jx = [jump(BPF_JMP | BPF_JGT | BPF_X, 0, 1, 0), ret_a(), ret_a()];
+    check_same!(blinded(&jx)?, (6, 6));
+    check_same!(blinded(&[stmt(BPF_JMP | BPF_JA, 0), ret_a()])?, (5, 5));
+    Ok(())
+}
+
 fn chain_limit() -> Result<(), Failure> {
     check_same!(check_chain_length(100, []), Ok(100));
     check_same!(check_chain_length(32768 - 2 * 104, [100, 100]), Ok(32768));
@@ -1646,6 +1712,48 @@ fn nr_classes_stop_where_the_number_escapes() -> Result<(), Failure> {
     Ok(())
 }
 
+/// [`nospec::PlainMask`] and [`nospec::get`] at the table boundaries:
+/// every index inside reads its own entry, every index outside (negative
+/// numbers too) reads nothing.
+fn nospec_lookups_stay_in_the_table() -> Result<(), Failure> {
+    use crate::engine::nospec::{self, IndexMask, PlainMask};
+    for (index, size, inside) in [
+        (0usize, 1usize, true),
+        (0, 0, false),
+        (62, 63, true),
+        (63, 63, false),
+        (64, 63, false),
+        (462, 463, true),
+        (463, 463, false),
+        (0x4000_0027, 463, false),
+        (nospec::nr_index(-1), 463, false),
+        (nospec::nr_index(i32::MIN), 463, false),
+    ] {
+        check_eq!(
+            PlainMask::mask(index, size),
+            if inside { usize::MAX } else { 0 }
+        );
+    }
+    let table: [u16; TABLE_LEN] = core::array::from_fn(|i| i as u16 + 100);
+    for nr in [
+        -1,
+        0,
+        1,
+        TABLE_LEN as i32 - 1,
+        TABLE_LEN as i32,
+        0x4000_0000,
+        i32::MIN,
+    ] {
+        let want = usize::try_from(nr).ok().and_then(|i| table.get(i).copied());
+        check_same!(
+            nospec::get::<_, PlainMask>(&table, nospec::nr_index(nr)),
+            want
+        );
+    }
+    check_same!(nospec::get::<u16, PlainMask>(&[], 0), None);
+    Ok(())
+}
+
 /// `Case`s named after their functions.
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {
@@ -1701,6 +1809,7 @@ pub static CASES: &[Case] = cases![
     rule_order_follows_the_kernel,
     decode_needs_exact_storage,
     converted_len_counts_ebpf_instructions,
+    blinded_len_counts_blinded_constants,
     chain_limit,
     actions_decode,
     chain_precedence,
@@ -1717,4 +1826,5 @@ pub static CASES: &[Case] = cases![
     run_with_falls_back_to_the_start,
     nr_classes_follow_comparisons,
     nr_classes_stop_where_the_number_escapes,
+    nospec_lookups_stay_in_the_table,
 ];

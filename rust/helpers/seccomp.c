@@ -4,6 +4,7 @@
 #include <linux/compat.h>
 #include <linux/completion.h>
 #include <linux/cred.h>
+#include <linux/filter.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
@@ -148,6 +149,27 @@ pid_t rust_helper_task_pid_vnr(struct task_struct *task)
 int rust_helper_mutex_lock_killable(struct mutex *lock)
 {
 	return mutex_lock_killable(lock);
+}
+
+/*
+ * Whether the JIT blinds the constants of a program the caller creates now
+ * (bpf_jit_blinding_enabled() of the program seccomp_prepare_filter() would
+ * create): the chain is then charged the blinded program's length.
+ */
+bool rust_helper_seccomp_jit_blinds_constants(void)
+{
+#ifdef CONFIG_BPF_JIT
+	if (!ebpf_jit_enabled() || !bpf_jit_harden)
+		return false;
+	return bpf_jit_harden != 1 || !bpf_token_capable(NULL, CAP_BPF);
+#else
+	return false;
+#endif
+}
+
+int rust_helper_mutex_lock_interruptible(struct mutex *lock)
+{
+	return mutex_lock_interruptible(lock);
 }
 
 /*

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Lookups in the tables indexed by the system call number, safe under
+//! speculation.
+//!
+//! The number comes from user space.  A bounds check alone does not stop a
+//! processor that mispredicts it from loading past a table and leaking what
+//! it finds through the cache (Spectre v1), so, like the kernel's
+//! `array_index_nospec()`, every lookup also clamps the index with a mask
+//! computed without a conditional branch.  How the mask is computed is the
+//! caller's choice ([`IndexMask`]): the kernel uses the instructions of
+//! `array_index_mask_nospec()`, host builds the portable arithmetic.
+
+/// Computes the mask of `array_index_mask_nospec()`.
+pub trait IndexMask {
+    /// All ones when `index < size`, else zero, computed without a
+    /// conditional branch.
+    fn mask(index: usize, size: usize) -> usize;
+}
+
+/// The portable arithmetic of the kernel's generic
+/// `array_index_mask_nospec()`, for host builds and tests.  Without an
+/// optimiser barrier a compiler may turn it back into a comparison, so the
+/// kernel supplies its own [`IndexMask`].  Exact for `index` and `size`
+/// below `isize::MAX`.
+pub struct PlainMask;
+
+impl IndexMask for PlainMask {
+    #[inline]
+    fn mask(index: usize, size: usize) -> usize {
+        ((!(index | size.wrapping_sub(1).wrapping_sub(index)) as isize) >> (usize::BITS - 1))
+            as usize
+    }
+}
+
+/// `table[index]` if `index` is below the table's length, else `None`; a
+/// mispredicted processor reads `table[0]` rather than past the table.
+#[inline]
+pub fn get<T: Copy, M: IndexMask>(table: &[T], index: usize) -> Option<T> {
+    let mask = M::mask(index, table.len());
+    // The clamped index is 0 when out of range: only an empty table has
+    // no element there.
+    let entry = table.get(index & mask).copied();
+    if mask == 0 {
+        None
+    } else {
+        entry
+    }
+}
+
+/// The table index of system call number `nr`: negative numbers become
+/// indexes past any table, without a branch.
+#[inline]
+pub fn nr_index(nr: i32) -> usize {
+    nr as u32 as usize
+}
