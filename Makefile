@@ -6,7 +6,7 @@
 #   make test                        everything: host tests, both kernels, kselftests
 #   make kernel    IMPL=c|rust       build one variant, print its bzImage
 #   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir]
-#   make kselftest IMPL=c|rust       boot it and run seccomp_bpf (TAP)
+#   make kselftest IMPL=c|rust [BITS=32]  boot it, run seccomp_bpf (TAP)
 #   make vng       IMPL=c|rust CMD='...'  run a host command on it (virtme-ng)
 #   make kunit                       the KUnit suite seccomp_rust_engine (kunit.py)
 #   make bootstrap                   install/check the toolchain and source
@@ -29,7 +29,7 @@ SAMPLES_TARGET := $(SECCOMP_RS_CACHE)/cargo/samples
 SAMPLES_BIN := $(SAMPLES_TARGET)/x86_64-unknown-linux-gnu/release
 SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
-STRESS := notif-stress chain-stress seccomp-fuzz seccomp-diff
+STRESS := notif-stress chain-stress seccomp-fuzz seccomp-diff compat-check audit-check
 
 .PHONY: run test test-fresh test-debug kernel qemu kselftest vng kunit bootstrap samples stress host-test help bench
 
@@ -49,7 +49,7 @@ qemu:
 
 kselftest:
 	@$(H)/kernel.sh $(IMPL)
-	@$(H)/kselftest.sh run $(IMPL)
+	@$(H)/kselftest.sh run $(IMPL) $(BITS)
 
 # The engine's self-tests in the kernel, the usual KUnit way: kunit.py
 # boots the Rust kernel as built (KUnit runs at boot) and parses the KTAP.

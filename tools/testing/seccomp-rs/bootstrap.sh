@@ -16,6 +16,7 @@ SRS_PACKAGES=(
 	git patch xz-utils patchelf		# series repository, unpacking
 	busybox-static qemu-system-x86		# the guest
 	libcap-dev				# kselftest seccomp_bpf
+	gcc-multilib libcap-dev:i386		# ... and its ia32 build
 	python3 python3-docutils python3-venv
 	udev					# vng: names the guest's virtio ports
 )
@@ -39,8 +40,13 @@ fi
 APT_UPDATED=
 apt_update() {
 	[ -n "$APT_UPDATED" ] && return 0
+	local out
 	srs_log "apt-get update"
-	apt-get update -q >/dev/null || srs_die "apt-get update failed"
+	# An index that fails (a mirror caught mid-sync, say) leaves apt with
+	# the others: go on, and let an install that really lacks something fail.
+	out=$(apt-get update -q 2>&1) ||
+		srs_warn "apt-get update reported errors; going on with the lists it has:
+$(grep -E '^(E|Err):' <<< "$out" | head -n 4)"
 	APT_UPDATED=1
 }
 
@@ -79,6 +85,14 @@ newest_version() {
 		grep -E "$2" | sort -V | tail -n 1
 }
 
+# libcap-dev:i386 needs the i386 architecture in dpkg.
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+	[ "$(id -u)" = 0 ] || srs_die "dpkg lacks the i386 architecture: run as root, or: sudo dpkg --add-architecture i386"
+	srs_log "dpkg --add-architecture i386 (for libcap-dev:i386)"
+	dpkg --add-architecture i386
+	APT_UPDATED=
+	apt_update
+fi
 apt_install "${SRS_PACKAGES[@]}"
 
 # --- the Rust toolchain -----------------------------------------------------

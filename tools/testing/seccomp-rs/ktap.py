@@ -3,12 +3,10 @@
 """Turn kselftest TAP output into per-case results and judge them.
 
   ktap.py parse LOG OUT.tsv            cases of one run -> "name<TAB>status"
-  ktap.py check IMPL RESULTS.tsv [RATCHET]
-        c:    every case must pass (a skip is a failure);
-        rust: every case listed in RATCHET must pass.
-  ktap.py compare C.tsv RUST.tsv RATCHET
-        side-by-side table; fails if a case passing on C fails on Rust while
-        the ratchet expects it to pass.
+  ktap.py check LABEL RESULTS.tsv
+        every case must pass (a skip is a failure).
+  ktap.py compare C.tsv RUST.tsv
+        side-by-side table; fails unless every case passes on both.
 
 Statuses: pass, fail, skip, xfail, missing (the case never reported).
 """
@@ -62,11 +60,6 @@ def read_tsv(path):
     return out
 
 
-def read_ratchet(path):
-    with open(path) as f:
-        return [l.split('#', 1)[0].strip() for l in f if l.split('#', 1)[0].strip()]
-
-
 def ok(status):
     # A skipped case proves nothing: only a pass counts.
     return status == 'pass'
@@ -90,51 +83,36 @@ def cmd_parse(log_path, out_path):
     return 0
 
 
-def cmd_check(impl, results_path, ratchet_path=None):
+def cmd_check(label, results_path):
     results = read_tsv(results_path)
-    if impl == 'c':
-        must = list(results)
-    else:
-        must = read_ratchet(ratchet_path)
-    bad = [n for n in must if not ok(results.get(n, 'missing'))]
-    passed = [n for n in must if ok(results.get(n, 'missing'))]
+    bad = [n for n, s in results.items() if not ok(s)]
     for n in bad:
-        print(f'FAIL {impl}: {n} ({results.get(n, "missing")})')
-    extra = [n for n, s in results.items() if n not in must and s == 'pass']
-    if extra:
-        print(f'note: {len(extra)} case(s) pass on {impl} but are not in the ratchet '
-              f'yet: {" ".join(extra)}')
-    expected_fail = [n for n, s in results.items() if n not in must and not ok(s)]
-    print(f'seccomp_bpf on {impl}: {len(passed)} required passed, {len(bad)} required failed'
-          + (f', {len(expected_fail)} not yet expected (ratchet)' if impl == 'rust' else ''))
-    return 1 if bad else 0
+        print(f'FAIL {label}: {n} ({results[n]})')
+    print(f'{label}: {len(results) - len(bad)}/{len(results)} passed')
+    return 1 if bad or not results else 0
 
 
-def cmd_compare(c_path, rust_path, ratchet_path):
+def cmd_compare(c_path, rust_path):
     c, rust = read_tsv(c_path), read_tsv(rust_path)
-    ratchet = set(read_ratchet(ratchet_path))
     names = list(c) + [n for n in rust if n not in c]
     width = max(len(n) for n in names)
-    print(f'{"case":<{width}}  {"C":<7}  {"Rust":<7}  ratchet')
-    regressions = []
+    print(f'{"case":<{width}}  {"C":<7}  Rust')
+    differ = []
     for n in names:
         cs, rs = c.get(n, 'missing'), rust.get(n, 'missing')
-        mark = 'must pass' if n in ratchet else 'not yet'
-        if ok(cs) and not ok(rs) and n in ratchet:
-            regressions.append(n)
-            mark += '  <-- REGRESSION'
-        print(f'{n:<{width}}  {cs:<7}  {rs:<7}  {mark}')
+        mark = ''
+        if not ok(cs) or not ok(rs):
+            differ.append(n)
+            mark = '  <-- FAILS'
+        print(f'{n:<{width}}  {cs:<7}  {rs}{mark}')
     both = sum(1 for n in names if ok(c.get(n, '')) and ok(rust.get(n, '')))
     print(f'\nC: {sum(ok(s) for s in c.values())}/{len(c)} pass; '
-          f'Rust: {sum(ok(s) for s in rust.values())}/{len(rust)} pass; '
-          f'both: {both}; ratchet: {len(ratchet)} must pass on Rust')
-    for n in regressions:
-        print(f'REGRESSION: {n} passes on C, fails on Rust, and the ratchet requires it')
-    return 1 if regressions else 0
+          f'Rust: {sum(ok(s) for s in rust.values())}/{len(rust)} pass; both: {both}/{len(names)}')
+    return 1 if differ else 0
 
 
 def main(argv):
-    cmds = {'parse': (cmd_parse, 2), 'check': (cmd_check, (2, 3)), 'compare': (cmd_compare, 3)}
+    cmds = {'parse': (cmd_parse, 2), 'check': (cmd_check, 2), 'compare': (cmd_compare, 2)}
     if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2

@@ -45,7 +45,8 @@ srs_inputs() {
 	export PATH RUSTC=$SRS_RUST_BIN/rustc RUSTDOC=$SRS_RUST_BIN/rustdoc
 	export CARGO=$SRS_RUST_BIN/cargo RUSTFMT=$SRS_RUST_BIN/rustfmt
 	SRS_CLIPPY_DRIVER=$SRS_RUST_BIN/clippy-driver
-	SRS_MAKE_FLAGS=(LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
+	# X86_X32_ABI refuses llvm-objcopy: binutils' objcopy, LLVM for the rest.
+	SRS_MAKE_FLAGS=(LLVM=1 OBJCOPY=objcopy "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
 }
 srs_inputs
 

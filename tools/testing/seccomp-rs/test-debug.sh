@@ -33,6 +33,8 @@ echo Ada | ./bpf-direct 2>/dev/null; echo "@@ bpf-direct exit=$?"
 ./dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; test $? = 1; echo "@@ dropper exit=$?"
 ./notif-stress 6; echo "@@ notif-stress exit=$?"
 ./chain-stress all; echo "@@ chain-stress exit=$?"
+./compat-check; echo "@@ compat-check exit=$?"
+./audit-check; echo "@@ audit-check exit=$?"
 ./seccomp-fuzz --seed 1 --iterations 2000; echo "@@ seccomp-fuzz exit=$?"
 sleep 2; echo scan > /sys/kernel/debug/kmemleak; sleep 6
 echo scan > /sys/kernel/debug/kmemleak
@@ -45,7 +47,7 @@ for impl in ${IMPLS:-c rust}; do
 	log=$RESULTS/$impl.log
 	rc=0
 	QEMU_LOG=$log QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
-		KERNEL_CMDLINE="panic_on_warn=1 kasan.fault=panic loglevel=7" \
+		KERNEL_CMDLINE="panic_on_warn=1 kasan.fault=panic loglevel=7 audit=1" \
 		"$SRS_HARNESS/qemu.sh" "$impl" "$GUEST" "$EXTRA" > "$RESULTS/$impl.out" || rc=$?
 	verdict() { printf '%-8s %-6s %s\n' "$1" "$impl" "$2"; }
 	if [ "$rc" != 0 ]; then
@@ -64,7 +66,7 @@ for impl in ${IMPLS:-c rust}; do
 		verdict FAIL "seccomp_bpf $n_pass/$n_all"; failed=1
 	fi
 	for prog in strict-demo bpf-direct user-trap bpf-fancy dropper notif-stress chain-stress \
-		seccomp-fuzz; do
+		compat-check audit-check seccomp-fuzz; do
 		if grep -qx "@@ $prog exit=0" "$RESULTS/$impl.out"; then
 			verdict ok "$prog"
 		else

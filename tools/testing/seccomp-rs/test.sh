@@ -92,15 +92,20 @@ kernels() {
 		mkdir -p "$RESULTS/$impl"
 		check "kernel build ($impl)" "$SRS_HARNESS/kernel.sh" "$impl"
 	done
-	step "kselftests: building seccomp_bpf and seccomp_benchmark from the pinned source"
+	step "kselftests: building seccomp_bpf (64-bit and ia32) and seccomp_benchmark from the pinned source"
 	check "kselftest build" "$SRS_HARNESS/kselftest.sh" build
-	for impl in c rust; do
-		step "kselftest seccomp_bpf on IMPL=$impl"
-		"$SRS_HARNESS/kselftest.sh" run "$impl" | tee "$RESULTS/$impl/check.txt" || true
-		count_kselftest "$impl"
+	local bits prog
+	for bits in "" 32; do
+		prog=seccomp_bpf${bits:+_$bits}
+		for impl in c rust; do
+			step "kselftest $prog on IMPL=$impl"
+			check "$prog on $impl: every planned case ran and passed" \
+				"$SRS_HARNESS/kselftest.sh" run "$impl" $bits
+			count_kselftest "$impl" "$prog"
+		done
+		step "$prog: C vs Rust"
+		check "$prog: every case passes on C and on Rust" "$SRS_HARNESS/kselftest.sh" compare $bits
 	done
-	step "seccomp_bpf: C vs Rust"
-	check "C/Rust comparison (ratchet)" "$SRS_HARNESS/kselftest.sh" compare
 	for impl in c rust; do
 		step "strict-mode sample on IMPL=$impl"
 		guest_sample "$impl" strict-demo './strict-demo' \
@@ -140,9 +145,20 @@ kernels() {
 		guest_run "$impl" notif-stress './notif-stress 12' "$SRS_CACHE/stress" 'notif-stress: PASS'
 	done
 	for impl in c rust; do
-		step "chain stress on IMPL=$impl (fork storm, 32768-instruction chains, TSYNC races, ptrace suspend; filters freed)"
+		step "chain stress on IMPL=$impl (fork storm, 32768-instruction chains, TSYNC races, ptrace suspend, JIT hardening, CVE patterns; filters freed)"
 		guest_run "$impl" chain-stress './chain-stress all' "$SRS_CACHE/stress" 'chain-stress: PASS'
 	done
+	for impl in c rust; do
+		step "compat ABIs on IMPL=$impl (int \$0x80 in strict and filter mode, x32, seccomp_cache's ia32 section)"
+		guest_run "$impl" compat-check './compat-check' "$SRS_CACHE/stress" 'compat-check: PASS'
+	done
+	check "compat-check: the same report on C and Rust" same_report compat-check
+	for impl in c rust; do
+		step "audit records on IMPL=$impl (every action, a cancelled TRACE, ia32, actions_logged; audit=1)"
+		KERNEL_CMDLINE=audit=1 guest_run "$impl" audit-check './audit-check' "$SRS_CACHE/stress" \
+			'audit-check: PASS'
+	done
+	check "audit-check: the same records on C and Rust" same_report audit-check
 	hostile_input
 	differential
 	for impl in c rust; do
@@ -222,6 +238,16 @@ same_digests() {
 	echo "$name: $(wc -l <<< "$c") blocks, the same digests on C and Rust"
 }
 
+# same_report NAME: the lines "NAME: ..." of the C and the Rust guest runs
+# are the same, and there are some.
+same_report() {
+	local c r
+	c=$(grep -o "$1: .*" "$RESULTS/c/$1.log" | tr -d '\r' || true)
+	r=$(grep -o "$1: .*" "$RESULTS/rust/$1.log" | tr -d '\r' || true)
+	[ -n "$c" ] || { echo "$1: no report from the C kernel"; return 1; }
+	[ "$c" = "$r" ] || { diff <(echo "$c") <(echo "$r"); return 1; }
+}
+
 # hostile_input: the fuzzer on both kernels (only upstream's errnos, no
 # report in the log), then the same results on both.
 hostile_input() {
@@ -283,27 +309,17 @@ benchmark() {
 	check "seccomp_benchmark completes on $impl" grep -q '^# Estimated seccomp entry overhead' "$out"
 }
 
-# count_kselftest IMPL: one check per required case (all on C, the ratchet
-# on Rust), from the per-case results the run left.
+# count_kselftest IMPL PROG: one check per case, from the per-case results
+# the run left; every case must pass.
 count_kselftest() {
-	local impl=$1 tsv=$RESULTS/$1/seccomp_bpf.tsv
-	if [ ! -s "$tsv" ]; then fail "seccomp_bpf on $impl: no results"; return; fi
-	local must
-	if [ "$impl" = c ]; then must=$(cut -f1 "$tsv")
-	else must=$(sed 's/#.*//; /^[[:space:]]*$/d' "$SRS_HARNESS/ratchet/seccomp_bpf.rust"); fi
-	local name status
-	for name in $must; do
-		status=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$tsv")
+	local impl=$1 prog=$2 tsv=$RESULTS/$1/$2.tsv name status
+	if [ ! -s "$tsv" ]; then fail "$prog on $impl: no results"; return; fi
+	while IFS=$'\t' read -r name status; do
 		case "$status" in
-		pass) pass "seccomp_bpf $name on $impl" ;;
-		*) fail "seccomp_bpf $name on $impl (${status:-missing})" ;;
+		pass) pass "$prog $name on $impl" ;;
+		*) fail "$prog $name on $impl ($status)" ;;
 		esac
-	done
-	if [ "$impl" = rust ]; then
-		awk -F'\t' 'NR == FNR { must[$1] = 1; next } !($1 in must) && $2 != "pass"' \
-			<(sed 's/#.*//; /^[[:space:]]*$/d' "$SRS_HARNESS/ratchet/seccomp_bpf.rust") "$tsv" |
-			wc -l > "$RESULTS/rust/xfail.count"
-	fi
+	done < "$tsv"
 }
 
 # series: the upstream habits on the exported series.  `git am` of the
@@ -333,7 +349,5 @@ if [ "$nfail" != 0 ]; then
 	step "failures"
 	sed -n 's/^fail /  /p' "$tally"
 fi
-[ -e "$RESULTS/rust/xfail.count" ] && [ "$what" = all ] &&
-	echo "(seccomp_bpf cases not yet expected to pass on Rust, per the ratchet: $(cat "$RESULTS/rust/xfail.count"))"
 echo "$npass passed, $nfail failed"
 [ "$nfail" = 0 ]

@@ -3,4 +3,5 @@
 //! What the stress programs in `src/bin/` share.
 
 pub mod fuzzkit;
+pub mod ia32;
 pub mod leak;

@@ -12,7 +12,7 @@
 //! decided, which checks the precedence rules: the lowest action wins, and
 //! of equal actions the newest filter's.
 //!
-//! Cases (`chain-stress [all|fork-storm|insn-limit|tsync|ptrace|1-4]...`):
+//! Cases (`chain-stress [all|fork-storm|insn-limit|tsync|ptrace|jit-harden|cve|1-6]...`):
 //!
 //! 1. `fork-storm`: a tree of processes (depth [`DEPTH`], fan-out
 //!    [`FANOUT`]), each stacking two filters on the chain it inherited
@@ -33,6 +33,16 @@
 //!    (`PTRACE_O_SUSPEND_SECCOMP`), reads its chain back with
 //!    `PTRACE_SECCOMP_GET_FILTER` and `PTRACE_SECCOMP_GET_METADATA`, gets its
 //!    `SECCOMP_RET_TRACE` stops, and keeps asking while the tracee exits.
+//! 5. `jit-harden`: with the JIT on and `net.core.bpf_jit_harden` blinding
+//!    constants (2, or 1 for a caller without `CAP_BPF`), each filter is
+//!    charged the length of its blinded program, as C runs it: fewer
+//!    one-instruction filters fit a path than without.
+//! 6. `cve`: the patterns of known seccomp bugs: `PTRACE_O_SUSPEND_SECCOMP`
+//!    refused to a tracer without `CAP_SYS_ADMIN` or under seccomp itself
+//!    (CVE-2022-30594); a system call a tracer rewrites at its TRACE stop
+//!    judged again (CVE-2019-2054); `TSYNC` failing on a sibling with
+//!    `NEW_LISTENER` leaving no filter and no fd; a `fork()` refused by
+//!    `RLIMIT_NPROC` leaving no filter.
 //!
 //! Each case runs [`Case::rounds`] times between two readings of the leak
 //! meter (`seccomp_stress::leak`), after a warm-up run if the meter is
@@ -1344,6 +1354,239 @@ fn ptrace_case(ctx: &Ctx) -> Result<(), String> {
     reap(pid, "tracer")
 }
 
+// ---- 5. jit-harden -----------------------------------------------------------
+
+/// `net.core.bpf_jit_enable` and `net.core.bpf_jit_harden`.
+const JIT_ENABLE: &str = "/proc/sys/net/core/bpf_jit_enable";
+const JIT_HARDEN: &str = "/proc/sys/net/core/bpf_jit_harden";
+
+/// How many one-instruction `ret ALLOW` filters one path takes: each is
+/// charged its eBPF length (5, or 7 once the JIT blinded the constant of
+/// its `mov32 r0, k`) plus 4 per older filter, up to 32768.
+fn one_insn_filters_fitting(blinded: bool) -> usize {
+    let len = if blinded { 7 } else { 5 };
+    (MAX_INSNS_PER_PATH - len) / (len + 4) + 1
+}
+
+/// Stacks one-instruction filters until the kernel refuses one, which must
+/// be with `ENOMEM` after exactly `want` of them.
+fn stack_until_full(want: usize, drop_caps: bool) -> Result<(), String> {
+    no_new_privs()?;
+    if drop_caps {
+        // Without CAP_BPF (nor CAP_SYS_ADMIN), bpf_jit_harden=1 blinds.
+        drop_capabilities()?;
+    }
+    let mut b = ProgramBuilder::new();
+    b.allow();
+    let p = b.resolve().map_err(|e| e.to_string())?;
+    for n in 0.. {
+        match install(&p, 0) {
+            Ok(0) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOMEM) && n == want => return Ok(()),
+            r => return Err(format!("filter {}: {r:?}, expected ENOMEM after {want}", n + 1)),
+        }
+    }
+    Ok(())
+}
+
+fn jit_harden(_: &Ctx) -> Result<(), String> {
+    let set = |path: &str, value: &str| std::fs::write(path, value).map_err(|e| format!("{path}: {e}"));
+    // (bpf_jit_enable, bpf_jit_harden, capabilities dropped, blinded)
+    let cases = [
+        ("0", "2", false, false), // no JIT, nothing to blind
+        ("1", "0", false, false),
+        ("1", "1", false, false), // root has CAP_BPF
+        ("1", "1", true, true),
+        ("1", "2", false, true),
+    ];
+    for (enable, harden, drop_caps, blinded) in cases {
+        set(JIT_ENABLE, enable)?;
+        set(JIT_HARDEN, harden)?;
+        let want = one_insn_filters_fitting(blinded);
+        let what = format!("jit-harden: enable={enable} harden={harden} caps dropped={drop_caps}");
+        let pid = spawn(&what, || stack_until_full(want, drop_caps))?;
+        reap(pid, &what)?;
+    }
+    set(JIT_HARDEN, "0")?;
+    set(JIT_ENABLE, "0")
+}
+
+// ---- 6. cve ---------------------------------------------------------------------
+
+/// Denied by the cve case's filters.
+const PROBE_CVE_DENY: u32 = 0x5ec0_0006;
+/// Traced by the cve case's filters.
+const PROBE_CVE_TRACE: u32 = 0x5ec0_0007;
+/// Offset of `orig_rax` in `struct user_regs_struct`.
+const ORIG_RAX: usize = 15 * 8;
+
+/// capset(2) to no capability at all, for the calling thread.
+fn drop_capabilities() -> Result<(), String> {
+    let header = [0x2008_0522u32, 0]; // _LINUX_CAPABILITY_VERSION_3, self
+    let data = [0u32; 6];
+    // SAFETY: capset reads the header and two data structs.
+    if unsafe { libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr()) } != 0 {
+        return Err(format!("capset: {}", io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// CVE-2022-30594: `PTRACE_O_SUSPEND_SECCOMP` through `PTRACE_SEIZE` is
+/// refused (`EPERM`) to a tracer without `CAP_SYS_ADMIN` and to a tracer
+/// under seccomp itself, and the tracee's filters stay in force.
+fn cve_suspend_seccomp() -> Result<(), String> {
+    let [cmd_r, cmd_w] = pipe()?;
+    let [rep_r, rep_w] = pipe()?;
+    let tracee = spawn("cve: suspend: tracee", || {
+        no_new_privs()?;
+        must_install(&filter(&[(PROBE_CVE_DENY, errno_action(libc::EPERM))], 0), 0)?;
+        raw_write(rep_w, b"R");
+        raw_read_byte(cmd_r).ok_or("no command")?;
+        expect(PROBE_CVE_DENY, Err(libc::EPERM))
+    })?;
+    raw_read_byte(rep_r).ok_or("cve: suspend: the tracee did not start")?;
+    let unprivileged = |what: &'static str, prepare: fn() -> Result<(), String>| {
+        spawn(what, move || {
+            prepare()?;
+            match ptrace(libc::PTRACE_SEIZE as _, tracee, 0, libc::PTRACE_O_SUSPEND_SECCOMP as usize) {
+                Err(libc::EPERM) => Ok(()),
+                r => Err(format!("PTRACE_SEIZE with PTRACE_O_SUSPEND_SECCOMP: {r:?}, expected EPERM")),
+            }
+        })
+        .and_then(|pid| reap(pid, what))
+    };
+    unprivileged("cve: suspend: tracer without CAP_SYS_ADMIN", drop_capabilities)?;
+    unprivileged("cve: suspend: tracer under seccomp", || {
+        no_new_privs()?;
+        must_install(&tiny(1), 0)
+    })?;
+    raw_write(cmd_w, b"p");
+    reap(tracee, "cve: suspend: tracee")
+}
+
+/// CVE-2019-2054: a system call a tracer rewrites at its
+/// `SECCOMP_RET_TRACE` stop is judged again by the filters: the new
+/// number, denied, fails.
+fn cve_rewritten_syscall() -> Result<(), String> {
+    let mut b = ProgramBuilder::new();
+    b.load_arch()
+        .jne(AUDIT_ARCH_X86_64, "kill")
+        .load_syscall_nr()
+        .on_syscall(libc::SYS_gettid, "deny")
+        .on_syscall(PROBE_NR, "probe")
+        .allow()
+        .label("probe")
+        .load_arg_low(0)
+        .jeq(PROBE_CVE_TRACE, "trace")
+        .allow()
+        .label("trace")
+        .ret(trace_action(1))
+        .label("deny")
+        .errno(libc::EPERM)
+        .label("kill")
+        .kill();
+    let prog = b.resolve().map_err(|e| e.to_string())?;
+    let tracee = spawn("cve: rewrite: tracee", || {
+        // SAFETY: Requests tracing by our parent, then stops for it.
+        unsafe {
+            libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+            libc::raise(libc::SIGSTOP);
+        }
+        no_new_privs()?;
+        must_install(&prog, 0)?;
+        expect(PROBE_CVE_TRACE, Err(libc::EPERM))
+    })?;
+    let mut status = 0;
+    let mut stopped = || {
+        // SAFETY: `status` is a valid out-pointer.
+        (unsafe { libc::waitpid(tracee, &mut status, 0) }) == tracee && libc::WIFSTOPPED(status)
+    };
+    if !stopped() {
+        return Err("cve: rewrite: no initial stop".into());
+    }
+    ptrace(libc::PTRACE_SETOPTIONS as _, tracee, 0, libc::PTRACE_O_TRACESECCOMP as usize)
+        .and_then(|_| ptrace(libc::PTRACE_CONT as _, tracee, 0, 0))
+        .map_err(|e| format!("cve: rewrite: SETOPTIONS/CONT: errno {e}"))?;
+    if !stopped() || status >> 8 != (libc::SIGTRAP | (libc::PTRACE_EVENT_SECCOMP << 8)) {
+        return Err(format!("cve: rewrite: no seccomp stop (status {status:#x})"));
+    }
+    ptrace(libc::PTRACE_POKEUSER as _, tracee, ORIG_RAX, libc::SYS_gettid as usize)
+        .and_then(|_| ptrace(libc::PTRACE_DETACH as _, tracee, 0, 0))
+        .map_err(|e| format!("cve: rewrite: POKEUSER/DETACH: errno {e}"))?;
+    reap(tracee, "cve: rewrite: tracee")
+}
+
+/// A `TSYNC` that fails on a sibling while asking for a listener
+/// (`TSYNC_ESRCH` with `NEW_LISTENER`) attaches nothing and leaves no fd.
+fn cve_tsync_listener() -> Result<(), String> {
+    let pid = spawn("cve: tsync listener", || {
+        no_new_privs()?;
+        let fds = || std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0);
+        let before = fds();
+        let barrier = Arc::new(Barrier::new(2));
+        let sibling = {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let r = must_install(&tiny(2), 0);
+                barrier.wait(); // diverged
+                barrier.wait(); // the main thread tried
+                r
+            })
+        };
+        barrier.wait();
+        let flags = libc::SECCOMP_FILTER_FLAG_TSYNC
+            | libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+            | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        let mut b = ProgramBuilder::new();
+        b.ret(libc::SECCOMP_RET_USER_NOTIF);
+        let r = install(&b.resolve().map_err(|e| e.to_string())?, flags);
+        let after = fds();
+        barrier.wait();
+        sibling.join().map_err(|_| "sibling panicked")??;
+        match r {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) && after == before => Ok(()),
+            r => Err(format!(
+                "TSYNC|TSYNC_ESRCH|NEW_LISTENER: {r:?} with {before} -> {after} fds; expected ESRCH, no new fd"
+            )),
+        }
+    })?;
+    reap(pid, "cve: tsync listener")
+}
+
+/// A `fork()` that fails (`RLIMIT_NPROC` of an unprivileged user) in a
+/// process with filters: `EAGAIN`, and the leak meter sees no filter left.
+fn cve_failed_fork() -> Result<(), String> {
+    let pid = spawn("cve: failed fork", || {
+        no_new_privs()?;
+        must_install(&tiny(3), 0)?;
+        let one = libc::rlimit { rlim_cur: 1, rlim_max: 1 };
+        // SAFETY: Plain system calls on this process's credentials.
+        unsafe {
+            if libc::setresgid(65534, 65534, 65534) != 0 || libc::setresuid(65534, 65534, 65534) != 0 {
+                return Err(format!("setresuid: {}", io::Error::last_os_error()));
+            }
+            libc::setrlimit(libc::RLIMIT_NPROC, &one);
+            match libc::fork() {
+                -1 if errno() == libc::EAGAIN => Ok(()),
+                -1 => Err(format!("fork: errno {}, expected EAGAIN", errno())),
+                0 => libc::_exit(0),
+                child => {
+                    libc::waitpid(child, std::ptr::null_mut(), 0);
+                    Err("fork succeeded past RLIMIT_NPROC".into())
+                }
+            }
+        }
+    })?;
+    reap(pid, "cve: failed fork")
+}
+
+fn cve(_: &Ctx) -> Result<(), String> {
+    cve_suspend_seccomp()?;
+    cve_rewritten_syscall()?;
+    cve_tsync_listener()?;
+    cve_failed_fork()
+}
+
 // ---- main ------------------------------------------------------------------
 
 struct Case {
@@ -1353,11 +1596,13 @@ struct Case {
     rounds: usize,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 6] = [
     Case { name: "fork-storm", run: fork_storm, rounds: 1 },
     Case { name: "insn-limit", run: insn_limit, rounds: 1 },
     Case { name: "tsync", run: tsync, rounds: 2 },
     Case { name: "ptrace", run: ptrace_case, rounds: 2 },
+    Case { name: "jit-harden", run: jit_harden, rounds: 1 },
+    Case { name: "cve", run: cve, rounds: 2 },
 ];
 
 fn run_case(case: &Case, meter: Meter) -> Result<(), String> {
