@@ -109,8 +109,8 @@ unshare --mount --pid --fork --propagation private env -i ROOT="$ROOT" bash -c '
 total=$(($(date +%s) - t0))
 
 # --- the report ---------------------------------------------------------------------
-# Phases: the bootstrap (up to its "inputs:" line), the kernel builds, then
-# every "====" step of make test, each up to the next marker.
+# Phases: the bootstrap's steps, the kernel builds, then every "====" step
+# of make test, each up to the next marker.
 python3 - "$log" "$OUT/report.txt" "$REV" "$total" <<'EOF'
 import re, sys
 log, report, rev, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -125,7 +125,7 @@ for line in open(log, errors="replace"):
         marks.append((t, None))
     elif (b := re.match(r"=== fresh: begin (.*)", text)):
         marks.append((t, b.group(1)))
-    elif re.match(r"\[seccomp-rs\] (inputs:|building |unpacking |installing )", text):
+    elif re.match(r"\[seccomp-rs\] (apt-get update|installing|unpacking|dpkg |building |copying )", text):
         marks.append((t, "  " + text[len("[seccomp-rs] "):][:70]))
     elif text.startswith("==== "):
         marks.append((t, "  make test: " + text[5:][:70]))

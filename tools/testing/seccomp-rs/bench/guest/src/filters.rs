@@ -175,7 +175,7 @@ pub fn worst_case(denied_nr: u32) -> Vec<sock_filter> {
 /// A raw filter as written by libseccomp's `seccomp_export_bpf()`: native
 /// endian `struct sock_filter`s, 8 bytes each.
 pub fn from_raw_bpf(bytes: &[u8]) -> Result<Vec<sock_filter>, String> {
-    if bytes.is_empty() || !bytes.len().is_multiple_of(8) || bytes.len() / 8 > BPF_MAXINSNS {
+    if bytes.is_empty() || bytes.len() % 8 != 0 || bytes.len() / 8 > BPF_MAXINSNS {
         return Err(format!("{} bytes is not a filter of 1..=4096 instructions", bytes.len()));
     }
     Ok(bytes

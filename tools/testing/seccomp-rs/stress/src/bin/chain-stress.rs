@@ -720,7 +720,7 @@ const E_BASE: i32 = 3999;
 const E_FINAL: i32 = 3998;
 
 fn tsync_flags(iter: usize) -> libc::c_ulong {
-    if iter.is_multiple_of(2) {
+    if iter % 2 == 0 {
         libc::SECCOMP_FILTER_FLAG_TSYNC
     } else {
         libc::SECCOMP_FILTER_FLAG_TSYNC | libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -997,7 +997,7 @@ fn tsync_exec(round: usize) -> Result<(), String> {
         });
     }
     let spin = [0, 1, 3, 7, 15, 2][round % 6];
-    if round.is_multiple_of(2) {
+    if round % 2 == 0 {
         exec_round_tsyncs(TSYNC_THREADS, spin);
         exec_self();
     }
@@ -1254,7 +1254,7 @@ fn ptrace_round(ctx: &Ctx, round: usize) -> Result<(), String> {
         tracee(cmd[0], rep[1])
     })?;
     close(&[cmd[0], rep[1]]);
-    let t = Tracer { pid, cmd: cmd[1], rep: rep[0], seize: round.is_multiple_of(2), chain: pt_chain() };
+    let t = Tracer { pid, cmd: cmd[1], rep: rep[0], seize: round % 2 == 0, chain: pt_chain() };
     let r = ptrace_life(ctx, &t, round);
     close(&[cmd[1], rep[0]]);
     if r.is_err() {

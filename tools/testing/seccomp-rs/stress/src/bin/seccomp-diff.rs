@@ -1017,7 +1017,7 @@ fn gen_child(seed: u64, index: u64, ip: u64) -> Child {
     let mut rng = Rng::stream(seed, index);
     let threaded = rng.percent(20);
     let nnp = rng.percent(90);
-    let sync = !threaded && index.is_multiple_of(CACHE_EVERY);
+    let sync = !threaded && index % CACHE_EVERY == 0;
     let nfilters = rng.weighted(&[2, 30, 28, 20, 20]);
     let mut steps: Vec<(StepKind, Step)> = Vec::new();
     let calls: Vec<(Call, Step)> = (0..CALLS).map(|_| gen_call(&mut rng, ip)).collect();
@@ -1185,7 +1185,7 @@ impl Data {
             1 => self.ip,
             n => self.args[n as usize - 2],
         };
-        if k.is_multiple_of(8) {
+        if k % 8 == 0 {
             q as u32
         } else {
             (q >> 32) as u32
@@ -2272,7 +2272,7 @@ fn main() {
                     }
                 }
             }
-            if (case + 1).is_multiple_of(BLOCK) || case + 1 == end_case {
+            if (case + 1) % BLOCK == 0 || case + 1 == end_case {
                 println!(
                     "seccomp-diff: cases {block_start}-{case} digest {:016x} cache-digest {:016x}",
                     block.0, block_cache.0
