@@ -16,6 +16,9 @@
 //! The listener's ioctls but `RECV`, and its poll, wait for its lock
 //! interruptibly, as C does (`-EINTR`, `EPOLLERR`).
 
+use core::marker::{PhantomData, PhantomPinned};
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use kernel::{
@@ -61,6 +64,21 @@ unsafe impl Send for Completion {}
 unsafe impl Sync for Completion {}
 
 impl Completion {
+    /// A completion to be initialised where it will stay ([`Completion::init`]).
+    const fn uninit() -> Self {
+        Completion(Opaque::uninit())
+    }
+
+    /// Initialises the completion at `this`, not yet completed.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid, will not move, and no one else uses it yet.
+    unsafe fn init(this: *const Completion) {
+        // SAFETY: As the function's safety requirements say.
+        unsafe { bindings::init_completion(Opaque::raw_get(core::ptr::addr_of!((*this).0))) };
+    }
+
     /// A new, not yet completed completion.
     fn new() -> Result<Arc<Self>> {
         let this = Arc::new(Completion(Opaque::uninit()), GFP_KERNEL)?;
@@ -144,15 +162,160 @@ struct Pending {
     error: c_int,
     val: i64,
     flags: u32,
-    /// Signalled on every state change the task must look at.
-    ready: Arc<Completion>,
     /// ADDFD requests not handled yet, newest last.
     addfd: KVec<Arc<AddFd>>,
 }
 
-// SAFETY: `task` is only dereferenced under the listener's lock while the
-// task waits (see the field).
-unsafe impl Send for Pending {}
+/// A notification in the stack frame of the task that waits for it,
+/// linked into its listener's [`PendingList`] meanwhile (C's
+/// `struct seccomp_knotif`).
+struct PendingNode {
+    /// Neighbours in the list, null at its ends.
+    prev: *mut PendingNode,
+    next: *mut PendingNode,
+    pending: Pending,
+    /// Signalled on every change the task must look at; the task waits on
+    /// it without the listener's lock.
+    ready: Completion,
+    _pin: PhantomPinned,
+}
+
+/// The notifications of a listener, oldest first: a list of nodes that
+/// live on the stacks of the tasks waiting for them, as in C, so that
+/// trapping a system call allocates nothing.
+///
+/// # Invariants
+///
+/// Every node reachable from `head` through `next` (and from `tail`
+/// through `prev`) is valid, does not move, and is linked once; it stays so
+/// until [`PendingList::remove`] unlinks it, which its task does before its
+/// stack frame goes.  A linked node's links and `pending` are only reached
+/// through the list; its `ready` is only shared.
+struct PendingList {
+    head: *mut PendingNode,
+    tail: *mut PendingNode,
+}
+
+// SAFETY: The nodes are reached only through the list, which is only used
+// under the listener's lock, whatever the task.
+unsafe impl Send for PendingList {}
+
+/// A linked node, borrowed from its list.
+struct NodeRef<'a> {
+    node: NonNull<PendingNode>,
+    _list: PhantomData<&'a mut PendingList>,
+}
+
+impl Deref for NodeRef<'_> {
+    type Target = Pending;
+
+    fn deref(&self) -> &Pending {
+        // SAFETY: The node is linked (type invariant of the list, which
+        // we borrow), so valid, and `pending` is only reached through it.
+        unsafe { &*core::ptr::addr_of!((*self.node.as_ptr()).pending) }
+    }
+}
+
+impl DerefMut for NodeRef<'_> {
+    fn deref_mut(&mut self) -> &mut Pending {
+        // SAFETY: As for `deref`; the list is borrowed mutably, and each
+        // node is handed out once at a time.
+        unsafe { &mut *core::ptr::addr_of_mut!((*self.node.as_ptr()).pending) }
+    }
+}
+
+impl NodeRef<'_> {
+    /// The completion the node's task waits on.
+    fn ready(&self) -> &Completion {
+        // SAFETY: The node is linked, so valid; `ready` is only shared.
+        unsafe { &*core::ptr::addr_of!((*self.node.as_ptr()).ready) }
+    }
+}
+
+impl PendingList {
+    const fn new() -> Self {
+        Self {
+            head: core::ptr::null_mut(),
+            tail: core::ptr::null_mut(),
+        }
+    }
+
+    /// Links `node` at the end.
+    ///
+    /// # Safety
+    ///
+    /// `node` is valid, will not move, is not linked, and stays valid until
+    /// it is unlinked with [`PendingList::remove`].
+    unsafe fn push_back(&mut self, node: NonNull<PendingNode>) {
+        let node = node.as_ptr();
+        // SAFETY: `node` is valid (safety requirement), `tail` is null or
+        // linked (type invariant).
+        unsafe {
+            (*node).prev = self.tail;
+            (*node).next = core::ptr::null_mut();
+            match self.tail.is_null() {
+                true => self.head = node,
+                false => (*self.tail).next = node,
+            }
+        }
+        // INVARIANT: `node` is valid until removed (safety requirement).
+        self.tail = node;
+    }
+
+    /// Unlinks `node`.
+    ///
+    /// # Safety
+    ///
+    /// `node` is linked in this list.
+    unsafe fn remove(&mut self, node: NonNull<PendingNode>) {
+        let node = node.as_ptr();
+        // SAFETY: `node` and its neighbours are linked, so valid.
+        unsafe {
+            let (prev, next) = ((*node).prev, (*node).next);
+            match prev.is_null() {
+                true => self.head = next,
+                false => (*prev).next = next,
+            }
+            match next.is_null() {
+                true => self.tail = prev,
+                false => (*next).prev = prev,
+            }
+        }
+    }
+
+    /// The linked nodes, oldest first.
+    fn iter_mut(&mut self) -> impl Iterator<Item = NodeRef<'_>> {
+        let mut next = self.head;
+        core::iter::from_fn(move || {
+            let node = NonNull::new(next)?;
+            // SAFETY: `node` is linked (type invariant), so valid.
+            next = unsafe { (*node.as_ptr()).next };
+            Some(NodeRef {
+                node,
+                _list: PhantomData,
+            })
+        })
+    }
+
+    /// The notifications, oldest first.
+    fn iter(&self) -> impl Iterator<Item = &Pending> {
+        let mut next = self.head;
+        core::iter::from_fn(move || {
+            let node = NonNull::new(next)?;
+            // SAFETY: `node` is linked (type invariant), so valid; the list
+            // is borrowed, and `pending` is only reached through it.
+            unsafe {
+                next = (*node.as_ptr()).next;
+                Some(&*core::ptr::addr_of!((*node.as_ptr()).pending))
+            }
+        })
+    }
+
+    /// The notification with id `id`, if any.
+    fn find(&mut self, id: u64) -> Option<NodeRef<'_>> {
+        self.iter_mut().find(|p| p.id == id)
+    }
+}
 
 /// What the listener's lock protects (`filter->notif` in C).
 struct ListenerState {
@@ -161,12 +324,12 @@ struct ListenerState {
     /// Next notification id; starts random, wraps.
     next_id: u64,
     /// Notifications, oldest first.
-    pending: KVec<Pending>,
+    pending: PendingList,
 }
 
 impl ListenerState {
-    fn find(&mut self, id: u64) -> Option<&mut Pending> {
-        self.pending.iter_mut().find(|p| p.id == id)
+    fn find(&mut self, id: u64) -> Option<NodeRef<'_>> {
+        self.pending.find(id)
     }
 
     fn sync_wake_up(&self) -> bool {
@@ -212,7 +375,7 @@ impl Listener {
                 ListenerState {
                     flags: 0,
                     next_id: seed,
-                    pending: KVec::new(),
+                    pending: PendingList::new(),
                 },
                 kernel::c_str!("seccomp_notify_lock"),
                 &NOTIFY_LOCK_CLASS,
@@ -271,7 +434,7 @@ impl Listener {
     fn detach(&self) {
         let mut state = self.state.lock();
         self.open.store(false, Ordering::Release);
-        for p in state
+        for mut p in state
             .pending
             .iter_mut()
             .filter(|p| p.state != State::Replied)
@@ -279,7 +442,7 @@ impl Listener {
             p.state = State::Replied;
             p.error = -(bindings::ENOSYS as c_int);
             p.val = 0;
-            p.ready.complete(false);
+            p.ready().complete(false);
         }
     }
 }
@@ -303,32 +466,52 @@ pub(crate) fn handle(current: &Current, filter: Option<&Filter>, data: &SeccompD
 
 /// Queues a notification and sleeps until it is answered, the listener
 /// goes away or a signal interrupts; returns (error, value, flags).
+///
+/// The notification lives in this stack frame, linked into the listener's
+/// list until just before the function returns: trapping allocates nothing.
 fn wait_for_answer(
     current: &Current,
     listener: &Listener,
     data: &SeccompData,
 ) -> Result<(c_int, i64, u32)> {
-    let ready = Completion::new()?;
-    let mut state = listener.state.lock();
-    if !listener.open.load(Ordering::Relaxed) {
-        return Err(errno(bindings::ENOSYS));
-    }
-    let id = state.next_id;
-    state.next_id = id.wrapping_add(1);
-    state.pending.push(
-        Pending {
-            id,
+    let node = core::pin::pin!(PendingNode {
+        prev: core::ptr::null_mut(),
+        next: core::ptr::null_mut(),
+        pending: Pending {
+            id: 0,
             task: current.as_ptr(),
             data: *data,
             state: State::Init,
             error: 0,
             val: 0,
             flags: 0,
-            ready: ready.clone(),
             addfd: KVec::new(),
         },
-        GFP_KERNEL,
-    )?;
+        ready: Completion::uninit(),
+        _pin: PhantomPinned,
+    });
+    // From here on the node is only reached through this pointer (and,
+    // once linked, through the list): it never moves.
+    // SAFETY: We do not move out of the pinned node.
+    let node = NonNull::from(unsafe { node.get_unchecked_mut() });
+    // SAFETY: The node is pinned in this frame and no one else sees it yet.
+    let ready = unsafe {
+        let ready = core::ptr::addr_of!((*node.as_ptr()).ready);
+        Completion::init(ready);
+        &*ready
+    };
+    let mut state = listener.state.lock();
+    if !listener.open.load(Ordering::Relaxed) {
+        return Err(errno(bindings::ENOSYS));
+    }
+    let id = state.next_id;
+    state.next_id = id.wrapping_add(1);
+    // SAFETY: The node is valid, pinned and not linked; it is unlinked
+    // below, on the only way out of this function from here.
+    unsafe {
+        (*node.as_ptr()).pending.id = id;
+        state.pending.push_back(node);
+    }
     listener.requests.fetch_add(1, Ordering::AcqRel);
     listener.wake(epoll::IN | epoll::RDNORM, state.sync_wake_up());
 
@@ -339,7 +522,8 @@ fn wait_for_answer(
         drop(state);
         let woke = ready.wait(killable);
         state = listener.state.lock();
-        let Some(p) = state.find(id) else { break };
+        // Only we unlink our node, so it is still there.
+        let Some(mut p) = state.find(id) else { break };
         if let Err(e) = woke {
             // Received while we slept interruptibly: sleep on, killably.
             if killable || !listener.should_sleep_killable(p.state) {
@@ -348,7 +532,7 @@ fn wait_for_answer(
             }
         }
         if let Some(request) = p.addfd.take_last() {
-            install_fd(p, &request);
+            install_fd(&mut p, &request);
         }
         if p.state == State::Replied {
             answer = Ok((p.error, p.val, p.flags));
@@ -356,16 +540,16 @@ fn wait_for_answer(
         }
     }
     // Fail the ADDFD requests we will never handle, and go.
-    if let Some(index) = state.pending.iter().position(|p| p.id == id) {
-        if let Some(mut gone) = state.pending.take_at(index) {
-            while let Some(request) = gone.addfd.take_last() {
-                request
-                    .ret
-                    .store(-(bindings::ESRCH as i32), Ordering::Release);
-                request.done.complete(false);
-            }
+    if let Some(mut p) = state.find(id) {
+        while let Some(request) = p.addfd.take_last() {
+            request
+                .ret
+                .store(-(bindings::ESRCH as i32), Ordering::Release);
+            request.done.complete(false);
         }
     }
+    // SAFETY: Linked above, and only we unlink it.
+    unsafe { state.pending.remove(node) };
     answer
 }
 
@@ -637,7 +821,7 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
     let mut out = [0u8; NOTIF_SIZE];
     let id = {
         let mut state = listener.state.lock();
-        let Some(p) = state.pending.iter_mut().find(|p| p.state == State::Init) else {
+        let Some(mut p) = state.pending.iter_mut().find(|p| p.state == State::Init) else {
             // The task was killed between the wake-up and now.
             return Err(ENOENT);
         };
@@ -663,9 +847,9 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
     {
         // User space got nothing: put the notification back.
         let mut state = listener.state.lock();
-        if let Some(p) = state.find(id) {
+        if let Some(mut p) = state.find(id) {
             if listener.should_sleep_killable(p.state) {
-                p.ready.complete(false);
+                p.ready().complete(false);
             }
             p.state = State::Init;
             listener.requests.fetch_add(1, Ordering::AcqRel);
@@ -697,7 +881,7 @@ fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
     }
     let mut state = listener.state.lock_interruptible()?;
     let sync = state.sync_wake_up();
-    let p = state.find(id).ok_or(ENOENT)?;
+    let mut p = state.find(id).ok_or(ENOENT)?;
     // Exactly one reply.
     if p.state != State::Sent {
         return Err(errno(bindings::EINPROGRESS));
@@ -706,7 +890,7 @@ fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
     p.error = error;
     p.val = val;
     p.flags = flags;
-    p.ready.complete(sync);
+    p.ready().complete(sync);
     Ok(0)
 }
 
@@ -797,7 +981,7 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
     )?;
     {
         let mut state = listener.state.lock_interruptible()?;
-        let p = state.find(id).ok_or(ENOENT)?;
+        let mut p = state.find(id).ok_or(ENOENT)?;
         // Not before the supervisor received it, nor after the reply.
         if p.state != State::Sent {
             return Err(errno(bindings::EINPROGRESS));
@@ -812,14 +996,14 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
         if ioctl_flags & send != 0 {
             p.state = State::Replied;
         }
-        p.ready.complete(false);
+        p.ready().complete(false);
     }
     if request.done.wait(false).is_ok() {
         return Ok(request.ret.load(Ordering::Acquire) as c_long);
     }
     // Interrupted: the task may have handled the request meanwhile.
     let mut state = listener.state.lock();
-    let Some(p) = state.find(id) else {
+    let Some(mut p) = state.find(id) else {
         // The task went away and failed (or handled) the request.
         return Ok(request.ret.load(Ordering::Acquire) as c_long);
     };
