@@ -16,7 +16,7 @@ SRS_PACKAGES=(
 	git patch xz-utils patchelf		# series repository, unpacking
 	busybox-static qemu-system-x86		# the guest
 	libcap-dev				# kselftest seccomp_bpf
-	gcc-multilib libcap-dev:i386		# ... and its ia32 build
+	gcc-multilib				# ... and its ia32 build
 	python3 python3-docutils python3-venv
 	udev					# vng: names the guest's virtio ports
 )
@@ -82,18 +82,42 @@ fetch_debs() {
 newest_version() {
 	apt_update
 	apt-cache madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
-		grep -E "$2" | sort -V | tail -n 1
+		{ grep -E "$2" || true; } | sort -V | tail -n 1
 }
 
-# libcap-dev:i386 needs the i386 architecture in dpkg.
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
-	[ "$(id -u)" = 0 ] || srs_die "dpkg lacks the i386 architecture: run as root, or: sudo dpkg --add-architecture i386"
-	srs_log "dpkg --add-architecture i386 (for libcap-dev:i386)"
-	dpkg --add-architecture i386
-	APT_UPDATED=
-	apt_update
-fi
 apt_install "${SRS_PACKAGES[@]}"
+
+# --- libcap for ia32 programs ---------------------------------------------------
+# The ia32 build of seccomp_bpf links libcap statically.  Its i386 packages
+# come from bookworm's main archive through an apt configuration of our own
+# under the cache, unpacked there: the system's dpkg gets no i386
+# architecture (whose indexes a mirror may fail to serve, which makes apt
+# drop the whole suite, security updates included).
+i386_libcap() {
+	local v dir=$SRS_I386.tmp a=$SRS_CACHE/apt-i386 uri p
+	v=$(dpkg-query -W -f='${Version}' libcap-dev)
+	[ "$(cat "$SRS_I386/.seccomp-rs-unpacked" 2>/dev/null)" = "$v" ] && return 0
+	uri=$(apt-cache policy libc6 | awk '$3 == "bookworm/main" && !uri { uri = $2 } END { print uri }')
+	[ -n "$uri" ] || srs_die "no bookworm main archive in the apt sources (for libcap-dev:i386)"
+	srs_log "fetching libcap-dev:i386 $v from $uri into $SRS_I386"
+	rm -rf "$a" "$dir"
+	mkdir -p "$a/lists/partial" "$a/archives/partial" "$a/parts" "$a/debs" "$dir"
+	: > "$a/status"
+	echo "deb [arch=i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main" \
+		> "$a/sources.list"
+	local opts=(-q -o "Dir::Etc::SourceList=$a/sources.list" -o "Dir::Etc::SourceParts=$a/parts"
+		-o "Dir::State::Lists=$a/lists" -o "Dir::State::status=$a/status" -o "Dir::Cache=$a"
+		-o APT::Architecture=i386 -o APT::Architectures::=i386 -o APT::Sandbox::User=root)
+	apt-get "${opts[@]}" update >/dev/null || srs_die "apt-get update of bookworm main for i386 failed"
+	(cd "$a/debs" && apt-get "${opts[@]}" download "libcap-dev=$v" "libcap2=$v" >/dev/null) ||
+		srs_die "libcap-dev:i386 $v (the version of libcap-dev) cannot be fetched"
+	for p in "$a/debs"/*.deb; do dpkg-deb -x "$p" "$dir"; done
+	[ -e "$dir/usr/lib/i386-linux-gnu/libcap.a" ] || srs_die "no libcap.a in libcap-dev:i386"
+	echo "$v" > "$dir/.seccomp-rs-unpacked"
+	rm -rf "$SRS_I386"
+	mv "$dir" "$SRS_I386"
+}
+i386_libcap
 
 # --- the Rust toolchain -----------------------------------------------------
 # rust_ready V: the toolchain V is unpacked and complete.

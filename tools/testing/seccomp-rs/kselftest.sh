@@ -25,10 +25,12 @@ build() {
 	mkdir -p "$KST/m32"
 	# The selftests Makefile writes nothing into the source with OUTPUT=.
 	local mk=(make -s -C "$SRS_PRISTINE/tools/testing/selftests/seccomp"
-		LDFLAGS=-static KHDR_INCLUDES="-isystem $HDRS/usr/include")
-	"${mk[@]}" OUTPUT="$KST" CC=gcc >/dev/null
-	# ia32: the same source for the compat ABI (libcap-dev:i386, gcc-multilib).
-	"${mk[@]}" OUTPUT="$KST/m32" CC="gcc -m32" "$KST/m32/seccomp_bpf" >/dev/null
+		KHDR_INCLUDES="-isystem $HDRS/usr/include")
+	"${mk[@]}" OUTPUT="$KST" CC=gcc LDFLAGS=-static >/dev/null
+	# ia32: the same source for the compat ABI (gcc-multilib, and the
+	# bootstrap's unpacked libcap-dev:i386).
+	"${mk[@]}" OUTPUT="$KST/m32" CC="gcc -m32" \
+		LDFLAGS="-static -L$SRS_I386/usr/lib/i386-linux-gnu" "$KST/m32/seccomp_bpf" >/dev/null
 	cp -f "$KST/m32/seccomp_bpf" "$KST/seccomp_bpf_32"
 	for t in seccomp_bpf seccomp_benchmark seccomp_bpf_32; do
 		[ -x "$KST/$t" ] || srs_die "kselftest $t did not build"

@@ -23,6 +23,7 @@ SRS_VNG_VERSION=1.42						# virtme-ng, PyPI (vng-requirements.txt)
 SRS_PRISTINE=$SRS_CACHE/src/linux-source-6.12	# unpacked tarball, never modified
 SRS_TREE=$SRS_CACHE/tree			# pristine + overlay + patches
 SRS_TOOLS=$SRS_CACHE/tools			# Rust toolchain, bindgen-cli, virtme-ng venv
+SRS_I386=$SRS_CACHE/i386			# libcap-dev:i386, unpacked
 SRS_VNG_BIN=$SRS_TOOLS/venv/bin
 SRS_VNG=$SRS_VNG_BIN/vng
 export BINDGEN=$SRS_TOOLS/bin/bindgen
@@ -52,7 +53,7 @@ srs_inputs
 
 # srs_bootstrap: install or verify the inputs, then use what was chosen.
 srs_bootstrap() {
-	"$SRS_HARNESS/bootstrap.sh"
+	"$SRS_HARNESS/bootstrap.sh" || return
 	srs_inputs
 }
 
