@@ -215,14 +215,11 @@ impl Filter {
     /// known to allow it without running.
     #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
     pub(crate) fn cached_allows(&self, abi: usize) -> impl Iterator<Item = bool> + '_ {
-        self.cache[abi]
-            .entries()
-            .iter()
-            .enumerate()
-            .map(move |(nr, entry)| {
-                (abi == 0 && nr == bindings::__NR_uretprobe as usize)
-                    || *entry == Some(engine::action::SECCOMP_RET_ALLOW)
-            })
+        let table = &self.cache[abi];
+        (0..table.len()).map(move |nr| {
+            (abi == 0 && nr == bindings::__NR_uretprobe as usize)
+                || table.get(nr).flatten() == Some(engine::action::SECCOMP_RET_ALLOW)
+        })
     }
 
     /// The filter's listener, if it was installed with one.
@@ -283,7 +280,10 @@ pub(crate) struct PreparedFilter {
     prog: DecodedProgram<KVVec<Insn>>,
     resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
-    cache_storage: [KVec<Option<u32>>; NR_ABIS],
+    /// Per ABI, room for the chain's constant table: a full one, and one
+    /// entry for when every number has the same (chosen while attaching,
+    /// which must not allocate).
+    cache_storage: [(KVec<Option<u32>>, KVec<Option<u32>>); NR_ABIS],
     log: bool,
     listener: Option<Pin<KBox<Listener>>>,
 }
@@ -336,12 +336,20 @@ impl PreparedFilter {
         let prog = checked.decode_into(storage).map_err(|_| EINVAL)?;
         // The analysis per system call number depends on this program
         // only: done here, where we may sleep, not under the siglock.
+        // A table whose numbers all have the same entry (an ABI the filter
+        // rejects as a whole, say) keeps one entry instead of one each.
         let resume = per_abi(|abi| {
             let storage = KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())?;
-            Ok(ResumeTable::build(abi.arch, storage, &prog))
+            let full = ResumeTable::build(abi.arch, storage, &prog);
+            let one = KVec::from_elem(ResumeEntry::START, 1, alloc_flags())?;
+            Ok(full.compacted(one).unwrap_or(full))
         })?;
-        let cache_storage =
-            per_abi(|abi| Ok(KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?))?;
+        let cache_storage = per_abi(|abi| {
+            Ok((
+                KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?,
+                KVec::from_elem(None, 1, alloc_flags())?,
+            ))
+        })?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
             let killable = flags & bindings::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0;
             Some(Listener::new(killable)?)
@@ -383,13 +391,15 @@ impl PreparedFilter {
         // Combine this filter's constant verdicts (already known from its
         // resume table) with the older chain's: one pass, no analysis.
         let mut abi = 0;
-        let cache = self.cache_storage.map(|storage| {
-            let table = ConstantTable::build_from_resume(
+        let cache = self.cache_storage.map(|(storage, one)| {
+            let full = ConstantTable::build_from_resume(
                 ABIS[abi].arch,
                 storage,
                 &self.resume[abi],
                 prev.as_deref().map(|p| &p.cache[abi]),
             );
+            // The storage not kept is freed here: kfree() under the siglock.
+            let table = full.compacted(one).unwrap_or(full);
             abi += 1;
             table
         });

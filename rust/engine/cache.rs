@@ -479,9 +479,15 @@ pub fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option
 /// Per-system-call constant return values of a filter chain for one
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`X86_64_NR_SYSCALLS`] entries).
+///
+/// Like a [`ResumeTable`], a table whose numbers all have the same entry
+/// can be [`ConstantTable::compacted`] into a single entry.
 #[derive(Clone, Debug)]
 pub struct ConstantTable<S> {
     arch: u32,
+    /// The table describes the numbers below this.
+    nr_count: usize,
+    /// `nr_count` entries, or one for all.
     entries: S,
 }
 
@@ -529,8 +535,8 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
         T: Deref<Target = [Option<u32>]>,
     {
         let same_arch = resume.arch() == arch;
-        Self::fill(arch, storage, older, |nr| match resume.entries().get(nr) {
-            Some(&ResumeEntry::Return(value)) if same_arch => Some(value),
+        Self::fill(arch, storage, older, |nr| match resume.get(nr) {
+            Some(ResumeEntry::Return(value)) if same_arch => Some(value),
             _ => None,
         })
     }
@@ -548,7 +554,7 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
         for (nr, entry) in storage.iter_mut().enumerate() {
             let older_value = match older {
                 None => Some(SECCOMP_RET_ALLOW),
-                Some(table) if table.arch == arch => table.entries.get(nr).copied().flatten(),
+                Some(table) if table.arch == arch => table.get(nr).flatten(),
                 Some(_) => None,
             };
             // The filter is only analysed when the older chain is constant.
@@ -559,6 +565,7 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
         }
         Self {
             arch,
+            nr_count: storage.len(),
             entries: storage,
         }
     }
@@ -570,9 +577,43 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
         self.arch
     }
 
-    /// The entries, indexed by system call number.
+    /// The entries, indexed by system call number:
+    /// [`ConstantTable::len`] of them, or a single one for all.
     pub fn entries(&self) -> &[Option<u32>] {
         &self.entries
+    }
+
+    /// Number of system call numbers the table describes.
+    pub fn len(&self) -> usize {
+        self.nr_count
+    }
+
+    /// Whether the table describes no number at all.
+    pub fn is_empty(&self) -> bool {
+        self.nr_count == 0
+    }
+
+    /// The entry of number `nr`, if below [`ConstantTable::len`].
+    pub fn get(&self, nr: usize) -> Option<Option<u32>> {
+        nospec::get_per_number::<_, PlainMask>(&self.entries, self.nr_count, nr)
+    }
+
+    /// The same table in `storage` (one entry is enough) if every number
+    /// has the same entry; `None` otherwise.
+    pub fn compacted<T: DerefMut<Target = [Option<u32>]>>(
+        &self,
+        mut storage: T,
+    ) -> Option<ConstantTable<T>> {
+        let (&first, rest) = self.entries.split_first()?;
+        if rest.iter().any(|&e| e != first) || storage.len() != 1 {
+            return None;
+        }
+        storage[0] = first;
+        Some(ConstantTable {
+            arch: self.arch,
+            nr_count: self.nr_count,
+            entries: storage,
+        })
     }
 
     /// The chain's constant return value for `data`, if any: `None` for
@@ -590,6 +631,7 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
         if data.arch != self.arch {
             return None;
         }
-        nospec::get::<_, M>(&self.entries, nospec::nr_index(data.nr)).flatten()
+        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(data.nr))
+            .flatten()
     }
 }

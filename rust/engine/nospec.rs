@@ -48,6 +48,23 @@ pub fn get<T: Copy, M: IndexMask>(table: &[T], index: usize) -> Option<T> {
     }
 }
 
+/// The entry for number `index` of a per-number table describing the
+/// numbers below `count`, with one entry each or, when the table has a
+/// single entry, that one for all of them; `None` for numbers from
+/// `count` on.  Clamped under speculation like [`get`].
+#[inline]
+pub fn get_per_number<T: Copy, M: IndexMask>(table: &[T], count: usize, index: usize) -> Option<T> {
+    let mask = M::mask(index, count);
+    // All ones unless the table is uniform (a single entry for all).
+    let spread = usize::from(table.len() != 1).wrapping_neg();
+    let entry = table.get(index & mask & spread).copied();
+    if mask == 0 {
+        None
+    } else {
+        entry
+    }
+}
+
 /// The table index of system call number `nr`: negative numbers become
 /// indexes past any table, without a branch.
 #[inline]

@@ -73,13 +73,18 @@ impl Default for ResumeEntry {
 /// Per-system-call-number [`ResumeEntry`]s of one filter for one
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`super::cache::X86_64_NR_SYSCALLS`] entries, 8 bytes
-/// each).
+/// each), or, once [`ResumeTable::compacted`], a single entry for all the
+/// numbers when they all have the same (a filter that rejects a whole
+/// architecture, say).
 #[derive(Clone, Debug)]
 pub struct ResumeTable<S> {
     arch: u32,
     /// Length of the program the table was built for, checked by
     /// [`DecodedProgram::run_with`].
     prog_len: usize,
+    /// The table describes the numbers below this.
+    nr_count: usize,
+    /// `nr_count` entries, or one for all.
     entries: S,
 }
 
@@ -109,6 +114,7 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
         Self {
             arch,
             prog_len: filter.len(),
+            nr_count: storage.len(),
             entries: storage,
         }
     }
@@ -120,9 +126,44 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         self.arch
     }
 
-    /// The entries, indexed by system call number.
+    /// The entries, indexed by system call number: [`ResumeTable::len`]
+    /// of them, or a single one for all.
     pub fn entries(&self) -> &[ResumeEntry] {
         &self.entries
+    }
+
+    /// Number of system call numbers the table describes.
+    pub fn len(&self) -> usize {
+        self.nr_count
+    }
+
+    /// Whether the table describes no number at all.
+    pub fn is_empty(&self) -> bool {
+        self.nr_count == 0
+    }
+
+    /// The entry of number `nr`, if below [`ResumeTable::len`].
+    pub fn get(&self, nr: usize) -> Option<ResumeEntry> {
+        nospec::get_per_number::<_, PlainMask>(&self.entries, self.nr_count, nr)
+    }
+
+    /// The same table in `storage` (one entry is enough) if every number
+    /// has the same entry; `None` otherwise.
+    pub fn compacted<T: DerefMut<Target = [ResumeEntry]>>(
+        &self,
+        mut storage: T,
+    ) -> Option<ResumeTable<T>> {
+        let (&first, rest) = self.entries.split_first()?;
+        if rest.iter().any(|&e| e != first) || storage.len() != 1 {
+            return None;
+        }
+        storage[0] = first;
+        Some(ResumeTable {
+            arch: self.arch,
+            prog_len: self.prog_len,
+            nr_count: self.nr_count,
+            entries: storage,
+        })
     }
 
     /// Gives the storage back, e.g. to free it.
@@ -146,7 +187,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         if data.arch != self.arch {
             return None;
         }
-        nospec::get::<_, M>(&self.entries, nospec::nr_index(data.nr))
+        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(data.nr))
     }
 }
 

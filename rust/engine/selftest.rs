@@ -1712,6 +1712,70 @@ fn nr_classes_stop_where_the_number_escapes() -> Result<(), Failure> {
     Ok(())
 }
 
+/// Tables whose numbers all have the same entry, compacted to one entry,
+/// answer every lookup as the full tables do: the filter's own (resume)
+/// and the chain's (constant), alone and on top of each other.
+fn compact_tables_answer_as_full_ones() -> Result<(), Failure> {
+    // Kills every ia32 call: uniform for I386, not for X86_64.
+    let older = linear_allowlist::<16>(&[0, 1, 2]).decoded()?;
+    let newer = argument_filter::<32>(&[0, 1], &[(2, 0, 1)]).decoded()?;
+    for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
+        let uniform = arch == AUDIT_ARCH_I386;
+        let (mut r1, mut r2) = (
+            [ResumeEntry::START; TABLE_LEN],
+            [ResumeEntry::START; TABLE_LEN],
+        );
+        let (mut s1, mut s2) = ([ResumeEntry::START; 1], [ResumeEntry::START; 1]);
+        let full1 = ResumeTable::build(arch, &mut r1[..], &older);
+        let full2 = ResumeTable::build(arch, &mut r2[..], &newer);
+        let compact1 = full1.compacted(&mut s1[..]);
+        let compact2 = full2.compacted(&mut s2[..]);
+        check_eq!(compact1.is_some(), uniform);
+        check_eq!(compact2.is_some(), uniform);
+        let (mut c1, mut c2) = ([None; TABLE_LEN], [None; TABLE_LEN]);
+        let (mut k1, mut k2) = ([None; 1], [None; 1]);
+        let none = None::<&ConstantTable<&mut [Option<u32>]>>;
+        let chain1 = ConstantTable::build_from_resume(arch, &mut c1[..], &full1, none);
+        let chain2 = ConstantTable::build_from_resume(arch, &mut c2[..], &full2, Some(&chain1));
+        let small1 = chain1.compacted(&mut k1[..]);
+        let small2 = chain2.compacted(&mut k2[..]);
+        check_eq!(small1.is_some(), uniform);
+        check_eq!(small2.is_some(), uniform);
+        let (Some(compact1), Some(compact2), Some(small1)) = (compact1, compact2, small1) else {
+            continue;
+        };
+        // A chain table built from compact tables is the same.
+        let mut c3 = [None; TABLE_LEN];
+        let rebuilt = ConstantTable::build_from_resume(arch, &mut c3[..], &compact2, Some(&small1));
+        check_eq!(compact1.len(), TABLE_LEN);
+        let mut d = data();
+        d.arch = arch;
+        for nr in [
+            -1,
+            0,
+            1,
+            2,
+            3,
+            39,
+            TABLE_LEN as i32 - 1,
+            TABLE_LEN as i32,
+            0x4000_0027,
+        ] {
+            d.nr = nr;
+            check_same!(compact1.lookup(&d), full1.lookup(&d));
+            check_same!(compact2.lookup(&d), full2.lookup(&d));
+            check_same!(small1.lookup(&d), chain1.lookup(&d));
+            check_same!(rebuilt.lookup(&d), chain2.lookup(&d));
+            check_same!(newer.run_with(&compact2, &d), newer.run(&d));
+            if let Ok(n) = usize::try_from(nr) {
+                check_same!(compact2.get(n), full2.get(n));
+                check_same!(small1.get(n), chain1.get(n));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// [`nospec::PlainMask`] and [`nospec::get`] at the table boundaries:
 /// every index inside reads its own entry, every index outside (negative
 /// numbers too) reads nothing.
@@ -1827,4 +1891,5 @@ pub static CASES: &[Case] = cases![
     nr_classes_follow_comparisons,
     nr_classes_stop_where_the_number_escapes,
     nospec_lookups_stay_in_the_table,
+    compact_tables_answer_as_full_ones,
 ];
