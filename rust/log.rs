@@ -10,7 +10,7 @@ use kernel::{
     ffi::{c_int, c_long, c_ulong},
 };
 
-/// Bits of [`ACTIONS_LOGGED`], one per action (the sysctl's names).
+/// Bits of [`ACTIONS_LOGGED`], one per action (the sysctls' names).
 pub(crate) mod bit {
     /// `kill_process`
     pub(crate) const KILL_PROCESS: u32 = 1 << 0;
@@ -29,6 +29,92 @@ pub(crate) mod bit {
     /// `user_notif`
     pub(crate) const USER_NOTIF: u32 = 1 << 7;
 }
+
+/// One action, as logging, the sysctls and `SECCOMP_GET_ACTION_AVAIL`
+/// know it.
+pub(crate) struct ActionInfo {
+    /// `SECCOMP_RET_*`.
+    pub(crate) ret: u32,
+    /// Its name in `kernel.seccomp.actions_avail` and `actions_logged`.
+    pub(crate) name: &'static str,
+    /// Its bit in [`ACTIONS_LOGGED`].
+    pub(crate) log_bit: u32,
+    /// Logged only when the filter that decided asked for it
+    /// (`SECCOMP_FILTER_FLAG_LOG`); the others whenever their bit is set.
+    pub(crate) when_requested: bool,
+}
+
+/// Every action this kernel knows, in the order the sysctls list them.
+pub(crate) const ACTIONS: [ActionInfo; 8] = [
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_KILL_PROCESS,
+        name: "kill_process",
+        log_bit: bit::KILL_PROCESS,
+        when_requested: false,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_KILL_THREAD,
+        name: "kill_thread",
+        log_bit: bit::KILL_THREAD,
+        when_requested: false,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_TRAP,
+        name: "trap",
+        log_bit: bit::TRAP,
+        when_requested: true,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_ERRNO,
+        name: "errno",
+        log_bit: bit::ERRNO,
+        when_requested: true,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_USER_NOTIF,
+        name: "user_notif",
+        log_bit: bit::USER_NOTIF,
+        when_requested: true,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_TRACE,
+        name: "trace",
+        log_bit: bit::TRACE,
+        when_requested: true,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_LOG,
+        name: "log",
+        log_bit: bit::LOG,
+        when_requested: false,
+    },
+    ActionInfo {
+        ret: bindings::SECCOMP_RET_ALLOW,
+        name: "allow",
+        log_bit: bit::ALLOW,
+        when_requested: false,
+    },
+];
+
+/// The entry of `action` (`SECCOMP_RET_ACTION_FULL` bits), if it is known.
+pub(crate) fn action_info(action: u32) -> Option<&'static ActionInfo> {
+    ACTIONS.iter().find(|a| a.ret == action)
+}
+
+// The engine's action values are the uapi's.
+const _: () = {
+    use crate::engine::action as engine;
+    assert!(engine::SECCOMP_RET_KILL_PROCESS == bindings::SECCOMP_RET_KILL_PROCESS);
+    assert!(engine::SECCOMP_RET_KILL_THREAD == bindings::SECCOMP_RET_KILL_THREAD);
+    assert!(engine::SECCOMP_RET_TRAP == bindings::SECCOMP_RET_TRAP);
+    assert!(engine::SECCOMP_RET_ERRNO == bindings::SECCOMP_RET_ERRNO);
+    assert!(engine::SECCOMP_RET_USER_NOTIF == bindings::SECCOMP_RET_USER_NOTIF);
+    assert!(engine::SECCOMP_RET_TRACE == bindings::SECCOMP_RET_TRACE);
+    assert!(engine::SECCOMP_RET_LOG == bindings::SECCOMP_RET_LOG);
+    assert!(engine::SECCOMP_RET_ALLOW == bindings::SECCOMP_RET_ALLOW);
+    assert!(engine::SECCOMP_RET_ACTION_FULL == bindings::SECCOMP_RET_ACTION_FULL);
+    assert!(engine::SECCOMP_RET_DATA == bindings::SECCOMP_RET_DATA);
+};
 
 /// The actions whose decisions are logged: all but `allow` by default.
 pub(crate) static ACTIONS_LOGGED: AtomicU32 = AtomicU32::new(
@@ -49,17 +135,11 @@ pub(crate) static ACTIONS_LOGGED: AtomicU32 = AtomicU32::new(
 /// never logged.
 pub(crate) fn log_action(nr: i32, signr: c_long, action: u32, requested: bool) {
     let logged = ACTIONS_LOGGED.load(Ordering::Relaxed);
-    let wanted = |bit: u32| logged & bit != 0;
-    let log = match action {
-        bindings::SECCOMP_RET_ALLOW => false,
-        bindings::SECCOMP_RET_TRAP => requested && wanted(bit::TRAP),
-        bindings::SECCOMP_RET_ERRNO => requested && wanted(bit::ERRNO),
-        bindings::SECCOMP_RET_TRACE => requested && wanted(bit::TRACE),
-        bindings::SECCOMP_RET_USER_NOTIF => requested && wanted(bit::USER_NOTIF),
-        bindings::SECCOMP_RET_LOG => wanted(bit::LOG),
-        bindings::SECCOMP_RET_KILL_THREAD => wanted(bit::KILL_THREAD),
-        _ => wanted(bit::KILL_PROCESS),
-    };
+    // Unknown actions are carried out, and logged, as KILL_PROCESS.
+    let info = action_info(action).unwrap_or(&ACTIONS[0]);
+    let log = info.ret != bindings::SECCOMP_RET_ALLOW
+        && (requested || !info.when_requested)
+        && logged & info.log_bit != 0;
     if log {
         // The syscall number is passed on as the unsigned long C uses.
         // SAFETY: FFI call without preconditions.

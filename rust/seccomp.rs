@@ -171,16 +171,9 @@ fn get_action_avail(uaction: usize) -> Result<c_long> {
     let action: u32 = UserSlice::new(uaction, core::mem::size_of::<u32>())
         .reader()
         .read()?;
-    match action {
-        bindings::SECCOMP_RET_KILL_PROCESS
-        | bindings::SECCOMP_RET_KILL_THREAD
-        | bindings::SECCOMP_RET_TRAP
-        | bindings::SECCOMP_RET_ERRNO
-        | bindings::SECCOMP_RET_USER_NOTIF
-        | bindings::SECCOMP_RET_TRACE
-        | bindings::SECCOMP_RET_LOG
-        | bindings::SECCOMP_RET_ALLOW => Ok(0),
-        _ => Err(eopnotsupp()),
+    match crate::log::action_info(action) {
+        Some(_) => Ok(0),
+        None => Err(eopnotsupp()),
     }
 }
 

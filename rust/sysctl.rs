@@ -14,20 +14,7 @@ use kernel::{
     prelude::*,
 };
 
-use crate::log::{bit, ACTIONS_LOGGED};
-
-/// Action names, in the order the sysctls list them, with their
-/// [`ACTIONS_LOGGED`] bit.
-const ACTIONS: [(&str, u32); 8] = [
-    ("kill_process", bit::KILL_PROCESS),
-    ("kill_thread", bit::KILL_THREAD),
-    ("trap", bit::TRAP),
-    ("errno", bit::ERRNO),
-    ("user_notif", bit::USER_NOTIF),
-    ("trace", bit::TRACE),
-    ("log", bit::LOG),
-    ("allow", bit::ALLOW),
-];
+use crate::log::{bit, ACTIONS, ACTIONS_LOGGED};
 
 /// Room for every name, separated by spaces, and a NUL: the size C uses
 /// (`sizeof(seccomp_actions_avail)`).
@@ -35,7 +22,7 @@ const NAMES_LEN: usize = {
     let mut len = 0;
     let mut i = 0;
     while i < ACTIONS.len() {
-        len += ACTIONS[i].0.len() + 1;
+        len += ACTIONS[i].name.len() + 1;
         i += 1;
     }
     len
@@ -61,11 +48,11 @@ impl Names {
     /// The names of the actions in `mask`, joined with `sep`.
     fn from_mask(mask: u32, sep: u8) -> Self {
         let mut names = Names::literal(b"");
-        for (name, _) in ACTIONS.iter().filter(|(_, b)| mask & b != 0) {
+        for action in ACTIONS.iter().filter(|a| mask & a.log_bit != 0) {
             if names.len != 0 {
                 names.push(&[sep]);
             }
-            names.push(name.as_bytes());
+            names.push(action.name.as_bytes());
         }
         names
     }
@@ -93,11 +80,11 @@ fn mask_from_names(names: &[u8]) -> Result<u32> {
         if name.is_empty() {
             break;
         }
-        let (_, bit) = ACTIONS
+        let action = ACTIONS
             .iter()
-            .find(|(n, _)| n.as_bytes() == name)
+            .find(|a| a.name.as_bytes() == name)
             .ok_or(EINVAL)?;
-        mask |= bit;
+        mask |= action.log_bit;
     }
     Ok(mask)
 }
@@ -138,7 +125,7 @@ pub unsafe extern "C" fn seccomp_rs_actions_avail_handler(
     lenp: *mut usize,
     ppos: *mut bindings::loff_t,
 ) -> c_int {
-    let all = ACTIONS.iter().fold(0, |mask, (_, b)| mask | b);
+    let all = ACTIONS.iter().fold(0, |mask, a| mask | a.log_bit);
     let mut names = Names::from_mask(all, b' ');
     // SAFETY: Our arguments are the sysctl core's (function safety
     // requirement); the file is 0444, so `write` is never set.
