@@ -50,13 +50,22 @@ const _: () = {
     );
 };
 
-/// Describes the system call `current` is entering, as filters see it
-/// (`populate_seccomp_data`), in place: the syscall path copies nothing
-/// it does not have to.
-fn describe_syscall(data: &mut SeccompData) {
+/// Reads the number and architecture of the system call `current` is
+/// entering into `data`, in place: all a known verdict needs.
+fn describe_number(data: &mut SeccompData) {
     // SAFETY: We are at syscall entry of `current`; `data` has the layout
-    // of `struct seccomp_data` (checked above), which the helper fills.
-    unsafe { bindings::seccomp_populate_data((data as *mut SeccompData).cast()) };
+    // of `struct seccomp_data` (checked above), whose `nr` and `arch` the
+    // helper fills.
+    unsafe { bindings::seccomp_populate_nr_arch((data as *mut SeccompData).cast()) };
+}
+
+/// Reads the arguments and instruction pointer of the system call
+/// `current` is entering into `data`, for the filters to run on
+/// (with [`describe_number`], `populate_seccomp_data`).
+fn describe_arguments(data: &mut SeccompData) {
+    // SAFETY: As for `describe_number`; the helper fills `args` and
+    // `instruction_pointer`.
+    unsafe { bindings::seccomp_populate_args((data as *mut SeccompData).cast()) };
 }
 
 /// Converts the C description of a system call.
@@ -106,7 +115,7 @@ pub(crate) fn filter_syscall(
     let mut data = SeccompData::default();
     match sd {
         Some(sd) => data = from_c(sd),
-        None => describe_syscall(&mut data),
+        None => describe_number(&mut data),
     }
     let nr = data.nr;
     // SAFETY: `current`'s chain is only replaced by a sibling's TSYNC, with
@@ -116,7 +125,17 @@ pub(crate) fn filter_syscall(
         kernel::pr_err!("seccomp: task in filter mode without filters\n");
         return kill(current, nr, engine::action::SECCOMP_RET_KILL_PROCESS);
     };
-    let (ret, matched) = chain.run_chain(&data);
+    // Most system calls have a known verdict: the arguments are read only
+    // when the filters must run.
+    let (ret, matched) = match chain.known_verdict(&data) {
+        Some(ret) => (ret, None),
+        None => {
+            if sd.is_none() {
+                describe_arguments(&mut data);
+            }
+            chain.run_filters(&data)
+        }
+    };
     // The common case first: nothing to do.
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;

@@ -180,23 +180,27 @@ impl Filter {
         core::iter::successors(newest, |f| f.prev.as_deref())
     }
 
-    /// Runs the chain ending here on `data`: the verdict and the filter
-    /// that decided it (`None` when every filter allowed).
-    pub(crate) fn run_chain(&self, data: &engine::SeccompData) -> (u32, Option<&Filter>) {
+    /// The verdict of the chain ending here for the system call `nr` of
+    /// `arch`, if it is known without running the filters (only those two
+    /// fields of `data` are read).
+    #[inline]
+    pub(crate) fn known_verdict(&self, data: &engine::SeccompData) -> Option<u32> {
         // uretprobe returns through a system call the probed task did not
         // make; filters never see it (upstream's single exception).
         if data.arch == NATIVE_ARCH && data.nr == bindings::__NR_uretprobe as i32 {
-            return (engine::action::SECCOMP_RET_ALLOW, None);
+            return Some(engine::action::SECCOMP_RET_ALLOW);
         }
+        let ret = self.cache[abi_index(data.arch)].lookup_masked::<SpecMask>(data)?;
+        // A cached verdict does not say which filter decided; that only
+        // matters for logging, so chains that log skip the cache for
+        // everything but ALLOW (which is never logged).
+        (!self.chain_logs || ret == engine::action::SECCOMP_RET_ALLOW).then_some(ret)
+    }
+
+    /// Runs every filter of the chain ending here on `data`: the verdict
+    /// and the filter that decided it (`None` when every filter allowed).
+    pub(crate) fn run_filters(&self, data: &engine::SeccompData) -> (u32, Option<&Filter>) {
         let abi = abi_index(data.arch);
-        if let Some(ret) = self.cache[abi].lookup_masked::<SpecMask>(data) {
-            // A cached verdict does not say which filter decided; that
-            // only matters for logging, so chains that log skip the cache
-            // for everything but ALLOW (which is never logged).
-            if !self.chain_logs || ret == engine::action::SECCOMP_RET_ALLOW {
-                return (ret, None);
-            }
-        }
         let mut ret = engine::action::SECCOMP_RET_ALLOW;
         let mut matched = None;
         for filter in self.chain() {

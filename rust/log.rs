@@ -96,9 +96,37 @@ pub(crate) const ACTIONS: [ActionInfo; 8] = [
     },
 ];
 
+/// The index in [`ACTIONS`] of `action`: a `match`, not a search, for it
+/// runs for every system call a filter does not allow.
+const fn action_index(action: u32) -> Option<usize> {
+    Some(match action {
+        bindings::SECCOMP_RET_KILL_PROCESS => 0,
+        bindings::SECCOMP_RET_KILL_THREAD => 1,
+        bindings::SECCOMP_RET_TRAP => 2,
+        bindings::SECCOMP_RET_ERRNO => 3,
+        bindings::SECCOMP_RET_USER_NOTIF => 4,
+        bindings::SECCOMP_RET_TRACE => 5,
+        bindings::SECCOMP_RET_LOG => 6,
+        bindings::SECCOMP_RET_ALLOW => 7,
+        _ => return None,
+    })
+}
+
+// `action_index` finds every entry of `ACTIONS` where it is.
+const _: () = {
+    let mut i = 0;
+    while i < ACTIONS.len() {
+        assert!(matches!(action_index(ACTIONS[i].ret), Some(j) if j == i));
+        i += 1;
+    }
+};
+
 /// The entry of `action` (`SECCOMP_RET_ACTION_FULL` bits), if it is known.
 pub(crate) fn action_info(action: u32) -> Option<&'static ActionInfo> {
-    ACTIONS.iter().find(|a| a.ret == action)
+    match action_index(action) {
+        Some(i) => ACTIONS.get(i),
+        None => None,
+    }
 }
 
 // The engine's action values are the uapi's.

@@ -74,25 +74,25 @@ void rust_helper_audit_seccomp(unsigned long syscall, long signr, int code)
 /* Filter mode: building struct seccomp_data and acting on a verdict. */
 
 /*
- * populate_seccomp_data() of the C implementation, in one call: the
- * syscall-entry path runs it for every system call of a task in filter
- * mode, so it is not split into one helper per field.
+ * populate_seccomp_data() of the C implementation, in two calls: the
+ * syscall-entry path runs the first for every system call of a task in
+ * filter mode, and the second only when the filters must run.
  */
-void rust_helper_seccomp_populate_data(struct seccomp_data *sd)
+void rust_helper_seccomp_populate_nr_arch(struct seccomp_data *sd)
 {
 	struct task_struct *task = current;
-	struct pt_regs *regs = task_pt_regs(task);
-	unsigned long args[6];
 
-	sd->nr = syscall_get_nr(task, regs);
+	sd->nr = syscall_get_nr(task, task_pt_regs(task));
 	sd->arch = syscall_get_arch(task);
-	syscall_get_arguments(task, regs, args);
-	sd->args[0] = args[0];
-	sd->args[1] = args[1];
-	sd->args[2] = args[2];
-	sd->args[3] = args[3];
-	sd->args[4] = args[4];
-	sd->args[5] = args[5];
+}
+
+void rust_helper_seccomp_populate_args(struct seccomp_data *sd)
+{
+	struct task_struct *task = current;
+
+	/* SECCOMP_RUST is 64-bit only: the arguments are read in place. */
+	BUILD_BUG_ON(sizeof(sd->args[0]) != sizeof(unsigned long));
+	syscall_get_arguments(task, task_pt_regs(task), (unsigned long *)sd->args);
 	sd->instruction_pointer = KSTK_EIP(task);
 }
 

@@ -243,7 +243,10 @@ fn records() -> Result<Vec<String>, String> {
             Ok(n) => {
                 let line = String::from_utf8_lossy(&buf[..n]);
                 let text = line.split_once(';').map_or("", |(_, t)| t).trim_end();
-                if text.contains("type=1326") || (text.contains("type=1305") && text.contains("seccomp")) {
+                // Our own records only: other programs of the same boot
+                // may have been killed by their filters too.
+                let ours = text.contains("type=1326") && text.contains(" comm=\"audit-check\" ");
+                if ours || (text.contains("type=1305") && text.contains("op=seccomp-logging")) {
                     out.push(normalise(text));
                 }
             }
