@@ -1594,15 +1594,21 @@ struct Case {
     run: fn(&Ctx) -> Result<(), String>,
     /// Measured runs.
     rounds: usize,
+    /// Whether the slab and vmalloc estimate (a kernel without the exact
+    /// count) can judge the case's leaks: not when the case itself keeps
+    /// unrelated kernel memory (credentials and user accounting of another
+    /// uid, deferred file frees).  Such a case is leak-checked by the
+    /// exact count, or by kmemleak in `make test-debug`.
+    estimate_judges: bool,
 }
 
 const CASES: [Case; 6] = [
-    Case { name: "fork-storm", run: fork_storm, rounds: 1 },
-    Case { name: "insn-limit", run: insn_limit, rounds: 1 },
-    Case { name: "tsync", run: tsync, rounds: 2 },
-    Case { name: "ptrace", run: ptrace_case, rounds: 2 },
-    Case { name: "jit-harden", run: jit_harden, rounds: 1 },
-    Case { name: "cve", run: cve, rounds: 2 },
+    Case { name: "fork-storm", run: fork_storm, rounds: 1, estimate_judges: true },
+    Case { name: "insn-limit", run: insn_limit, rounds: 1, estimate_judges: true },
+    Case { name: "tsync", run: tsync, rounds: 2, estimate_judges: true },
+    Case { name: "ptrace", run: ptrace_case, rounds: 2, estimate_judges: true },
+    Case { name: "jit-harden", run: jit_harden, rounds: 1, estimate_judges: true },
+    Case { name: "cve", run: cve, rounds: 2, estimate_judges: false },
 ];
 
 fn run_case(case: &Case, meter: Meter) -> Result<(), String> {
@@ -1627,13 +1633,19 @@ fn run_case(case: &Case, meter: Meter) -> Result<(), String> {
         run()?;
     }
     let verdict = meter.check(before, attached().load(SeqCst));
+    let judged = meter != Meter::Meminfo || case.estimate_judges;
     println!(
-        "chain-stress: {}: {:.1} s (runs {} s); {verdict}",
+        "chain-stress: {}: {:.1} s (runs {} s); {verdict}{}",
         case.name,
         start.elapsed().as_secs_f64(),
-        runs.join(" + ")
+        runs.join(" + "),
+        if judged {
+            ""
+        } else {
+            " (not judged: the estimate cannot tell this case's own memory from a leak; kmemleak in make test-debug does)"
+        }
     );
-    if verdict.ok {
+    if verdict.ok || !judged {
         Ok(())
     } else {
         Err("filters leaked".into())
