@@ -284,12 +284,17 @@ pub(crate) struct PreparedFilter {
     prog: DecodedProgram<KVVec<Insn>>,
     resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
-    /// Per ABI, room for the chain's constant table: a full one, and one
-    /// entry for when every number has the same (chosen while attaching,
-    /// which must not allocate).
-    cache_storage: [(KVec<Option<u32>>, KVec<Option<u32>>); NR_ABIS],
+    cache_storage: [ChainTableRoom; NR_ABIS],
     log: bool,
     listener: Option<Pin<KBox<Listener>>>,
+}
+
+/// Room for the chain's constant table of one ABI: a full table, and one
+/// entry for when every number has the same; which one is kept is known
+/// only while attaching, which must not allocate.
+struct ChainTableRoom {
+    full: KVec<Option<u32>>,
+    one: KVec<Option<u32>>,
 }
 
 /// Allocation flags for everything a filter owns: charged to the task's
@@ -349,10 +354,10 @@ impl PreparedFilter {
             Ok(full.compacted(one).unwrap_or(full))
         })?;
         let cache_storage = per_abi(|abi| {
-            Ok((
-                KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?,
-                KVec::from_elem(None, 1, alloc_flags())?,
-            ))
+            Ok(ChainTableRoom {
+                full: KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?,
+                one: KVec::from_elem(None, 1, alloc_flags())?,
+            })
         })?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
             let killable = flags & bindings::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0;
@@ -395,15 +400,15 @@ impl PreparedFilter {
         // Combine this filter's constant verdicts (already known from its
         // resume table) with the older chain's: one pass, no analysis.
         let mut abi = 0;
-        let cache = self.cache_storage.map(|(storage, one)| {
+        let cache = self.cache_storage.map(|room| {
             let full = ConstantTable::build_from_resume(
                 ABIS[abi].arch,
-                storage,
+                room.full,
                 &self.resume[abi],
                 prev.as_deref().map(|p| &p.cache[abi]),
             );
             // The storage not kept is freed here: kfree() under the siglock.
-            let table = full.compacted(one).unwrap_or(full);
+            let table = full.compacted(room.one).unwrap_or(full);
             abi += 1;
             table
         });
