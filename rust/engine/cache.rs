@@ -604,11 +604,9 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
         &self,
         mut storage: T,
     ) -> Option<ConstantTable<T>> {
-        let (&first, rest) = self.entries.split_first()?;
-        if rest.iter().any(|&e| e != first) || storage.len() != 1 {
+        if !nospec::compact_into(&self.entries, &mut storage) {
             return None;
         }
-        storage[0] = first;
         Some(ConstantTable {
             arch: self.arch,
             nr_count: self.nr_count,

@@ -65,6 +65,19 @@ pub fn get_per_number<T: Copy, M: IndexMask>(table: &[T], count: usize, index: u
     }
 }
 
+/// Writes the entry every number of `table` has into `storage`, a table
+/// of one entry; false, and `storage` untouched, if the entries differ (or
+/// `storage` does not have exactly one).
+pub fn compact_into<T: Copy + PartialEq>(table: &[T], storage: &mut [T]) -> bool {
+    match (table.split_first(), storage) {
+        (Some((&first, rest)), [only]) if rest.iter().all(|&e| e == first) => {
+            *only = first;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The table index of system call number `nr`: negative numbers become
 /// indexes past any table, without a branch.
 #[inline]

@@ -153,11 +153,9 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         &self,
         mut storage: T,
     ) -> Option<ResumeTable<T>> {
-        let (&first, rest) = self.entries.split_first()?;
-        if rest.iter().any(|&e| e != first) || storage.len() != 1 {
+        if !nospec::compact_into(&self.entries, &mut storage) {
             return None;
         }
-        storage[0] = first;
         Some(ResumeTable {
             arch: self.arch,
             prog_len: self.prog_len,
