@@ -33,25 +33,11 @@ impl IndexMask for PlainMask {
     }
 }
 
-/// `table[index]` if `index` is below the table's length, else `None`; a
-/// mispredicted processor reads `table[0]` rather than past the table.
-#[inline]
-pub fn get<T: Copy, M: IndexMask>(table: &[T], index: usize) -> Option<T> {
-    let mask = M::mask(index, table.len());
-    // The clamped index is 0 when out of range: only an empty table has
-    // no element there.
-    let entry = table.get(index & mask).copied();
-    if mask == 0 {
-        None
-    } else {
-        entry
-    }
-}
-
 /// The entry for number `index` of a per-number table describing the
 /// numbers below `count`, with one entry each or, when the table has a
 /// single entry, that one for all of them; `None` for numbers from
-/// `count` on.  Clamped under speculation like [`get`].
+/// `count` on.  A mispredicted processor reads entry 0 rather than past
+/// the table.
 #[inline]
 pub fn get_per_number<T: Copy, M: IndexMask>(table: &[T], count: usize, index: usize) -> Option<T> {
     let mask = M::mask(index, count);

@@ -1776,7 +1776,7 @@ fn compact_tables_answer_as_full_ones() -> Result<(), Failure> {
     Ok(())
 }
 
-/// [`nospec::PlainMask`] and [`nospec::get`] at the table boundaries:
+/// [`nospec::PlainMask`] and [`nospec::get_per_number`] at the table boundaries:
 /// every index inside reads its own entry, every index outside (negative
 /// numbers too) reads nothing.
 fn nospec_lookups_stay_in_the_table() -> Result<(), Failure> {
@@ -1810,11 +1810,20 @@ fn nospec_lookups_stay_in_the_table() -> Result<(), Failure> {
     ] {
         let want = usize::try_from(nr).ok().and_then(|i| table.get(i).copied());
         check_same!(
-            nospec::get::<_, PlainMask>(&table, nospec::nr_index(nr)),
+            nospec::get_per_number::<_, PlainMask>(&table, TABLE_LEN, nospec::nr_index(nr)),
             want
         );
     }
-    check_same!(nospec::get::<u16, PlainMask>(&[], 0), None);
+    check_same!(nospec::get_per_number::<u16, PlainMask>(&[], 0, 0), None);
+    // A one-entry table answers for every number below its count.
+    check_same!(
+        nospec::get_per_number::<u16, PlainMask>(&[7], 463, 462),
+        Some(7)
+    );
+    check_same!(
+        nospec::get_per_number::<u16, PlainMask>(&[7], 463, 463),
+        None
+    );
     Ok(())
 }
 
