@@ -8,6 +8,8 @@
 #   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir]
 #   make kselftest IMPL=c|rust [BITS=32]  boot it, run seccomp_bpf (TAP)
 #   make vng       IMPL=c|rust CMD='...'  run a host command on it (virtme-ng)
+#   make clients   IMPL=c|rust       real clients on it: libseccomp, bubblewrap,
+#                                    systemd, QEMU -sandbox, strace (vng)
 #   make kunit                       the KUnit suite seccomp_rust_engine (kunit.py)
 #   make bootstrap                   install/check the toolchain and source
 #   make test-fresh                  make run + make test in a clean Debian root
@@ -31,10 +33,10 @@ SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
 STRESS := notif-stress chain-stress seccomp-fuzz seccomp-diff compat-check audit-check
 
-.PHONY: run test test-fresh test-debug kernel qemu kselftest vng kunit bootstrap samples stress host-test help bench
+.PHONY: run test test-fresh test-debug kernel qemu kselftest vng clients kunit bootstrap samples stress host-test help bench
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 
 bootstrap:
 	@$(H)/bootstrap.sh
@@ -60,6 +62,13 @@ kunit:
 vng:
 	@$(H)/kernel.sh $(IMPL)
 	@$(H)/vng.sh $(IMPL) '$(CMD)'
+
+# Unmodified seccomp users of the host, built and run by clients.sh.
+clients:
+	@$(H)/bootstrap.sh
+	@$(H)/kernel.sh $(IMPL)
+	@$(H)/clients.sh build
+	@$(H)/clients.sh run $(IMPL)
 
 # Static user-space samples, run in the guest.
 samples:

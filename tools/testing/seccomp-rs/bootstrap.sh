@@ -19,6 +19,7 @@ SRS_PACKAGES=(
 	gcc-multilib				# ... and its ia32 build
 	python3 python3-docutils python3-venv
 	udev					# vng: names the guest's virtio ports
+	strace dpkg-dev				# real clients (strace; dpkg-source)
 )
 # The Rust toolchain: rustc-web and its companions, all of one version.
 rust_debs() {
@@ -87,6 +88,23 @@ newest_version() {
 
 apt_install "${SRS_PACKAGES[@]}"
 
+# private_apt DIR LINE...: an apt state of our own under DIR (lists, cache,
+# an empty dpkg status) with LINE... as its sources.list, updated; its
+# apt-get options are left in PAPT, plus PAPT_EXTRA's.  The system's apt
+# configuration and dpkg are not touched.
+PAPT_EXTRA=()
+private_apt() {
+	local a=$1; shift
+	rm -rf "$a"
+	mkdir -p "$a/lists/partial" "$a/archives/partial" "$a/parts" "$a/debs"
+	: > "$a/status"
+	printf '%s\n' "$@" > "$a/sources.list"
+	PAPT=(-q -o "Dir::Etc::SourceList=$a/sources.list" -o "Dir::Etc::SourceParts=$a/parts"
+		-o "Dir::State::Lists=$a/lists" -o "Dir::State::status=$a/status" -o "Dir::Cache=$a"
+		-o APT::Sandbox::User=root "${PAPT_EXTRA[@]}")
+	apt-get "${PAPT[@]}" update >/dev/null
+}
+
 # --- libcap for ia32 programs ---------------------------------------------------
 # The ia32 build of seccomp_bpf links libcap statically.  Its i386 packages
 # come from bookworm's main archive through an apt configuration of our own
@@ -100,16 +118,13 @@ i386_libcap() {
 	uri=$(apt-cache policy libc6 | awk '$3 == "bookworm/main" && !uri { uri = $2 } END { print uri }')
 	[ -n "$uri" ] || srs_die "no bookworm main archive in the apt sources (for libcap-dev:i386)"
 	srs_log "fetching libcap-dev:i386 $v from $uri into $SRS_I386"
-	rm -rf "$a" "$dir"
-	mkdir -p "$a/lists/partial" "$a/archives/partial" "$a/parts" "$a/debs" "$dir"
-	: > "$a/status"
-	echo "deb [arch=i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main" \
-		> "$a/sources.list"
-	local opts=(-q -o "Dir::Etc::SourceList=$a/sources.list" -o "Dir::Etc::SourceParts=$a/parts"
-		-o "Dir::State::Lists=$a/lists" -o "Dir::State::status=$a/status" -o "Dir::Cache=$a"
-		-o APT::Architecture=i386 -o APT::Architectures::=i386 -o APT::Sandbox::User=root)
-	apt-get "${opts[@]}" update >/dev/null || srs_die "apt-get update of bookworm main for i386 failed"
-	(cd "$a/debs" && apt-get "${opts[@]}" download "libcap-dev=$v" "libcap2=$v" >/dev/null) ||
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	PAPT_EXTRA=(-o APT::Architecture=i386 -o APT::Architectures::=i386)
+	private_apt "$a" "deb [arch=i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main" ||
+		srs_die "apt-get update of bookworm main for i386 failed"
+	PAPT_EXTRA=()
+	(cd "$a/debs" && apt-get "${PAPT[@]}" download "libcap-dev=$v" "libcap2=$v" >/dev/null) ||
 		srs_die "libcap-dev:i386 $v (the version of libcap-dev) cannot be fetched"
 	for p in "$a/debs"/*.deb; do dpkg-deb -x "$p" "$dir"; done
 	[ -e "$dir/usr/lib/i386-linux-gnu/libcap.a" ] || srs_die "no libcap.a in libcap-dev:i386"
@@ -118,6 +133,80 @@ i386_libcap() {
 	mv "$dir" "$SRS_I386"
 }
 i386_libcap
+
+# --- real clients ------------------------------------------------------------------
+# make test runs libseccomp's live regression tests and bubblewrap's
+# test-seccomp.py from their Debian source packages, against the binary
+# packages of the same version (python3-seccomp, bubblewrap), and systemd's
+# test-seccomp from systemd-tests of the installed systemd's version.
+
+# pick_version PKG PIN: PIN if the archive (or dpkg) has it, else the
+# archive's newest PKG, with a warning naming both.
+pick_version() {
+	local v
+	if dpkg-query -W -f='${Version}' "$1" 2>/dev/null | grep -qxF "$2" ||
+		apt-cache madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -qxF "$2"; then
+		echo "$2"; return
+	fi
+	v=$(newest_version "$1" .)
+	[ -n "$v" ] || srs_die "the archive has no $1"
+	srs_warn "$1 $2 (pinned in lib.sh) is not in the archive; using $v"
+	echo "$v"
+}
+
+# apt_install_exact PKG=VERSION...: install those not installed at VERSION.
+apt_install_exact() {
+	local pv missing=()
+	for pv in "$@"; do
+		[ "$(dpkg-query -W -f='${Status} ${Version}' "${pv%%=*}" 2>/dev/null)" = \
+			"install ok installed ${pv#*=}" ] || missing+=("$pv")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	apt_update
+	srs_log "installing: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# client_sources SRC=VERSION...: fetch the Debian source packages (through
+# deb-src lines of the system's own Debian suites, in an apt state of our
+# own) and unpack each into $SRS_CLIENTS/SRC.
+client_sources() {
+	local sv src v a=$SRS_CACHE/apt-src lines=() uri suite comp
+	for sv in "$@"; do
+		[ "$(cat "$SRS_CLIENTS/${sv%%=*}/.seccomp-rs-unpacked" 2>/dev/null)" = "${sv#*=}" ] ||
+			{ lines=(x); break; }
+	done
+	[ ${#lines[@]} -gt 0 ] || return 0
+	lines=()
+	while read -r uri suite comp; do
+		lines+=("deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite $comp")
+	done < <(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
+		'Identifier: Packages' | grep -E ' bookworm(-updates|-security)? main$' | sort -k2,2 -u)
+	[ ${#lines[@]} -gt 0 ] || srs_die "no bookworm main archive in the apt sources (for the clients' sources)"
+	private_apt "$a" "${lines[@]}" || srs_die "apt-get update of the Debian sources failed"
+	for sv in "$@"; do
+		src=${sv%%=*} v=${sv#*=}
+		srs_log "fetching the source of $src $v into $SRS_CLIENTS/$src"
+		(cd "$a/debs" && apt-get "${PAPT[@]}" source --download-only "$src=$v" >/dev/null) ||
+			srs_die "the source package $src $v cannot be fetched"
+		rm -rf "${SRS_CLIENTS:?}/$src"
+		mkdir -p "$SRS_CLIENTS"
+		# apt checked the files against the archive's signed index.
+		dpkg-source --no-check -x "$a/debs/${src}_${v#*:}.dsc" "$SRS_CLIENTS/$src" >/dev/null ||
+			srs_die "cannot unpack the source package $src $v"
+		echo "$v" > "$SRS_CLIENTS/$src/.seccomp-rs-unpacked"
+	done
+	rm -f "$SRS_CLIENTS"/*.orig.tar.*	# dpkg-source's copies
+}
+
+seccomp_v=$(pick_version python3-seccomp "$SRS_LIBSECCOMP_PIN")
+bwrap_v=$(pick_version bubblewrap "$SRS_BWRAP_PIN")
+systemd_v=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null || true)
+[ -n "$systemd_v" ] || systemd_v=$(newest_version systemd-tests .)
+apt_install_exact "libseccomp-dev=$seccomp_v" "python3-seccomp=$seccomp_v" \
+	"bubblewrap=$bwrap_v" "systemd-tests=$systemd_v"
+client_sources "libseccomp=$seccomp_v" "bubblewrap=$bwrap_v"
 
 # --- the Rust toolchain -----------------------------------------------------
 # rust_ready V: the toolchain V is unpacked and complete.
@@ -211,7 +300,8 @@ move SRS_KPKG_PIN in tools/testing/seccomp-rs/lib.sh to $newest."
 fi
 
 # --- tools from crates.io and PyPI ---------------------------------------------
-printf 'SRS_KPKG_VERSION=%q\nSRS_RUST_VERSION=%q\n' "$kpkg" "$rust" > "$SRS_CACHE/inputs"
+printf 'SRS_KPKG_VERSION=%q\nSRS_RUST_VERSION=%q\nSRS_CLIENT_VERSIONS=%q\n' "$kpkg" "$rust" \
+	"libseccomp $seccomp_v, bubblewrap $bwrap_v, systemd-tests $systemd_v" > "$SRS_CACHE/inputs"
 srs_inputs
 
 if ! "$BINDGEN" --version 2>/dev/null | grep -q " $SRS_BINDGEN_VERSION\$"; then
@@ -228,4 +318,5 @@ if ! "$SRS_VNG" --version 2>/dev/null | grep -q "$SRS_VNG_VERSION"; then
 		-r "$SRS_HARNESS/vng-requirements.txt"
 fi
 
-srs_log "inputs: $SRS_KPKG $kpkg ($kwhy; Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version | cut -d' ' -f1-2) = rustc-web $rust ($why), $("$BINDGEN" --version), virtme-ng $SRS_VNG_VERSION"
+srs_log "inputs: $SRS_KPKG $kpkg ($kwhy; Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version | cut -d' ' -f1-2) = rustc-web $rust ($why), $("$BINDGEN" --version), virtme-ng $SRS_VNG_VERSION;
+clients: libseccomp $seccomp_v, bubblewrap $bwrap_v, systemd-tests $systemd_v"

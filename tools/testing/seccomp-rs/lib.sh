@@ -19,11 +19,18 @@ SRS_RUST_PIN=${SECCOMP_RS_RUST_VERSION:-1.96.0+dfsg1-1~deb12u2}	# rustc-web, boo
 SRS_RUST_FALLBACK=1.85.0+dfsg3-1~deb12u3			# rustc-web, bookworm: known good
 SRS_BINDGEN_VERSION=0.71.1					# bindgen-cli, crates.io
 SRS_VNG_VERSION=1.42						# virtme-ng, PyPI (vng-requirements.txt)
+# Real clients tested by `make test` (clients.sh): libseccomp and bubblewrap
+# from their Debian source packages, at the version of the binary packages
+# installed beside them; systemd's test-seccomp from systemd-tests of the
+# installed systemd's version.
+SRS_LIBSECCOMP_PIN=${SECCOMP_RS_LIBSECCOMP_VERSION:-2.5.4-1+deb12u1}	# bookworm
+SRS_BWRAP_PIN=${SECCOMP_RS_BWRAP_VERSION:-0.8.0-2+deb12u1}		# bookworm
 
 SRS_PRISTINE=$SRS_CACHE/src/linux-source-6.12	# unpacked tarball, never modified
 SRS_TREE=$SRS_CACHE/tree			# pristine + overlay + patches
 SRS_TOOLS=$SRS_CACHE/tools			# Rust toolchain, bindgen-cli, virtme-ng venv
 SRS_I386=$SRS_CACHE/i386			# libcap-dev:i386, unpacked
+SRS_CLIENTS=$SRS_CACHE/clients			# client sources, unpacked and built
 SRS_VNG_BIN=$SRS_TOOLS/venv/bin
 SRS_VNG=$SRS_VNG_BIN/vng
 export BINDGEN=$SRS_TOOLS/bin/bindgen

@@ -176,6 +176,15 @@ kernels() {
 		step "virtme-ng on IMPL=$impl: a host program, the host's userland"
 		vng_run "$impl"
 	done
+	step "real clients: building libseccomp's live tests and bubblewrap's try-syscall"
+	check "clients build" "$SRS_HARNESS/clients.sh" build
+	for impl in c rust; do
+		step "real clients on IMPL=$impl (libseccomp, bubblewrap, systemd, QEMU -sandbox, strace; vng)"
+		check "clients on $impl: every case ran and passed" "$SRS_HARNESS/clients.sh" run "$impl"
+		count_kselftest "$impl" clients
+	done
+	step "real clients: C vs Rust"
+	check "clients: every case passes on C and on Rust" "$SRS_HARNESS/clients.sh" compare
 }
 
 # kunit_results LOG: the KUnit results in a guest's console log, parsed
@@ -310,7 +319,7 @@ benchmark() {
 }
 
 # count_kselftest IMPL PROG: one check per case, from the per-case results
-# the run left; every case must pass.
+# the run of PROG (a kselftest, or clients.sh) left; every case must pass.
 count_kselftest() {
 	local impl=$1 prog=$2 tsv=$RESULTS/$1/$2.tsv name status
 	if [ ! -s "$tsv" ]; then fail "$prog on $impl: no results"; return; fi
