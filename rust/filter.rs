@@ -348,10 +348,11 @@ impl PreparedFilter {
         // A table whose numbers all have the same entry (an ABI the filter
         // rejects as a whole, say) keeps one entry instead of one each.
         let resume = per_abi(|abi| {
-            let storage = KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())?;
-            let full = ResumeTable::build(abi.arch, storage, &prog);
             let one = KVec::from_elem(ResumeEntry::START, 1, alloc_flags())?;
-            Ok(full.compacted(one).unwrap_or(full))
+            let table = ResumeTable::build_compact(abi.arch, one, abi.nr_syscalls, &prog, || {
+                KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())
+            })?;
+            Ok(table)
         })?;
         let cache_storage = per_abi(|abi| {
             Ok(ChainTableRoom {
@@ -401,16 +402,11 @@ impl PreparedFilter {
         // resume table) with the older chain's: one pass, no analysis.
         let mut abi = 0;
         let cache = self.cache_storage.map(|room| {
-            let full = ConstantTable::build_from_resume(
-                ABIS[abi].arch,
-                room.full,
-                &self.resume[abi],
-                prev.as_deref().map(|p| &p.cache[abi]),
-            );
-            // The storage not kept is freed here: kfree() under the siglock.
-            let table = full.compacted(room.one).unwrap_or(full);
+            let (arch, resume) = (ABIS[abi].arch, &self.resume[abi]);
+            let older = prev.as_deref().map(|p| &p.cache[abi]);
             abi += 1;
-            table
+            // The storage not kept is freed here: kfree() under the siglock.
+            ConstantTable::build_compact_from_resume(arch, room.one, resume, older, || room.full)
         });
         let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
         #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]

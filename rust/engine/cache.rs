@@ -212,6 +212,10 @@ pub struct Analysis {
     /// [`ResumeEntry::Return`] when `constant` is known, else the first
     /// data-dependent step, or [`ResumeEntry::START`].
     pub entry: ResumeEntry,
+    /// Whether the analysis loaded the system call number. The analysis is
+    /// a function of the number only through such loads, so when it loaded
+    /// none, every number of this architecture has this same analysis.
+    pub reads_nr: bool,
 }
 
 /// Analyses `filter` for system call `nr` of architecture `arch`: its
@@ -241,13 +245,18 @@ where
     S: Deref<Target = [Insn]>,
 {
     let mut resume = None;
-    let constant = explore(filter.insns(), arch, nr, budget, &mut resume);
+    let mut reads_nr = false;
+    let constant = explore(filter.insns(), arch, nr, budget, &mut resume, &mut reads_nr);
     let entry = match (constant, resume) {
         (Some(value), _) => ResumeEntry::Return(value),
         (None, Some(entry)) => entry,
         (None, None) => ResumeEntry::START,
     };
-    Analysis { constant, entry }
+    Analysis {
+        constant,
+        entry,
+        reads_nr,
+    }
 }
 
 /// The symbolic exploration behind [`analyze`]: returns the constant
@@ -262,12 +271,15 @@ where
 /// provided scratch memory is still as at entry, i.e. nothing was stored
 /// yet. Otherwise (or if the budget runs out before) the entry is
 /// [`ResumeEntry::START`].
+///
+/// Sets `reads_nr` when a step loads the number: `nr` is used nowhere else.
 fn explore(
     insns: &[Insn],
     arch: u32,
     nr: i32,
     mut budget: usize,
     resume: &mut Option<ResumeEntry>,
+    reads_nr: &mut bool,
 ) -> Option<u32> {
     let mut pending = [None::<PathState>; MAX_PENDING_PATHS];
     let mut pending_count = 0usize;
@@ -286,6 +298,9 @@ fn explore(
     loop {
         budget = budget.checked_sub(1)?;
         let insn = *insns.get(state.pc)?;
+        if let Insn::LdData(word) = insn {
+            *reads_nr |= u32::from(word) * 4 == SeccompData::NR_OFFSET;
+        }
         if walking {
             match insn {
                 Insn::LdData(word) if word >= 2 => {
@@ -539,6 +554,43 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
             Some(ResumeEntry::Return(value)) if same_arch => Some(value),
             _ => None,
         })
+    }
+
+    /// [`ConstantTable::build_from_resume`] in as little storage as the
+    /// chain needs: `one` (a single entry) when every number has the same
+    /// entry, else the storage `full` returns (as many entries as
+    /// `resume`'s numbers). Without building the full table when `resume`
+    /// has one entry for all its numbers and `older` is absent, for
+    /// another architecture, or one entry for at least as many numbers: a
+    /// chain of filters that reject an architecture as a whole gets that
+    /// table for one entry's work.
+    pub fn build_compact_from_resume<R, T>(
+        arch: u32,
+        one: S,
+        resume: &ResumeTable<R>,
+        older: Option<&ConstantTable<T>>,
+        full: impl FnOnce() -> S,
+    ) -> Self
+    where
+        R: Deref<Target = [ResumeEntry]>,
+        T: Deref<Target = [Option<u32>]>,
+    {
+        let older_uniform = older.is_none_or(|table| {
+            table.arch != arch || (table.entries.len() == 1 && table.nr_count >= resume.len())
+        });
+        if one.len() == 1 && resume.entries().len() == 1 && older_uniform {
+            // Entry 0 stands for every number below `resume.len()`.
+            let table = Self::build_from_resume(arch, one, resume, older);
+            return Self {
+                nr_count: resume.len(),
+                ..table
+            };
+        }
+        let table = Self::build_from_resume(arch, full(), resume, older);
+        match table.compacted(one) {
+            Some(compact) => compact,
+            None => table,
+        }
     }
 
     /// Fills `storage` from the newer filter's constants `newer(nr)`.

@@ -33,7 +33,7 @@
 
 use core::ops::{Deref, DerefMut};
 
-use super::cache::{analyze, NrClassStarts};
+use super::cache::{analyze, Analysis, NrClassStarts};
 use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
@@ -96,19 +96,71 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     /// Costs at most one [`super::cache::analyze`] per entry, `2·len + 256`
     /// symbolic steps each, and usually far fewer: numbers the filter
     /// cannot tell apart ([`NrClassStarts`], one pass over the program)
-    /// share the first one's analysis. Depends on the filter alone, so it
-    /// can be built before the filter is attached.
-    pub fn build<P>(arch: u32, mut storage: S, filter: &DecodedProgram<P>) -> Self
+    /// share the first one's analysis, and all share number 0's when that
+    /// analysis never loaded the number. Depends on the filter alone, so
+    /// it can be built before the filter is attached.
+    pub fn build<P>(arch: u32, storage: S, filter: &DecodedProgram<P>) -> Self
+    where
+        P: Deref<Target = [Insn]>,
+    {
+        Self::build_after(arch, storage, filter, analyze(filter, arch, 0))
+    }
+
+    /// The table of `filter` for the `nr_count` numbers of architecture
+    /// `arch`, in as little storage as it needs: `one` (a single entry)
+    /// when the analysis of number 0 never loaded the number (see
+    /// [`super::cache::Analysis::reads_nr`]: a filter deciding on the
+    /// architecture alone) or when all the entries turn out alike; else
+    /// the storage `full` returns, which must have `nr_count` entries and
+    /// is only asked for when the first analysis cannot settle it.
+    pub fn build_compact<P, E>(
+        arch: u32,
+        mut one: S,
+        nr_count: usize,
+        filter: &DecodedProgram<P>,
+        full: impl FnOnce() -> Result<S, E>,
+    ) -> Result<Self, E>
+    where
+        P: Deref<Target = [Insn]>,
+    {
+        let first = analyze(filter, arch, 0);
+        if !first.reads_nr && one.len() == 1 {
+            one.fill(first.entry);
+            return Ok(Self {
+                arch,
+                prog_len: filter.len(),
+                nr_count,
+                entries: one,
+            });
+        }
+        let table = Self::build_after(arch, full()?, filter, first);
+        Ok(match table.compacted(one) {
+            Some(compact) => compact,
+            None => table,
+        })
+    }
+
+    /// [`ResumeTable::build`], `first` being the analysis of number 0.
+    fn build_after<P>(
+        arch: u32,
+        mut storage: S,
+        filter: &DecodedProgram<P>,
+        first: Analysis,
+    ) -> Self
     where
         P: Deref<Target = [Insn]>,
     {
         let classes = NrClassStarts::of(filter.insns());
         let mut previous = None;
         for (nr, entry) in storage.iter_mut().enumerate() {
-            let shared = previous.filter(|_| classes.as_ref().is_some_and(|c| c.continues(nr)));
-            *entry = shared.unwrap_or_else(|| {
-                i32::try_from(nr).map_or(ResumeEntry::START, |nr| analyze(filter, arch, nr).entry)
-            });
+            let shared = previous
+                .filter(|_| !first.reads_nr || classes.as_ref().is_some_and(|c| c.continues(nr)));
+            *entry = match (shared, i32::try_from(nr)) {
+                (Some(entry), _) => entry,
+                (None, Ok(0)) => first.entry,
+                (None, Ok(nr)) => analyze(filter, arch, nr).entry,
+                (None, Err(_)) => ResumeEntry::START,
+            };
             previous = Some(*entry);
         }
         Self {

@@ -1776,6 +1776,112 @@ fn compact_tables_answer_as_full_ones() -> Result<(), Failure> {
     Ok(())
 }
 
+/// `ResumeTable::build_compact` builds a one-entry table without asking
+/// for full storage exactly when one analysis proves every number alike
+/// (the filter decides without loading the number), and its table answers
+/// as the full one does.
+fn check_compact_resume<const N: usize>(
+    prog: &Decoded<N>,
+    arch: u32,
+    uniform: bool,
+) -> Result<(), Failure> {
+    let mut reference = [ResumeEntry::START; TABLE_LEN];
+    let full = ResumeTable::build(arch, &mut reference[..], prog);
+    let (mut one, mut storage) = ([ResumeEntry::START; 1], [ResumeEntry::START; TABLE_LEN]);
+    let mut asked = false;
+    let table = ResumeTable::build_compact(arch, &mut one[..], TABLE_LEN, prog, || {
+        asked = true;
+        Ok::<_, ()>(&mut storage[..])
+    });
+    check_eq!(asked, !uniform);
+    let Ok(table) = table else {
+        return Err(Failure {
+            check: "build_compact",
+            line: line!(),
+            expected: 0,
+            actual: 1,
+        });
+    };
+    check_eq!(table.len(), TABLE_LEN);
+    check_eq!(table.entries().len() == 1, uniform);
+    for nr in 0..TABLE_LEN + 2 {
+        check_same!(table.get(nr), full.get(nr));
+    }
+    Ok(())
+}
+
+fn uniform_tables_are_built_from_one_analysis() -> Result<(), Failure> {
+    let allow_all = decoded(&[ret(SECCOMP_RET_ALLOW)])?;
+    // Both kill every ia32 call before loading the number.
+    let allowlist = linear_allowlist::<16>(&[0, 1, 2]).decoded()?;
+    let arguments = argument_filter::<32>(&[0, 1], &[(2, 0, 1)]).decoded()?;
+    for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
+        let native = arch == AUDIT_ARCH_X86_64;
+        check_compact_resume(&allow_all, arch, true)?;
+        check_compact_resume(&allowlist, arch, !native)?;
+        check_compact_resume(&arguments, arch, !native)?;
+    }
+    // The chain's table: built in one entry when the filter's and the
+    // older chain's have one (or there is no older chain); else built in
+    // full, then compacted if all alike.
+    let none = None::<&ConstantTable<&mut [Option<u32>]>>;
+    let (mut r1, mut r2) = ([ResumeEntry::START; 1], [ResumeEntry::START; TABLE_LEN]);
+    let (mut k1, mut k2, mut k3) = ([None; 1], [None; 1], [None; 1]);
+    let (mut f1, mut f2, mut f3) = ([None; TABLE_LEN], [None; TABLE_LEN], [None; TABLE_LEN]);
+    for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
+        let uniform = ResumeTable::build_compact(arch, &mut r1[..], TABLE_LEN, &allow_all, || {
+            Err(Failure {
+                check: "RET ALLOW: one-entry resume table",
+                line: line!(),
+                expected: 1,
+                actual: 0,
+            })
+        })?;
+        let full = ResumeTable::build(arch, &mut r2[..], &allowlist);
+        let mut asked = false;
+        let first =
+            ConstantTable::build_compact_from_resume(arch, &mut k1[..], &uniform, none, || {
+                asked = true;
+                &mut f1[..]
+            });
+        check!(!asked);
+        check_eq!(first.len(), TABLE_LEN);
+        check_eq!(first.entries().len(), 1);
+        check_same!(first.get(TABLE_LEN - 1), Some(Some(SECCOMP_RET_ALLOW)));
+        check_same!(first.get(TABLE_LEN), None);
+        let again = ConstantTable::build_compact_from_resume(
+            arch,
+            &mut k2[..],
+            &uniform,
+            Some(&first),
+            || {
+                asked = true;
+                &mut f2[..]
+            },
+        );
+        check!(!asked);
+        check_eq!(again.entries().len(), 1);
+        // A resume table with an entry per number (even all alike, as the
+        // allowlist's ia32 one before compaction) needs the full build.
+        let on_full = ConstantTable::build_compact_from_resume(
+            arch,
+            &mut k3[..],
+            &full,
+            Some(&first),
+            || {
+                asked = true;
+                &mut f3[..]
+            },
+        );
+        check!(asked);
+        check_eq!(on_full.entries().len() == 1, arch == AUDIT_ARCH_I386);
+        for nr in 0..TABLE_LEN + 2 {
+            check_same!(first.get(nr), again.get(nr));
+        }
+    }
+    Ok(())
+}
+
 /// [`nospec::PlainMask`] and [`nospec::get_per_number`] at the table boundaries:
 /// every index inside reads its own entry, every index outside (negative
 /// numbers too) reads nothing.
@@ -1901,4 +2007,5 @@ pub static CASES: &[Case] = cases![
     nr_classes_stop_where_the_number_escapes,
     nospec_lookups_stay_in_the_table,
     compact_tables_answer_as_full_ones,
+    uniform_tables_are_built_from_one_analysis,
 ];

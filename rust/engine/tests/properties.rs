@@ -293,7 +293,8 @@ proptest! {
 
     /// `ResumeTable::build` shares one analysis among numbers the filter
     /// cannot tell apart; every entry must still be the number's own
-    /// analysis, for dispatch-shaped, profile-like and general programs.
+    /// analysis, for dispatch-shaped, profile-like and general programs;
+    /// and `ResumeTable::build_compact` gives each number that same entry.
     #[test]
     fn shared_analyses_are_each_numbers_own(seed in any::<u64>()) {
         let mut rng = Rng(seed);
@@ -308,6 +309,13 @@ proptest! {
             let table = ResumeTable::build(arch, vec![ResumeEntry::START; 520], &decoded);
             for (nr, &entry) in table.entries().iter().enumerate() {
                 prop_assert_eq!(entry, analyze(&decoded, arch, nr as i32).entry, "nr {} of {:?}", nr, raw);
+            }
+            // The compact build gives every number the same entry.
+            let compact = ResumeTable::build_compact(arch, vec![ResumeEntry::START], 520, &decoded, || {
+                Ok::<_, ()>(vec![ResumeEntry::START; 520])
+            }).unwrap();
+            for nr in 0..522 {
+                prop_assert_eq!(compact.get(nr), table.get(nr), "nr {} of {:?}", nr, raw);
             }
         }
     }
