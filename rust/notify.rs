@@ -17,6 +17,7 @@
 //! interruptibly, as C does (`-EINTR`, `EPOLLERR`).
 
 use core::marker::{PhantomData, PhantomPinned};
+use core::mem::size_of;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -37,6 +38,7 @@ use crate::enforce::Outcome;
 use crate::engine::SeccompData;
 use crate::filter::Filter;
 use crate::sync::{ClassKey, InterruptibleMutex};
+use crate::uapi::{Notif, NotifAddfd, NotifResp};
 
 /// The lockdep class of every listener's lock.
 static NOTIFY_LOCK_CLASS: ClassKey = ClassKey::new();
@@ -623,20 +625,17 @@ mod epoll {
     pub(super) const WRNORM: u32 = 0x0100;
 }
 
-/// `struct seccomp_notif` as user space sees it.
-const NOTIF_SIZE: usize = 80;
-/// `struct seccomp_notif_resp`.
-const RESP_SIZE: usize = 24;
-/// `struct seccomp_notif_addfd` (its first and, so far, only version).
-const ADDFD_SIZE: usize = 24;
+const NOTIF_SIZE: usize = size_of::<Notif>();
+const RESP_SIZE: usize = size_of::<NotifResp>();
+const ADDFD_SIZE: usize = size_of::<NotifAddfd>();
 
 const IOC_MAGIC: u32 = b'!' as u32;
-const IOCTL_RECV: u32 = kernel::ioctl::_IOWR::<[u8; NOTIF_SIZE]>(IOC_MAGIC, 0);
-const IOCTL_SEND: u32 = kernel::ioctl::_IOWR::<[u8; RESP_SIZE]>(IOC_MAGIC, 1);
+const IOCTL_RECV: u32 = kernel::ioctl::_IOWR::<Notif>(IOC_MAGIC, 0);
+const IOCTL_SEND: u32 = kernel::ioctl::_IOWR::<NotifResp>(IOC_MAGIC, 1);
 const IOCTL_ID_VALID: u32 = kernel::ioctl::_IOW::<u64>(IOC_MAGIC, 2);
 /// The number `SECCOMP_IOCTL_NOTIF_ID_VALID` had first, kept for old binaries.
 const IOCTL_ID_VALID_WRONG_DIR: u32 = kernel::ioctl::_IOR::<u64>(IOC_MAGIC, 2);
-const IOCTL_ADDFD: u32 = kernel::ioctl::_IOW::<[u8; ADDFD_SIZE]>(IOC_MAGIC, 3);
+const IOCTL_ADDFD: u32 = kernel::ioctl::_IOW::<NotifAddfd>(IOC_MAGIC, 3);
 const IOCTL_SET_FLAGS: u32 = kernel::ioctl::_IOW::<u64>(IOC_MAGIC, 4);
 
 /// Extensible-argument ioctls are matched without their size and direction.
@@ -818,7 +817,7 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
     }
     wait_for_request(filter, listener)?;
 
-    let mut out = [0u8; NOTIF_SIZE];
+    let mut notif = Notif(bindings::seccomp_notif::default());
     let id = {
         let mut state = listener.state.lock();
         let Some(mut p) = state.pending.iter_mut().find(|p| p.state == State::Init) else {
@@ -827,22 +826,25 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
         };
         // SAFETY: The task waits for this notification, so it is alive.
         let pid = unsafe { bindings::task_pid_vnr(p.task) };
-        out[0..8].copy_from_slice(&p.id.to_ne_bytes());
-        out[8..12].copy_from_slice(&pid.to_ne_bytes());
-        // out[12..16]: flags, always 0.
-        out[16..20].copy_from_slice(&p.data.nr.to_ne_bytes());
-        out[20..24].copy_from_slice(&p.data.arch.to_ne_bytes());
-        out[24..32].copy_from_slice(&p.data.instruction_pointer.to_ne_bytes());
-        for (chunk, arg) in out[32..].chunks_exact_mut(8).zip(p.data.args) {
-            chunk.copy_from_slice(&arg.to_ne_bytes());
-        }
+        notif.0 = bindings::seccomp_notif {
+            id: p.id,
+            // As C's implicit conversion of the pid_t.
+            pid: pid as u32,
+            flags: 0,
+            data: bindings::seccomp_data {
+                nr: p.data.nr,
+                arch: p.data.arch,
+                instruction_pointer: p.data.instruction_pointer,
+                args: p.data.args,
+            },
+        };
         p.state = State::Sent;
         listener.wake(epoll::OUT | epoll::WRNORM, false);
         p.id
     };
     if UserSlice::new(ubuf, NOTIF_SIZE)
         .writer()
-        .write_slice(&out)
+        .write(&notif)
         .is_err()
     {
         // User space got nothing: put the notification back.
@@ -862,19 +864,13 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
 
 /// `SECCOMP_IOCTL_NOTIF_SEND`: the reply to a received notification.
 fn send(listener: &Listener, arg: c_ulong) -> Result<c_long> {
-    let mut resp = [0u8; RESP_SIZE];
-    UserSlice::new(arg, RESP_SIZE)
-        .reader()
-        .read_slice(&mut resp)?;
-    let field = |at: usize| -> [u8; 8] {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&resp[at..at + 8]);
-        b
-    };
-    let id = u64::from_ne_bytes(field(0));
-    let val = i64::from_ne_bytes(field(8));
-    let error = i32::from_ne_bytes([resp[16], resp[17], resp[18], resp[19]]);
-    let flags = u32::from_ne_bytes([resp[20], resp[21], resp[22], resp[23]]);
+    let resp: NotifResp = UserSlice::new(arg, RESP_SIZE).reader().read()?;
+    let bindings::seccomp_notif_resp {
+        id,
+        val,
+        error,
+        flags,
+    } = resp.0;
     let cont = bindings::SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     if flags & !cont != 0 || (flags & cont != 0 && (error != 0 || val != 0)) {
         return Err(EINVAL);
@@ -930,12 +926,13 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
     if !(ADDFD_SIZE..bindings::PAGE_SIZE).contains(&size) {
         return Err(EINVAL);
     }
-    let mut raw = [0u8; ADDFD_SIZE];
-    // SAFETY: `raw` has room for `ADDFD_SIZE` bytes; the helper checks that
-    // any bytes beyond it in the user's larger structure are zero.
+    let mut addfd = NotifAddfd(bindings::seccomp_notif_addfd::default());
+    // SAFETY: `addfd` has `ADDFD_SIZE` bytes, and any bytes are a valid
+    // `NotifAddfd` (`FromBytes`); the helper checks that any bytes beyond
+    // them in the user's larger structure are zero.
     let ret = unsafe {
         bindings::copy_struct_from_user(
-            raw.as_mut_ptr().cast(),
+            (&mut addfd as *mut NotifAddfd).cast(),
             ADDFD_SIZE,
             arg as *const c_void,
             size,
@@ -944,11 +941,13 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
     if ret != 0 {
         return Err(Error::from_errno(ret));
     }
-    let word = |at: usize| u32::from_ne_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
-    let mut id_bytes = [0u8; 8];
-    id_bytes.copy_from_slice(&raw[0..8]);
-    let id = u64::from_ne_bytes(id_bytes);
-    let (ioctl_flags, srcfd, newfd, newfd_flags) = (word(8), word(12), word(16), word(20));
+    let bindings::seccomp_notif_addfd {
+        id,
+        flags: ioctl_flags,
+        srcfd,
+        newfd,
+        newfd_flags,
+    } = addfd.0;
     if newfd_flags & !bindings::O_CLOEXEC != 0 {
         return Err(EINVAL);
     }

@@ -47,6 +47,7 @@ pub mod notify;
 mod sync;
 #[cfg(CONFIG_SYSCTL)]
 pub mod sysctl;
+mod uapi;
 
 use current::Current;
 use mode::Mode;
@@ -180,19 +181,15 @@ fn get_action_avail(uaction: usize) -> Result<c_long> {
 /// `SECCOMP_GET_NOTIF_SIZES`: the sizes of the notification structures,
 /// written as a `struct seccomp_notif_sizes`.
 fn get_notif_sizes(usizes: usize) -> Result<c_long> {
-    let sizes = [
-        core::mem::size_of::<bindings::seccomp_notif>(),
-        core::mem::size_of::<bindings::seccomp_notif_resp>(),
-        core::mem::size_of::<bindings::seccomp_data>(),
-    ];
-    let mut out = [0u8; core::mem::size_of::<bindings::seccomp_notif_sizes>()];
-    for (chunk, size) in out.chunks_exact_mut(2).zip(sizes) {
-        // The fields are __u16 and every size fits.
-        chunk.copy_from_slice(&(size as u16).to_ne_bytes());
-    }
-    UserSlice::new(usizes, out.len())
+    // The fields are __u16 and every size fits.
+    let sizes = uapi::NotifSizes(bindings::seccomp_notif_sizes {
+        seccomp_notif: core::mem::size_of::<uapi::Notif>() as u16,
+        seccomp_notif_resp: core::mem::size_of::<uapi::NotifResp>() as u16,
+        seccomp_data: core::mem::size_of::<bindings::seccomp_data>() as u16,
+    });
+    UserSlice::new(usizes, core::mem::size_of::<uapi::NotifSizes>())
         .writer()
-        .write_slice(&out)?;
+        .write(&sizes)?;
     Ok(0)
 }
 
