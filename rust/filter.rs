@@ -38,6 +38,7 @@ use crate::engine::{
     self, cache, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable, SockFilter,
 };
 use crate::notify::Listener;
+use crate::uapi;
 
 /// `AUDIT_ARCH_*` of the native system call ABI.
 pub(crate) const NATIVE_ARCH: u32 = cache::AUDIT_ARCH_X86_64;
@@ -432,28 +433,15 @@ impl PreparedFilter {
 fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
     #[cfg(CONFIG_COMPAT)]
     if current.in_compat_syscall() {
-        // struct compat_sock_fprog { u16 len; compat_uptr_t filter; }
-        let mut bytes = [0u8; 8];
-        UserSlice::new(ufprog, bytes.len())
-            .reader()
-            .read_slice(&mut bytes)?;
-        let len = u16::from_ne_bytes([bytes[0], bytes[1]]);
-        let filter = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-        return Ok((len.into(), filter as usize));
+        let size = core::mem::size_of::<uapi::CompatSockFprog>();
+        let fprog: uapi::CompatSockFprog = UserSlice::new(ufprog, size).reader().read()?;
+        return Ok((fprog.len.into(), fprog.filter as usize));
     }
     #[cfg(not(CONFIG_COMPAT))]
     let _ = current;
-    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }:
-    // the pointer is aligned, so it starts one word in.
-    const WORD: usize = core::mem::size_of::<usize>();
-    let mut bytes = [0u8; 2 * WORD];
-    UserSlice::new(ufprog, bytes.len())
-        .reader()
-        .read_slice(&mut bytes)?;
-    let len = u16::from_ne_bytes([bytes[0], bytes[1]]);
-    let mut ptr = [0u8; WORD];
-    ptr.copy_from_slice(&bytes[WORD..]);
-    Ok((len.into(), usize::from_ne_bytes(ptr)))
+    let size = core::mem::size_of::<uapi::SockFprog>();
+    let fprog: uapi::SockFprog = UserSlice::new(ufprog, size).reader().read()?;
+    Ok((fprog.0.len.into(), fprog.0.filter as usize))
 }
 
 /// The filter chain `task` runs, if any, borrowed from the task.

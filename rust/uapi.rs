@@ -25,6 +25,20 @@ pub(crate) struct NotifResp(pub(crate) bindings::seccomp_notif_resp);
 #[repr(transparent)]
 pub(crate) struct NotifAddfd(pub(crate) bindings::seccomp_notif_addfd);
 
+/// `struct sock_fprog`: a filter program's length and user address.
+#[repr(transparent)]
+pub(crate) struct SockFprog(pub(crate) bindings::sock_fprog);
+
+/// `struct compat_sock_fprog` (`include/net/compat.h`, not in the
+/// bindings): `struct sock_fprog` as a 32-bit task passes it.
+#[cfg(CONFIG_COMPAT)]
+#[repr(C)]
+pub(crate) struct CompatSockFprog {
+    pub(crate) len: u16,
+    /// A `compat_uptr_t`.
+    pub(crate) filter: u32,
+}
+
 /// `struct seccomp_notif_sizes` (`SECCOMP_GET_NOTIF_SIZES`).
 #[repr(transparent)]
 pub(crate) struct NotifSizes(pub(crate) bindings::seccomp_notif_sizes);
@@ -38,6 +52,8 @@ const _: () = {
     assert!(size_of::<NotifAddfd>() == 8 + 4 * 4);
     assert!(size_of::<NotifSizes>() == 3 * 2);
 };
+#[cfg(CONFIG_COMPAT)]
+const _: () = assert!(size_of::<CompatSockFprog>() == 8);
 
 // SAFETY: Integers only, without padding (checked above): every byte is
 // initialised.
@@ -45,6 +61,13 @@ unsafe impl AsBytes for Notif {}
 // SAFETY: Integers only, without padding (checked above): every byte is
 // initialised.
 unsafe impl AsBytes for NotifSizes {}
+// SAFETY: An integer and a raw pointer: any bit pattern is a valid value
+// (the pointer is a user address, only ever passed to the user-copy
+// routines).
+unsafe impl FromBytes for SockFprog {}
+// SAFETY: Integers only: any bit pattern is a valid value.
+#[cfg(CONFIG_COMPAT)]
+unsafe impl FromBytes for CompatSockFprog {}
 // SAFETY: Integers only: any bit pattern is a valid value.
 unsafe impl FromBytes for NotifResp {}
 // SAFETY: Integers only: any bit pattern is a valid value.
