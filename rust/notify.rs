@@ -39,6 +39,7 @@ use crate::engine::SeccompData;
 use crate::filter::Filter;
 use crate::sync::{ClassKey, InterruptibleMutex};
 use crate::uapi::{Notif, NotifAddfd, NotifResp};
+use crate::{errno, to_c};
 
 /// The lockdep class of every listener's lock.
 static NOTIFY_LOCK_CLASS: ClassKey = ClassKey::new();
@@ -49,11 +50,6 @@ extern "C" {
     /// private data yet.
     /// (Declared returning `void *`: a `struct file` pointer, opaque here.)
     fn seccomp_rs_notify_file() -> *mut c_void;
-}
-
-/// Errnos `kernel::error::code` does not name.
-fn errno(code: u32) -> Error {
-    Error::from_errno(-(code as c_int))
 }
 
 /// A C `struct completion`: one side waits, the other completes.
@@ -766,7 +762,7 @@ pub unsafe extern "C" fn seccomp_rs_notify_ioctl(
         }
         _ => Err(EINVAL),
     };
-    result.unwrap_or_else(|e| e.to_errno() as c_long)
+    to_c(result)
 }
 
 /// Waits until a notification is queued (or no task uses the filter any

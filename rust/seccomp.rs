@@ -55,13 +55,14 @@ use mode::Mode;
 /// Prefix of this crate's kernel log messages.
 const __LOG_PREFIX: &[u8] = b"seccomp-rs\0";
 
-/// `EOPNOTSUPP`, which `kernel::error::code` does not name.
-fn eopnotsupp() -> Error {
-    Error::from_errno(-(bindings::EOPNOTSUPP as i32))
+/// The errnos `kernel::error::code` does not name (`EOPNOTSUPP`,
+/// `ENOSYS`, `EINPROGRESS`).
+pub(crate) fn errno(code: u32) -> Error {
+    Error::from_errno(-(code as i32))
 }
 
 /// Converts a result into what C expects: the value, or a negative errno.
-fn to_c(result: Result<c_long>) -> c_long {
+pub(crate) fn to_c(result: Result<c_long>) -> c_long {
     result.unwrap_or_else(|e| e.to_errno() as c_long)
 }
 
@@ -174,7 +175,7 @@ fn get_action_avail(uaction: usize) -> Result<c_long> {
         .read()?;
     match crate::log::action_info(action) {
         Some(_) => Ok(0),
-        None => Err(eopnotsupp()),
+        None => Err(errno(bindings::EOPNOTSUPP)),
     }
 }
 
