@@ -12,6 +12,7 @@ use crate::current::Current;
 use crate::engine::{self, Action, SeccompData};
 use crate::filter::{self, Filter};
 use crate::log;
+use crate::notify::{self, Reply};
 
 /// What the syscall entry code does after seccomp's decision.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ fn from_c(sd: &bindings::seccomp_data) -> SeccompData {
 }
 
 /// Sets the return value of the system call being skipped.
-pub(crate) fn set_return(current: &Current, error: c_int, val: c_long) {
+fn set_return(current: &Current, error: c_int, val: c_long) {
     // SAFETY: `current` is at syscall entry, so its register frame is the
     // one the system call returns through.
     unsafe {
@@ -183,9 +184,12 @@ fn act(
             }
             trace(current, nr, data, skip)
         }
-        Action::UserNotif => match crate::notify::handle(current, matched, data) {
-            Outcome::Skip => skip(nr),
-            Outcome::Run => Outcome::Run,
+        Action::UserNotif => match notify::handle(current, matched, data) {
+            Reply::Continue => Outcome::Run,
+            Reply::Return { error, val } => {
+                set_return(current, error, val);
+                skip(nr)
+            }
         },
         Action::Log => {
             log::log_action(nr, 0, action_bits, true);

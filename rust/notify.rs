@@ -34,7 +34,6 @@ use kernel::{
 };
 
 use crate::current::Current;
-use crate::enforce::Outcome;
 use crate::engine::SeccompData;
 use crate::filter::Filter;
 use crate::sync::{ClassKey, InterruptibleMutex};
@@ -445,9 +444,19 @@ impl Listener {
     }
 }
 
+/// How a trapped system call goes on, as its supervisor answered
+/// (`enforce` carries it out).
+pub(crate) enum Reply {
+    /// Run it (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`).
+    Continue,
+    /// Skip it, returning `val` or, when `error` is non-zero, that
+    /// negative errno.
+    Return { error: c_int, val: c_long },
+}
+
 /// `SECCOMP_RET_USER_NOTIF` for `current`, decided by `filter`: wait for
 /// the supervisor's answer (`seccomp_do_user_notification`).
-pub(crate) fn handle(current: &Current, filter: Option<&Filter>, data: &SeccompData) -> Outcome {
+pub(crate) fn handle(current: &Current, filter: Option<&Filter>, data: &SeccompData) -> Reply {
     let (error, val, flags) = match filter.and_then(|f| f.listener()) {
         Some(listener) => match wait_for_answer(current, listener, data) {
             Ok(answer) => answer,
@@ -456,10 +465,12 @@ pub(crate) fn handle(current: &Current, filter: Option<&Filter>, data: &SeccompD
         None => (-(bindings::ENOSYS as c_int), 0, 0),
     };
     if flags & bindings::SECCOMP_USER_NOTIF_FLAG_CONTINUE != 0 {
-        return Outcome::Run;
+        return Reply::Continue;
     }
-    crate::enforce::set_return(current, error, val as c_long);
-    Outcome::Skip
+    Reply::Return {
+        error,
+        val: val as c_long,
+    }
 }
 
 /// Queues a notification and sleeps until it is answered, the listener
