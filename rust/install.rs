@@ -12,9 +12,8 @@ use kernel::{
     sync::Arc,
 };
 
-use crate::current::{Current, SighandGuard};
+use crate::current::{Current, Mode, SighandGuard};
 use crate::filter::{self, Filter, PreparedFilter};
-use crate::mode::Mode;
 use crate::notify;
 
 /// The filter flags (`SECCOMP_FILTER_FLAG_MASK`).

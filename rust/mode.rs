@@ -1,41 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Seccomp modes and strict mode (mode 1).
+//! Strict mode (mode 1).
 //!
 //! Strict mode lets a task make only the system calls of a fixed list;
 //! anything else kills it with `SIGKILL`.
 
 use kernel::{bindings, ffi::c_long};
 
-use crate::current::Current;
+use crate::current::{Current, Mode};
 use crate::log;
-
-/// A task's seccomp mode, as stored in `task_struct::seccomp.mode`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(i32)]
-pub(crate) enum Mode {
-    /// No seccomp (`SECCOMP_MODE_DISABLED`).
-    Disabled = bindings::SECCOMP_MODE_DISABLED as i32,
-    /// Fixed allow-list (`SECCOMP_MODE_STRICT`).
-    Strict = bindings::SECCOMP_MODE_STRICT as i32,
-    /// BPF filters (`SECCOMP_MODE_FILTER`).
-    Filter = bindings::SECCOMP_MODE_FILTER as i32,
-    /// Killed by seccomp and on its way out (`SECCOMP_MODE_DEAD` in C).
-    Dead = bindings::SECCOMP_MODE_FILTER as i32 + 1,
-}
-
-impl Mode {
-    /// Interprets the raw field; a value that is no mode fails closed to
-    /// [`Mode::Dead`], which kills the task on its next system call.
-    pub(crate) fn from_raw(raw: i32) -> Self {
-        match raw {
-            r if r == Self::Disabled as i32 => Self::Disabled,
-            r if r == Self::Strict as i32 => Self::Strict,
-            r if r == Self::Filter as i32 => Self::Filter,
-            _ => Self::Dead,
-        }
-    }
-}
 
 /// The system calls strict mode allows on the native ABI.
 const STRICT_NATIVE: &[u32] = &[

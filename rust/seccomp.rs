@@ -49,8 +49,7 @@ mod sync;
 pub mod sysctl;
 mod uapi;
 
-use current::Current;
-use mode::Mode;
+use current::{Current, Mode};
 
 /// Prefix of this crate's kernel log messages.
 const __LOG_PREFIX: &[u8] = b"seccomp-rs\0";
