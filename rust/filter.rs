@@ -78,6 +78,20 @@ pub(crate) const ABIS: [Abi; NR_ABIS] = [
     },
 ];
 
+// The engine, which cannot see the bindings, restates the kernel's
+// constants: they must agree.
+const _: () = {
+    assert!(cache::AUDIT_ARCH_X86_64 == bindings::AUDIT_ARCH_X86_64);
+    assert!(cache::AUDIT_ARCH_I386 == bindings::AUDIT_ARCH_I386);
+    assert!(cache::X32_SYSCALL_BIT == bindings::__X32_SYSCALL_BIT);
+    assert!(cache::X86_64_NR_SYSCALLS == bindings::NR_syscalls as usize);
+    assert!(cache::I386_NR_SYSCALLS == bindings::IA32_NR_syscalls as usize);
+    assert!(engine::insn::opcode::BPF_MAXINSNS == bindings::BPF_MAXINSNS as usize);
+    assert!(engine::SeccompData::SIZE as usize == core::mem::size_of::<bindings::seccomp_data>());
+    assert!(engine::checker::EINVAL == bindings::EINVAL as i32);
+    assert!(engine::checker::ENOMEM == bindings::ENOMEM as i32);
+};
+
 /// The index in [`ABIS`] of the ABI of `arch`; any other `arch` gets the
 /// native tables, whose lookups then find nothing.
 #[inline]
