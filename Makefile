@@ -49,8 +49,10 @@ qemu:
 	@$(H)/kernel.sh $(IMPL)
 	@$(H)/qemu.sh $(IMPL) '$(CMD)' '$(EXTRA)'
 
+# BITS is also the kernel's own variable (BITS=32 builds a 32-bit
+# kernel): the kernel build must not inherit it from the command line.
 kselftest:
-	@$(H)/kernel.sh $(IMPL)
+	@env -u MAKEFLAGS -u MAKEOVERRIDES $(H)/kernel.sh $(IMPL)
 	@$(H)/kselftest.sh run $(IMPL) $(BITS)
 
 # The engine's self-tests in the kernel, the usual KUnit way: kunit.py

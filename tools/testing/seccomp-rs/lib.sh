@@ -3,10 +3,6 @@
 # the build trees and the tools live, and small helpers.  Sourced, not run.
 
 set -euo pipefail
-# Run from make (`make kselftest BITS=32`), the caller's command-line
-# variables would reach every make the harness runs, the kernel's too
-# (where BITS=32 builds a 32-bit kernel): the harness passes its own.
-unset MAKEFLAGS MFLAGS MAKEOVERRIDES
 
 SRS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 SRS_HARNESS=$SRS_ROOT/tools/testing/seccomp-rs
