@@ -2,9 +2,10 @@
 
 //! The running task's seccomp state.
 //!
-//! [`Mode`] is a task's seccomp mode; [`Current`] is the one door to `current->seccomp` and the few other
-//! task fields seccomp reads; [`SighandGuard`] is the lock under which a
-//! task's seccomp mode may change.
+//! [`Mode`] is a task's seccomp mode; [`Current`] is the one door to
+//! `current->seccomp` and the few other task fields seccomp reads;
+//! [`SighandGuard`] is the lock under which a task's seccomp mode may
+//! change.
 
 use kernel::bindings;
 

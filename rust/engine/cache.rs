@@ -575,9 +575,13 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
         R: Deref<Target = [ResumeEntry]>,
         T: Deref<Target = [Option<u32>]>,
     {
-        let older_uniform = older.is_none_or(|table| {
-            table.arch != arch || (table.entries.len() == 1 && table.nr_count >= resume.len())
-        });
+        // (`Option::is_none_or` is newer than the kernel's minimum Rust.)
+        let older_uniform = match older {
+            None => true,
+            Some(table) => {
+                table.arch != arch || (table.entries.len() == 1 && table.nr_count >= resume.len())
+            }
+        };
         if one.len() == 1 && resume.entries().len() == 1 && older_uniform {
             // Entry 0 stands for every number below `resume.len()`.
             let table = Self::build_from_resume(arch, one, resume, older);

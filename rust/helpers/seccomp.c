@@ -2,24 +2,20 @@
 
 #include <linux/audit.h>
 #include <linux/compat.h>
-#include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
-#include <linux/mutex.h>
 #include <linux/pid.h>
-#include <linux/poll.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/seccomp.h>
 #include <linux/thread_info.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <asm/syscall.h>
 #ifdef TIF_NOTSC
 #include <asm/tsc.h>
 #endif
 
-#ifdef CONFIG_SECCOMP
+#ifdef CONFIG_SECCOMP_RUST
 
 void rust_helper_set_task_syscall_work_seccomp(struct task_struct *task)
 {
@@ -119,11 +115,6 @@ void rust_helper_ptrace_event(int event, unsigned long message)
 	ptrace_event(event, message);
 }
 
-int rust_helper_fatal_signal_pending(struct task_struct *task)
-{
-	return fatal_signal_pending(task);
-}
-
 /* Installing filters: privilege and thread-group synchronisation. */
 
 bool rust_helper_task_no_new_privs(struct task_struct *task)
@@ -146,11 +137,6 @@ pid_t rust_helper_task_pid_vnr(struct task_struct *task)
 	return task_pid_vnr(task);
 }
 
-int rust_helper_mutex_lock_killable(struct mutex *lock)
-{
-	return mutex_lock_killable(lock);
-}
-
 /*
  * Whether the JIT blinds the constants of a program the caller creates now
  * (bpf_jit_blinding_enabled() of the program seccomp_prepare_filter() would
@@ -165,11 +151,6 @@ bool rust_helper_seccomp_jit_blinds_constants(void)
 #else
 	return false;
 #endif
-}
-
-int rust_helper_mutex_lock_interruptible(struct mutex *lock)
-{
-	return mutex_lock_interruptible(lock);
 }
 
 /*
@@ -199,59 +180,16 @@ void rust_helper_seccomp_unlock_task_sighand(struct task_struct *task,
 	unlock_task_sighand(task, flags);
 }
 
-int rust_helper_atomic_read(const atomic_t *v)
-{
-	return atomic_read(v);
-}
-
-void rust_helper_atomic_set(atomic_t *v, int i)
-{
-	atomic_set(v, i);
-}
-
-void rust_helper_atomic_inc(atomic_t *v)
-{
-	atomic_inc(v);
-}
-
 int rust_helper_seccomp_live_threads(struct task_struct *task)
 {
 	return atomic_read(&task->signal->live);
 }
 
-/* User notification: completions, the listener's wait queue, poll. */
-
-void rust_helper_init_completion(struct completion *x)
-{
-	init_completion(x);
-}
+/* User notification: the listener's wait queue. */
 
 void rust_helper_seccomp_init_waitqueue_head(struct wait_queue_head *wq_head)
 {
 	init_waitqueue_head(wq_head);
 }
 
-void rust_helper_wake_up_poll(struct wait_queue_head *wq_head, __poll_t mask)
-{
-	wake_up_poll(wq_head, mask);
-}
-
-void rust_helper_wake_up_poll_on_current_cpu(struct wait_queue_head *wq_head,
-					     __poll_t mask)
-{
-	wake_up_poll_on_current_cpu(wq_head, mask);
-}
-
-void rust_helper_poll_wait(struct file *filp, struct wait_queue_head *wq_head,
-			   poll_table *p)
-{
-	poll_wait(filp, wq_head, p);
-}
-
-int rust_helper_copy_struct_from_user(void *dst, size_t ksize,
-				      const void __user *src, size_t usize)
-{
-	return copy_struct_from_user(dst, ksize, src, usize);
-}
-
-#endif /* CONFIG_SECCOMP */
+#endif /* CONFIG_SECCOMP_RUST */
