@@ -4,8 +4,8 @@
 # bench.sh (`make bench`): per-syscall seccomp overhead of the C and the
 # Rust implementation on the same workloads, reported, not judged.
 #
-# Builds the static guest program (guest/) and the container profile
-# (container_profile.c, libseccomp), then boots each kernel BENCH_RUNS
+# Builds the static guest program (guest/) and the realistic profiles
+# (profiles.c, libseccomp), then boots each kernel BENCH_RUNS
 # times under TCG with instruction counting (guest time counts guest
 # instructions: 1 ns each, whatever the host's load) and runs the guest
 # program: on C once with the BPF JIT on (c_jit) and once off (c_interp),
@@ -43,7 +43,7 @@ mkdir -p "$OUT/guest" "$OUT/host" "$OUT/runs"
 # --- host tools -----------------------------------------------------------
 if [ ! -e /usr/include/seccomp.h ]; then
 	[ "$(id -u)" = 0 ] || srs_die "libseccomp headers missing: apt-get install libseccomp-dev"
-	srs_log "installing libseccomp-dev (container profile generator)"
+	srs_log "installing libseccomp-dev (the profiles' generator)"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q libseccomp-dev >/dev/null
 fi
 command -v gcc >/dev/null || srs_die "gcc missing: apt-get install gcc"
@@ -57,10 +57,13 @@ srs_log "building the guest program (static)"
 	cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu)
 cp -f "$GUEST_BIN" "$OUT/guest/"
 
-srs_log "generating the container profile with libseccomp"
-gcc -O2 -Wall -Wextra -Werror -o "$OUT/host/container_profile" \
-	"$BENCH/container_profile.c" -lseccomp
-"$OUT/host/container_profile" "$OUT/guest/container.bpf" | tee "$OUT/container-profile.txt"
+srs_log "generating the realistic profiles with libseccomp"
+gcc -O2 -Wall -Wextra -Werror -o "$OUT/host/profiles" "$BENCH/profiles.c" -lseccomp
+"$OUT/host/profiles" "$OUT/guest" | tee "$OUT/profiles.txt"
+PROFILES=
+for p in container renderer renderer-tree service service-tree; do
+	PROFILES="$PROFILES --profile $p=$p.bpf"
+done
 
 if [ "$UPSTREAM" = 1 ] && [ -x "$UPSTREAM_BIN" ]; then
 	cp -f "$UPSTREAM_BIN" "$OUT/guest/"
@@ -95,7 +98,7 @@ done
 # guest_command IMPL RUN: the shell command the guest runs.
 guest_command() {
 	local impl=$1 run=$2
-	local bench="./seccomp-bench --container container.bpf --iterations $ITERATIONS"
+	local bench="./seccomp-bench$PROFILES --iterations $ITERATIONS"
 	local cmd
 	if [ "$impl" = c ]; then
 		cmd="$bench --config c_jit --bpf-jit 1 && $bench --config c_interp --bpf-jit 0"

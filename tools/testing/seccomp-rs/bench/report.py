@@ -21,15 +21,15 @@ CONFIGS = ("c_jit", "c_interp", "rust")
 CONFIG_TITLES = {"c_jit": "C, JIT", "c_interp": "C, no JIT", "rust": "Rust"}
 CONFIG_COLOURS = {"c_jit": "#4c72b0", "c_interp": "#8fb0d9", "rust": "#dd8452"}
 
-# The issue's goals.  Cached: decisions upstream's per-syscall-number action
-# cache resolves (allowed syscall, filter that only looks at the number).
-CACHED_SHAPES = ("trivial", "linear-", "tree-", "chain-", "container")
-LONG_LINEAR = ("linear-300/denied", "container/denied", "container/argcheck")
+# The goals (issue #15): every per-syscall row at most C with its JIT, and
+# the cached decisions (an allowed syscall the filter decides by number
+# alone, which upstream's per-syscall-number action cache resolves) at most
+# 0.9 of it.
+CACHED_SHAPES = ("trivial", "linear-", "tree-", "chain-", "container", "renderer", "service")
 TARGETS = (
-    ("cached<=1.0xJIT", "c_jit", 1.0,
+    ("cached<=0.9xJIT", "c_jit", 0.9,
      lambda w: w.endswith("/allowed") and w.startswith(CACHED_SHAPES)),
-    ("linear300<=0.5xJIT", "c_jit", 0.5, lambda w: w in LONG_LINEAR),
-    ("any<=1.0xnoJIT", "c_interp", 1.0, lambda w: True),
+    ("any<=1.0xJIT", "c_jit", 1.0, lambda w: True),
 )
 # Below this C overhead (ns) a ratio means nothing.
 MIN_DENOMINATOR_NS = 1.0
@@ -240,7 +240,7 @@ def main():
     print("   filter lengths (instructions): " + ", ".join(f"{s} {n}" for s, n in lengths.items()))
     print()
 
-    header = f"{'workload':<20} {'C JIT':>9} {'C noJIT':>9} {'Rust':>9} {'R/C-JIT':>8} {'R/C-noJIT':>9}  targets"
+    header = f"{'workload':<28} {'C JIT':>9} {'C noJIT':>9} {'Rust':>9} {'R/C-JIT':>8} {'R/C-noJIT':>9}  targets"
     print(header)
     print("-" * len(header))
     verdicts = {"met": 0, "missed": 0}
@@ -260,14 +260,13 @@ def main():
             else:
                 notes.append(f"{name} MISSED")
                 verdicts["missed"] += 1
-        print(f"{row:<20} {c_jit:>9.1f} {c_interp:>9.1f} {rust:>9.1f} "
+        print(f"{row:<28} {c_jit:>9.1f} {c_interp:>9.1f} {rust:>9.1f} "
               f"{fmt_ratio(by_config['c_jit']):>8} {fmt_ratio(by_config['c_interp']):>9}  {', '.join(notes)}")
     spread = max((largest_spread(samples[c]) + (c,) for c in CONFIGS), default=(0.0, "-", "-"))
     print(f"\nlargest run-to-run spread of a raw ns/syscall: {100 * spread[0]:.1f}% of its median "
           f"({spread[2]} {spread[1]})")
     print(f"targets: {verdicts['met']} met, {verdicts['missed']} missed "
-          "(cached<=1.0xJIT: allowed syscall, number-only filter; linear300<=0.5xJIT: "
-          "linear-300 denied, container denied/argcheck; any<=1.0xnoJIT: every row)")
+          "(cached<=0.9xJIT: allowed syscall decided by its number; any<=1.0xJIT: every row)")
 
     attach = {c: {} for c in CONFIGS}
     memory = {c: {} for c in CONFIGS}
@@ -280,23 +279,32 @@ def main():
                 for key in ("slab", "vmalloc", "percpu", "memfree", "filters")}
 
     print(f"\n== attach: mean ns per seccomp(SECCOMP_SET_MODE_FILTER) call (copies stacked in one task)")
-    print(f"{'shape':<12} {'insns':>6} {'stacked':>7} {'C JIT':>11} {'C noJIT':>11} {'Rust':>11} {'R/C-JIT':>8} {'R/C-noJIT':>9}")
+    print(f"{'shape':<14} {'insns':>6} {'stacked':>7} {'C JIT':>11} {'C noJIT':>11} {'Rust':>11} {'R/C-JIT':>8} {'R/C-noJIT':>9}")
     for shape in shapes:
         a = [attach[c][shape] for c in CONFIGS]
         stacked = first["rust"]["attach"][shape][1]
-        print(f"{shape:<12} {lengths[shape]:>6} {stacked:>7} {a[0]:>11.0f} {a[1]:>11.0f} {a[2]:>11.0f} "
+        print(f"{shape:<14} {lengths[shape]:>6} {stacked:>7} {a[0]:>11.0f} {a[1]:>11.0f} {a[2]:>11.0f} "
               f"{fmt_ratio(ratio(a[2], a[0])):>8} {fmt_ratio(ratio(a[2], a[1])):>9}")
+
+    within = sum(1 for s in shapes if attach["rust"][s] <= attach["c_jit"][s])
+    print(f"attach<=1.0xJIT: {within} of {len(shapes)} shapes")
 
     print("\n== kernel memory per attached filter, bytes: growth of /proc/meminfo Slab + VmallocUsed"
           " + Percpu\n   per filter between N/4 and N stacked copies (MemFree drop in brackets: "
           "coarser, per-CPU page lists)")
-    print(f"{'shape':<12} {'C JIT':>17} {'C noJIT':>17} {'Rust':>17}")
+    print(f"{'shape':<14} {'C JIT':>17} {'C noJIT':>17} {'Rust':>17}")
     for shape in shapes:
         cells = []
         for config in CONFIGS:
             m = memory[config][shape]
             cells.append(f"{m['slab'] + m['vmalloc'] + m['percpu']:>8.0f} [{m['memfree']:>6.0f}]")
-        print(f"{shape:<12} " + " ".join(f"{cell:>17}" for cell in cells))
+        print(f"{shape:<14} " + " ".join(f"{cell:>17}" for cell in cells))
+
+    def total(config, shape):
+        m = memory[config][shape]
+        return m["slab"] + m["vmalloc"] + m["percpu"]
+    within = sum(1 for s in shapes if total("rust", s) <= total("c_jit", s))
+    print(f"memory<=1.0xJIT: {within} of {len(shapes)} shapes")
 
     out = args.out
     csv_path = out / "bench.csv"

@@ -5,12 +5,13 @@
 //! QEMU guest by `make bench` (tools/testing/seccomp-rs/bench/bench.sh).
 //!
 //! Usage:
-//!   seccomp-bench --config NAME --container FILE [--iterations N] [--bpf-jit 0|1]
+//!   seccomp-bench --config NAME --profile NAME=FILE... [--iterations N] [--bpf-jit 0|1]
 //!
 //! `--config` names the configuration in the output (c_jit, c_interp,
 //! rust); `--bpf-jit` writes /proc/sys/net/core/bpf_jit_enable first and
-//! reports what it reads back.  `--container` is the container profile as
-//! raw BPF (libseccomp's `seccomp_export_bpf()`).
+//! reports what it reads back.  Each `--profile` is a realistic profile as
+//! raw BPF (libseccomp's `seccomp_export_bpf()`, bench/profiles.c): its
+//! name says which probes it gets (`container`, `renderer*`, `service*`).
 //!
 //! Output, one result a line, fields separated by spaces:
 //!   @bench CONFIG jit requested=V|none effective=V|absent
@@ -61,14 +62,51 @@ fn allow_list(len: usize) -> Vec<u32> {
 struct Workload {
     name: String,
     filters: Vec<Vec<sock_filter>>,
-    probes: &'static [Probe],
+    probes: Vec<Probe>,
 }
 
-const ALLOWED_AND_DENIED: &[Probe] = &[Probe::Allowed, Probe::Denied];
-const ALL_PROBES: &[Probe] = &[Probe::Allowed, Probe::Denied, Probe::ArgCheck];
+const ALLOWED_AND_DENIED: &[Probe] = &[Probe::ALLOWED, Probe::DENIED];
+const CONTAINER_PROBES: &[Probe] = &[Probe::ALLOWED, Probe::DENIED, Probe::ARGCHECK];
+/// The renderer-like policy: calls through each kind of argument check,
+/// and calls refused after them.
+const RENDERER_PROBES: &[Probe] = &[
+    Probe::ALLOWED,
+    Probe::DENIED,
+    Probe::FCNTL,
+    Probe::FUTEX,
+    Probe::MPROTECT,
+    Probe::PRCTL,
+    Probe::SOCKET,
+    Probe::FCNTL_DENIED,
+    Probe::SOCKET_DENIED,
+];
+/// The service-like policy: RestrictAddressFamilies answers EAFNOSUPPORT.
+const SERVICE_PROBES: &[Probe] = &[
+    Probe::ALLOWED,
+    Probe::DENIED,
+    Probe::ARGCHECK,
+    Probe::MPROTECT,
+    Probe::SOCKET,
+    Probe::SOCKET_DENIED.denied(libc::EAFNOSUPPORT),
+];
 
-/// The single-filter shapes, by name.
-fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
+/// The probes of a shape.
+fn probes_of(shape: &str) -> &'static [Probe] {
+    if shape == "trivial" {
+        &[Probe::ALLOWED]
+    } else if shape.starts_with("container") {
+        CONTAINER_PROBES
+    } else if shape.starts_with("renderer") {
+        RENDERER_PROBES
+    } else if shape.starts_with("service") {
+        SERVICE_PROBES
+    } else {
+        ALLOWED_AND_DENIED
+    }
+}
+
+/// The single-filter shapes, by name: the synthetic ones, then the profiles.
+fn shapes(profiles: &[(String, Vec<sock_filter>)]) -> Vec<(String, Vec<sock_filter>)> {
     let mut shapes = vec![("trivial".to_string(), allow_all())];
     for len in [10, 100, 300] {
         shapes.push((format!("linear-{len}"), linear_allow_list(&allow_list(len))));
@@ -76,20 +114,28 @@ fn shapes(container: &[sock_filter]) -> Vec<(String, Vec<sock_filter>)> {
     for len in [10, 100, 300] {
         shapes.push((format!("tree-{len}"), binary_tree_allow_list(&allow_list(len))));
     }
-    shapes.push(("container".to_string(), container.to_vec()));
+    shapes.extend(profiles.iter().cloned());
     shapes.push(("worst-4096".to_string(), worst_case(libc::SYS_acct as u32)));
     shapes
 }
 
 fn workloads(shapes: &[(String, Vec<sock_filter>)]) -> Vec<Workload> {
-    let mut workloads = vec![Workload { name: "baseline".into(), filters: vec![], probes: ALL_PROBES }];
+    // The baseline makes every probe any workload makes, unfiltered.
+    let mut every_probe: Vec<Probe> = Vec::new();
+    for (name, _) in shapes {
+        for probe in probes_of(name) {
+            if !every_probe.iter().any(|p| p.name == probe.name) {
+                every_probe.push(*probe);
+            }
+        }
+    }
+    let mut workloads = vec![Workload { name: "baseline".into(), filters: vec![], probes: every_probe }];
     for (name, filter) in shapes {
-        let probes = match name.as_str() {
-            "trivial" => &[Probe::Allowed][..],
-            "container" => ALL_PROBES,
-            _ => ALLOWED_AND_DENIED,
-        };
-        workloads.push(Workload { name: name.clone(), filters: vec![filter.clone()], probes });
+        workloads.push(Workload {
+            name: name.clone(),
+            filters: vec![filter.clone()],
+            probes: probes_of(name).to_vec(),
+        });
     }
     // Chains: copies of the 10-syscall linear allow-list.
     let link = linear_allow_list(&allow_list(10));
@@ -97,7 +143,7 @@ fn workloads(shapes: &[(String, Vec<sock_filter>)]) -> Vec<Workload> {
         workloads.push(Workload {
             name: format!("chain-{count}"),
             filters: vec![link.clone(); count],
-            probes: ALLOWED_AND_DENIED,
+            probes: ALLOWED_AND_DENIED.to_vec(),
         });
     }
     workloads
@@ -120,19 +166,24 @@ fn set_bpf_jit(config: &str, requested: &str) {
 
 struct Options {
     config: String,
-    container: String,
+    /// (name, file) of each `--profile`.
+    profiles: Vec<(String, String)>,
     iterations: u64,
     bpf_jit: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let (mut config, mut container, mut iterations, mut bpf_jit) = (None, None, DEFAULT_ITERATIONS, None);
+    let (mut config, mut profiles, mut iterations, mut bpf_jit) = (None, Vec::new(), DEFAULT_ITERATIONS, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--config" => config = Some(value()?),
-            "--container" => container = Some(value()?),
+            "--profile" => {
+                let spec = value()?;
+                let (name, file) = spec.split_once('=').ok_or(format!("--profile {spec}: NAME=FILE expected"))?;
+                profiles.push((name.to_string(), file.to_string()));
+            }
             "--iterations" => {
                 iterations = value()?.parse().map_err(|e| format!("--iterations: {e}"))?;
                 if iterations == 0 {
@@ -143,12 +194,7 @@ fn parse_options() -> Result<Options, String> {
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
-    Ok(Options {
-        config: config.ok_or("--config is required")?,
-        container: container.ok_or("--container is required")?,
-        iterations,
-        bpf_jit,
-    })
+    Ok(Options { config: config.ok_or("--config is required")?, profiles, iterations, bpf_jit })
 }
 
 fn main() -> ExitCode {
@@ -160,14 +206,16 @@ fn main() -> ExitCode {
         }
     };
     let config = options.config.as_str();
-    let container =
-        match std::fs::read(&options.container).map_err(|e| e.to_string()).and_then(|bytes| from_raw_bpf(&bytes)) {
-            Ok(filter) => filter,
+    let mut profiles = Vec::new();
+    for (name, file) in &options.profiles {
+        match std::fs::read(file).map_err(|e| e.to_string()).and_then(|bytes| from_raw_bpf(&bytes)) {
+            Ok(filter) => profiles.push((name.clone(), filter)),
             Err(e) => {
-                eprintln!("seccomp-bench: {}: {e}", options.container);
+                eprintln!("seccomp-bench: {file}: {e}");
                 return ExitCode::from(2);
             }
-        };
+        }
+    }
     match &options.bpf_jit {
         Some(requested) => set_bpf_jit(config, requested),
         None => {
@@ -177,7 +225,7 @@ fn main() -> ExitCode {
         }
     }
 
-    let shapes = shapes(&container);
+    let shapes = shapes(&profiles);
     for (name, filter) in &shapes {
         println!("@bench {config} filter {name} {}", filter.len());
     }
@@ -189,10 +237,10 @@ fn main() -> ExitCode {
 
     for workload in workloads(&shapes) {
         let what = format!("{config} {}", workload.name);
-        match syscall_costs(&workload.filters, workload.probes, options.iterations, &what) {
+        match syscall_costs(&workload.filters, &workload.probes, options.iterations, &what) {
             Ok(costs) => {
                 for cost in costs {
-                    println!("@bench {config} syscall {} {} {:.2}", workload.name, cost.probe.name(), cost.ns_per_call);
+                    println!("@bench {config} syscall {} {} {:.2}", workload.name, cost.probe.name, cost.ns_per_call);
                 }
             }
             Err(e) => report_error(e),

@@ -14,42 +14,79 @@ use std::mem::size_of;
 
 use libc::{c_long, sock_filter, sock_fprog};
 
-/// The syscall a measurement makes in its loop.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Probe {
+/// The syscall a measurement makes in its loop, and what the workload's
+/// filters must decide for it.  Every probe is harmless without a filter
+/// too (the baseline makes it unfiltered): it takes no pointer, or one to
+/// a word of its own, and the calls that could create something fail
+/// first on an invalid argument.
+#[derive(Clone, Copy)]
+pub struct Probe {
+    pub name: &'static str,
+    nr: c_long,
+    args: [c_long; 3],
+    /// `None`: allowed, so the call gives what it gives without filters;
+    /// `Some(errno)`: the filters fail it with that errno.
+    denied_with: Option<i32>,
+}
+
+/// The futex word of the `futex` probe (a wake with no waiter).
+static FUTEX_WORD: u32 = 0;
+
+impl Probe {
+    const fn new(name: &'static str, nr: c_long, args: [c_long; 3], denied_with: Option<i32>) -> Self {
+        Probe { name, nr, args, denied_with }
+    }
+
+    /// The same call, failed with `errno` by the workload's filters.
+    pub const fn denied(self, errno: i32) -> Self {
+        Probe { denied_with: Some(errno), ..self }
+    }
+
     /// `getppid()`: allowed, and the last entry of the linear allow-lists.
-    Allowed,
+    pub const ALLOWED: Probe = Probe::new("allowed", libc::SYS_getppid, [0; 3], None);
     /// `acct(NULL)`: in no allow-list, so every filter returns EPERM for
     /// it.  Without a filter it is `sys_ni_syscall` here (no
     /// `CONFIG_BSD_PROCESS_ACCT`), as cheap a syscall as there is.
-    Denied,
-    /// `personality(0xffffffff)` (a query): allowed by the container
-    /// profile only after comparing its argument.
-    ArgCheck,
-}
+    pub const DENIED: Probe = Probe::new("denied", libc::SYS_acct, [0; 3], Some(libc::EPERM));
+    /// `personality(0xffffffff)` (a query), allowed after comparing its
+    /// argument.
+    pub const ARGCHECK: Probe = Probe::new("argcheck", libc::SYS_personality, [0xffff_ffff, 0, 0], None);
+    /// `fcntl(-1, F_GETFL)`: a command the policy lets through (EBADF).
+    pub const FCNTL: Probe = Probe::new("fcntl", libc::SYS_fcntl, [-1, libc::F_GETFL as c_long, 0], None);
+    /// `fcntl(-1, F_SETLEASE, 0)`: a command the policy refuses.
+    pub const FCNTL_DENIED: Probe =
+        Probe::new("fcntl-denied", libc::SYS_fcntl, [-1, libc::F_SETLEASE as c_long, 0], Some(libc::EPERM));
+    /// `futex(&word, FUTEX_WAKE_PRIVATE, 0)`: an operation the policy lets
+    /// through (nobody to wake).
+    pub const FUTEX: Probe =
+        Probe::new("futex", libc::SYS_futex, [0, (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as c_long, 0], None);
+    /// `mprotect(NULL, 0, PROT_READ)`: a protection without PROT_EXEC.
+    pub const MPROTECT: Probe = Probe::new("mprotect", libc::SYS_mprotect, [0, 0, libc::PROT_READ as c_long], None);
+    /// `prctl(PR_GET_DUMPABLE)`: an option the policy lets through.
+    pub const PRCTL: Probe = Probe::new("prctl", libc::SYS_prctl, [libc::PR_GET_DUMPABLE as c_long, 0, 0], None);
+    /// `socket(AF_UNIX, -1, 0)`: an allowed family (then EINVAL).
+    pub const SOCKET: Probe = Probe::new("socket", libc::SYS_socket, [libc::AF_UNIX as c_long, -1, 0], None);
+    /// `socket(AF_PACKET, -1, 0)`: a family the policy refuses.
+    pub const SOCKET_DENIED: Probe =
+        Probe::new("socket-denied", libc::SYS_socket, [libc::AF_PACKET as c_long, -1, 0], Some(libc::EPERM));
 
-impl Probe {
-    pub fn name(self) -> &'static str {
-        match self {
-            Probe::Allowed => "allowed",
-            Probe::Denied => "denied",
-            Probe::ArgCheck => "argcheck",
+    /// One call (the futex probe's first argument is its own word).
+    fn call(&self) -> c_long {
+        let mut args = self.args;
+        if self.nr == libc::SYS_futex {
+            args[0] = &FUTEX_WORD as *const u32 as c_long;
         }
+        // SAFETY: The probes pass no pointer but the futex word, which is
+        // valid for the program's life.
+        unsafe { libc::syscall(self.nr, args[0], args[1], args[2], 0, 0, 0) }
     }
 
-    fn nr_and_arg(self) -> (c_long, c_long) {
-        match self {
-            Probe::Allowed => (libc::SYS_getppid, 0),
-            Probe::Denied => (libc::SYS_acct, 0),
-            Probe::ArgCheck => (libc::SYS_personality, 0xffff_ffff),
-        }
-    }
-
-    /// Whether one call's outcome is what the filter should have decided.
-    fn outcome_ok(self, filtered: bool, ret: c_long, errno: i32) -> bool {
-        match self {
-            Probe::Allowed | Probe::ArgCheck => ret >= 0,
-            Probe::Denied => !filtered || (ret == -1 && errno == libc::EPERM),
+    /// Whether a call's outcome (`ret`, `errno`) is what the filters should
+    /// have decided, `unfiltered` being the call's outcome without them.
+    fn outcome_ok(&self, filtered: bool, unfiltered: (c_long, i32), ret: c_long, errno: i32) -> bool {
+        match self.denied_with {
+            Some(denied) if filtered => ret == -1 && errno == denied,
+            _ => ret == unfiltered.0 && (ret != -1 || errno == unfiltered.1),
         }
     }
 }
@@ -240,6 +277,10 @@ pub fn syscall_costs(
             write_all(pipe.write, record.as_bytes());
             child_exit(1)
         };
+        // What each probe gives without filters (allocated before the
+        // filters, which may not allow the allocator's calls).
+        let unfiltered: std::collections::HashMap<&str, (c_long, i32)> =
+            probes.iter().map(|probe| (probe.name, (probe.call(), errno()))).collect();
         if let Err(e) = set_no_new_privs() {
             fail(STATUS_SETUP_FAILED, e.into(), 0);
         }
@@ -249,23 +290,20 @@ pub fn syscall_costs(
             }
         }
         let warmup = (iterations / 20).max(100);
-        for &probe in probes {
-            let (nr, arg) = probe.nr_and_arg();
-            // SAFETY (all three calls): the probes take no pointers (acct's
-            // is NULL).
-            let first = unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
-            if !probe.outcome_ok(filtered, first, errno()) {
+        for probe in probes {
+            let first = probe.call();
+            if !probe.outcome_ok(filtered, unfiltered[probe.name], first, errno()) {
                 fail(STATUS_WRONG_OUTCOME, first, errno() as u64);
             }
             for _ in 0..warmup {
-                unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+                probe.call();
             }
             let batch_len = (iterations / BATCHES as u64).max(1);
             let mut batch_ns = [0u64; BATCHES];
             for elapsed in batch_ns.iter_mut() {
                 let start = now_ns();
                 for _ in 0..batch_len {
-                    unsafe { libc::syscall(nr, arg, 0, 0, 0, 0, 0) };
+                    probe.call();
                 }
                 *elapsed = now_ns() - start;
             }
@@ -291,7 +329,7 @@ pub fn syscall_costs(
                 costs.push(SyscallCost { probe, ns_per_call: record.elapsed_ns as f64 / record.count as f64 });
             }
             Ok(None) => {
-                failure = Some(format!("{what}: child sent no result for {}", probe.name()));
+                failure = Some(format!("{what}: child sent no result for {}", probe.name));
                 break;
             }
             Err(e) => {
