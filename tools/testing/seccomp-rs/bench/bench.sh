@@ -121,7 +121,7 @@ for run in $(seq 1 "$RUNS"); do
 		out=$OUT/runs/run$run-$impl.out
 		srs_log "run $run/$RUNS: $impl kernel"
 		rc=0
-		SECCOMP_RS_CACHE=$snapshot QEMU_ACCEL=tcg QEMU_EXTRA_ARGS="-icount shift=0" \
+		SECCOMP_RS_CACHE=$snapshot QEMU_ACCEL=tcg QEMU_EXTRA_ARGS="-icount shift=0,sleep=off" \
 			QEMU_LOG=$OUT/runs/run$run-$impl.console QEMU_TIMEOUT=${QEMU_TIMEOUT:-900} \
 			"$SRS_HARNESS/qemu.sh" "$impl" "$(guest_command "$impl" "$run")" "$OUT/guest" \
 			> "$out" 2>&1 || rc=$?

@@ -50,7 +50,7 @@ def parse_run(path):
         try:
             config, kind, args = fields[1], fields[2], fields[3:]
             entry = configs.setdefault(config, {
-                "syscall": {}, "attach": {}, "memory": {}, "filters": {},
+                "syscall": {}, "attach": {}, "memory": {}, "filters": {}, "op": {},
                 "jit": "?", "done": False})
             if kind == "syscall":
                 workload, probe, ns = args
@@ -63,6 +63,9 @@ def parse_run(path):
                 entry["memory"][shape] = {
                     "filters": int(count), "slab": int(slab), "vmalloc": int(vmalloc),
                     "percpu": int(percpu), "memfree": int(memfree)}
+            elif kind == "op":
+                name, ns, count = args
+                entry["op"][name] = (float(ns), int(count))
             elif kind == "filter":
                 shape, length = args
                 entry["filters"][shape] = int(length)
@@ -97,7 +100,7 @@ def load_runs(paths):
             entry = configs.get(config)
             if entry is None or not entry["done"]:
                 raise BenchError(f"{run}: configuration {config} missing or incomplete")
-            keys = (set(entry["syscall"]), set(entry["attach"]), set(entry["memory"]))
+            keys = (set(entry["syscall"]), set(entry["attach"]), set(entry["memory"]), set(entry["op"]))
             reference = reference or keys
             if keys != reference:
                 raise BenchError(f"{run} {config}: not the same measurements as the other runs")
@@ -300,6 +303,22 @@ def main():
             cells.append(f"{m['slab'] + m['vmalloc'] + m['percpu']:>8.0f} [{m['memfree']:>6.0f}]")
         print(f"{shape:<14} " + " ".join(f"{cell:>17}" for cell in cells))
 
+    ops = list(first["rust"]["op"])
+    op_ns = {c: {o: median([run[c]["op"][o][0] for run in by_run.values()]) for o in ops} for c in CONFIGS}
+    print("\n== operations: ns per operation (median of runs; notify-roundtrip: a trapped getppid() "
+          "answered by a supervisor thread; fork-exit-K: fork, _exit, wait4 with K filters; tsync-8: "
+          "a TSYNC attach in 8 threads)")
+    print("   (these wait for another task: which vCPU runs what varies, so the spread over runs is shown)")
+    print(f"{'operation':<22} {'C JIT':>11} {'C noJIT':>11} {'Rust':>11} {'R/C-JIT':>8}  spread C JIT / Rust")
+
+    def op_spread(config, op):
+        values = [run[config]["op"][op][0] for run in by_run.values()]
+        return 100 * (max(values) - min(values)) / median(values)
+    for op in ops:
+        o = [op_ns[c][op] for c in CONFIGS]
+        print(f"{op:<22} {o[0]:>11.0f} {o[1]:>11.0f} {o[2]:>11.0f} {fmt_ratio(ratio(o[2], o[0])):>8}  "
+              f"{op_spread('c_jit', op):.1f}% / {op_spread('rust', op):.1f}%")
+
     def total(config, shape):
         m = memory[config][shape]
         return m["slab"] + m["vmalloc"] + m["percpu"]
@@ -317,6 +336,8 @@ def main():
                "memfree_drop_bytes"],
               [[s, c] + [f"{memory[c][s][k]:.0f}" for k in ("filters", "slab", "vmalloc", "percpu", "memfree")]
                for s in shapes for c in CONFIGS])
+    write_csv(out / "ops.csv", ["operation", "c_jit_ns", "c_interp_ns", "rust_ns"],
+              [[o] + [f"{op_ns[c][o]:.0f}" for c in CONFIGS] for o in ops])
     svg_chart(out / "bench.svg", rows, values,
               f"seccomp overhead per syscall, C vs Rust (median of {args.runs} runs, TCG icount)")
     minutes, seconds = divmod(args.elapsed, 60)

@@ -68,6 +68,14 @@ fn arch_check() -> Vec<sock_filter> {
     vec![load(DATA_ARCH), jump_if_equal(AUDIT_ARCH_X86_64, 1, 0), ret(RET_KILL_PROCESS)]
 }
 
+/// Arch check, then `action` for system call `nr` and `RET ALLOW` for the
+/// rest.
+pub fn one_syscall(nr: u32, action: u32) -> Vec<sock_filter> {
+    let mut prog = arch_check();
+    prog.extend([load(DATA_NR), jump_if_equal(nr, 0, 1), ret(action), ret(RET_ALLOW)]);
+    prog
+}
+
 /// `RET ALLOW` and nothing else.
 pub fn allow_all() -> Vec<sock_filter> {
     vec![ret(RET_ALLOW)]

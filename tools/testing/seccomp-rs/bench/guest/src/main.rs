@@ -19,6 +19,7 @@
 //!   @bench CONFIG syscall WORKLOAD PROBE NS_PER_CALL
 //!   @bench CONFIG attach SHAPE NS_PER_ATTACH FILTERS
 //!   @bench CONFIG memory SHAPE FILTERS SLAB_B VMALLOC_B PERCPU_B MEMFREE_B
+//!   @bench CONFIG op OPERATION NS_PER_OP COUNT
 //!   @bench CONFIG done
 //! A failed measurement prints "@bench CONFIG error ..." on stderr and the
 //! program exits 1 after the others.
@@ -30,7 +31,7 @@ use std::process::ExitCode;
 
 use filters::{allow_all, binary_tree_allow_list, from_raw_bpf, linear_allow_list, max_stacked, worst_case};
 use libc::sock_filter;
-use measure::{attach_cost, syscall_costs, Probe};
+use measure::{attach_cost, op_cost, syscall_costs, Operation, Probe};
 
 const BPF_JIT_ENABLE: &str = "/proc/sys/net/core/bpf_jit_enable";
 const DEFAULT_ITERATIONS: u64 = 20_000;
@@ -259,6 +260,22 @@ fn main() -> ExitCode {
                     cost.filters_in_slope, bytes.slab, bytes.vmalloc_used, bytes.percpu, bytes.mem_free
                 );
             }
+            Err(e) => report_error(e),
+        }
+    }
+
+    // Operations: fewer of the slower ones.
+    let operations = [
+        (Operation::Notification { sync: false }, 2000),
+        (Operation::Notification { sync: true }, 2000),
+        (Operation::ForkExit { filters: 0 }, 200),
+        (Operation::ForkExit { filters: 16 }, 200),
+        (Operation::Tsync { threads: 8 }, 64),
+    ];
+    for (operation, count) in operations {
+        let name = operation.name();
+        match op_cost(operation, count, &format!("{config} op {name}")) {
+            Ok(ns) => println!("@bench {config} op {name} {ns:.0} {count}"),
             Err(e) => report_error(e),
         }
     }

@@ -489,3 +489,161 @@ pub fn attach_cost(filter: &[sock_filter], first: usize, total: usize, what: &st
         filters_in_slope: stacked - first,
     })
 }
+
+// --- operations: user notification, fork, TSYNC ----------------------------
+
+/// `SECCOMP_RET_USER_NOTIF`.
+const RET_USER_NOTIF: u32 = 0x7fc0_0000;
+const SECCOMP_FILTER_FLAG_TSYNC: libc::c_ulong = 1;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER: libc::c_ulong = 1 << 3;
+/// `SECCOMP_IOCTL_NOTIF_RECV`, `_SEND`, `_SET_FLAGS` (`_IOWR('!', 0,
+/// struct seccomp_notif)`, `_IOWR('!', 1, struct seccomp_notif_resp)`,
+/// `_IOW('!', 4, __u64)`).
+const IOCTL_NOTIF_RECV: libc::c_ulong = 0xc050_2100;
+const IOCTL_NOTIF_SEND: libc::c_ulong = 0xc018_2101;
+const IOCTL_NOTIF_SET_FLAGS: libc::c_ulong = 0x4008_2104;
+const USER_NOTIF_FD_SYNC_WAKE_UP: libc::c_ulong = 1;
+
+/// Attaches `filter` with `flags`; the listener fd (NEW_LISTENER) or 0.
+fn attach_with(filter: &[sock_filter], flags: libc::c_ulong) -> Result<i32, i32> {
+    let prog = sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut sock_filter };
+    // SAFETY: `prog` points at `filter`, which outlives the call.
+    let ret =
+        unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &prog as *const sock_fprog) };
+    if ret < 0 {
+        Err(errno())
+    } else {
+        Ok(ret as i32)
+    }
+}
+
+/// Answers every notification of `listener` with 0 until the process ends.
+fn supervise(listener: i32) -> ! {
+    let mut notif = [0u64; 10];
+    loop {
+        notif.fill(0);
+        // SAFETY: `notif` is a zeroed `struct seccomp_notif` (80 bytes).
+        if unsafe { libc::ioctl(listener, IOCTL_NOTIF_RECV, notif.as_mut_ptr()) } != 0 {
+            continue;
+        }
+        // struct seccomp_notif_resp { id, val, error, flags }: val 0.
+        let resp = [notif[0], 0, 0];
+        // SAFETY: `resp` is a `struct seccomp_notif_resp` (24 bytes).
+        unsafe { libc::ioctl(listener, IOCTL_NOTIF_SEND, resp.as_ptr()) };
+    }
+}
+
+/// The operations measured: each reports ns per operation.
+#[derive(Clone, Copy)]
+pub enum Operation {
+    /// A trapped `getppid()` answered by a supervisor thread with
+    /// `NOTIF_SEND`; with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` if `sync`.
+    Notification { sync: bool },
+    /// `fork()` of a child that exits at once, and the parent's `wait4()`,
+    /// by a task holding `filters` filters.
+    ForkExit { filters: usize },
+    /// `seccomp(SET_MODE_FILTER, TSYNC)` in a process of `threads` threads.
+    Tsync { threads: usize },
+}
+
+impl Operation {
+    pub fn name(self) -> String {
+        match self {
+            Operation::Notification { sync: false } => "notify-roundtrip".into(),
+            Operation::Notification { sync: true } => "notify-roundtrip-sync".into(),
+            Operation::ForkExit { filters } => format!("fork-exit-{filters}"),
+            Operation::Tsync { threads } => format!("tsync-{threads}"),
+        }
+    }
+}
+
+/// Times `count` of `operation` in a fresh child: ns per operation.
+pub fn op_cost(operation: Operation, count: u64, what: &str) -> Result<f64, String> {
+    let pipe = pipe().map_err(|e| format!("{what}: pipe: {e}"))?;
+    let pid = fork(|| {
+        close(pipe.read);
+        let fail = |status, detail: i64| -> ! {
+            let record = Record { status, detail: detail as u64, elapsed_ns: 0, count: 0 };
+            write_all(pipe.write, record.as_bytes());
+            child_exit(1)
+        };
+        if let Err(e) = set_no_new_privs() {
+            fail(STATUS_SETUP_FAILED, e.into());
+        }
+        let deny_acct = crate::filters::one_syscall(libc::SYS_acct as u32, crate::filters::RET_ERRNO_EPERM);
+        let elapsed = match operation {
+            Operation::Notification { sync } => {
+                // The supervisor is started before the filter, so it is
+                // not under it.
+                let trap = crate::filters::one_syscall(libc::SYS_getppid as u32, RET_USER_NOTIF);
+                let (tx, rx) = std::sync::mpsc::channel::<i32>();
+                std::thread::spawn(move || supervise(rx.recv().unwrap_or(-1)));
+                let listener = match attach_with(&trap, SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+                    Ok(fd) => fd,
+                    Err(e) => fail(STATUS_ATTACH_FAILED, e.into()),
+                };
+                if sync {
+                    // SAFETY: the flag is passed by value.
+                    unsafe { libc::ioctl(listener, IOCTL_NOTIF_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) };
+                }
+                let _ = tx.send(listener);
+                // SAFETY: getppid takes no argument.
+                if unsafe { libc::syscall(libc::SYS_getppid) } != 0 {
+                    fail(STATUS_WRONG_OUTCOME, -1);
+                }
+                let start = now_ns();
+                for _ in 0..count {
+                    // SAFETY: as above.
+                    unsafe { libc::syscall(libc::SYS_getppid) };
+                }
+                now_ns() - start
+            }
+            Operation::ForkExit { filters } => {
+                for _ in 0..filters {
+                    if let Err(e) = attach_with(&deny_acct, 0) {
+                        fail(STATUS_ATTACH_FAILED, e.into());
+                    }
+                }
+                let start = now_ns();
+                for _ in 0..count {
+                    // SAFETY: the child only calls _exit.
+                    let child = unsafe { libc::fork() };
+                    if child == 0 {
+                        child_exit(0);
+                    }
+                    let mut status = 0;
+                    // SAFETY: `status` is a valid int.
+                    unsafe { libc::waitpid(child, &mut status, 0) };
+                }
+                now_ns() - start
+            }
+            Operation::Tsync { threads } => {
+                for _ in 1..threads {
+                    // Siblings wait for ever; exit_group ends them.
+                    std::thread::spawn(|| loop {
+                        std::thread::park();
+                    });
+                }
+                let start = now_ns();
+                for attached in 0..count {
+                    if let Err(e) = attach_with(&deny_acct, SECCOMP_FILTER_FLAG_TSYNC) {
+                        fail(STATUS_ATTACH_FAILED, (e as i64) << 32 | attached as i64);
+                    }
+                }
+                now_ns() - start
+            }
+        };
+        let record = Record { status: STATUS_OK, detail: 0, elapsed_ns: elapsed, count };
+        write_all(pipe.write, record.as_bytes());
+        child_exit(0)
+    })
+    .map_err(|e| format!("{what}: fork: {e}"))?;
+    close(pipe.write);
+    let record = read_record(pipe.read).map_err(|e| format!("{what}: reading results: {e}"));
+    close(pipe.read);
+    let reaped = reap(pid, what);
+    let record = record?.ok_or(format!("{what}: child sent no result"))?;
+    check_record(&record, what)?;
+    reaped?;
+    Ok(record.elapsed_ns as f64 / record.count as f64)
+}
