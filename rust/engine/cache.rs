@@ -549,11 +549,22 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
         R: Deref<Target = [ResumeEntry]>,
         T: Deref<Target = [Option<u32>]>,
     {
-        let same_arch = resume.arch() == arch;
-        Self::fill(arch, storage, older, |nr| match resume.get(nr) {
-            Some(ResumeEntry::Return(value)) if same_arch => Some(value),
+        let constant = |entry: &ResumeEntry| match *entry {
+            ResumeEntry::Return(value) if resume.arch() == arch => Some(value),
             _ => None,
-        })
+        };
+        // The resume table's shape is looked at once, not per number.
+        let entries = resume.entries();
+        match entries {
+            [only] => {
+                let value = constant(only);
+                let count = resume.len();
+                Self::fill(arch, storage, older, |nr| value.filter(|_| nr < count))
+            }
+            _ => Self::fill(arch, storage, older, |nr| {
+                entries.get(nr).and_then(constant)
+            }),
+        }
     }
 
     /// [`ConstantTable::build_from_resume`] in as little storage as the
@@ -607,11 +618,20 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
     where
         T: Deref<Target = [Option<u32>]>,
     {
+        // The older table's shape is looked at once, not per number.
+        let (older_entries, older_count): (&[Option<u32>], usize) = match older {
+            None => (&[Some(SECCOMP_RET_ALLOW)], usize::MAX),
+            Some(table) if table.arch == arch => (&table.entries, table.nr_count),
+            Some(_) => (&[None], usize::MAX),
+        };
+        let uniform_older = older_entries.len() == 1;
         for (nr, entry) in storage.iter_mut().enumerate() {
-            let older_value = match older {
-                None => Some(SECCOMP_RET_ALLOW),
-                Some(table) if table.arch == arch => table.get(nr).flatten(),
-                Some(_) => None,
+            let older_value = if nr >= older_count {
+                None
+            } else if uniform_older {
+                older_entries.first().copied().flatten()
+            } else {
+                older_entries.get(nr).copied().flatten()
             };
             // The filter is only analysed when the older chain is constant.
             *entry = older_value.and_then(|older_value| {
