@@ -48,8 +48,8 @@ host() {
 	cargo_tests engine "$SRS_ROOT/rust/engine"
 	step "samples: cargo test (the filter-builder DSL's resolver)"
 	cargo_tests samples "$SRS_ROOT/samples/seccomp"
-	step "kernel tooling: rustfmt (kernel .rustfmt.toml) and SAFETY comments"
-	check "lint: rustfmt and SAFETY comments" "$SRS_HARNESS/lint.sh" rustfmt safety
+	step "kernel tooling: rustfmt (kernel .rustfmt.toml) and # Safety sections"
+	check "lint: rustfmt and # Safety sections" "$SRS_HARNESS/lint.sh" rustfmt safety
 	step "Documentation: every .rst renders with docutils, warnings as errors"
 	local rst
 	for rst in $(cd "$SRS_ROOT" && find Documentation -name '*.rst' | sort); do
