@@ -421,61 +421,86 @@ pub fn same_nr_class(insns: &[Insn], a: u32, b: u32) -> bool {
 pub const NR_CLASS_LIMIT: usize = 1024;
 
 /// Where, among the numbers `0..NR_CLASS_LIMIT`, a number cannot be told
-/// apart from the one before it by a filter (see [`same_nr_class`]): one
-/// bit per number, set where a new class starts.
+/// apart from others by a filter (see [`same_nr_class`]).
 ///
-/// Built in one pass over the filter: each comparison of the number with
-/// a constant `k` separates two neighbours only at `k` and `k + 1`
-/// (`jeq`), at `k + 1` (`jgt`), at `k` (`jge`), and where a bit of `k`
-/// flips (`jset`). [`super::resume::ResumeTable::build`] analyses one
-/// number per class.
-pub struct NrClassStarts([u64; NR_CLASS_LIMIT / 64]);
+/// Built in one pass over the filter: a comparison of the number with a
+/// constant `k` separates numbers only at range boundaries (`k + 1` for
+/// `jgt`, `k` for `jge`, where a bit of `k` flips for `jset`) and, for
+/// `jeq`, `k` from every other number. So within a range, the numbers no
+/// `jeq` names (the *members*) all share one class, and each member is a
+/// class of its own: a linear allow-list of N numbers has N + 1 classes.
+/// [`super::resume::ResumeTable::build`] analyses one number per class.
+pub struct NrClassStarts {
+    /// One bit per number, set where a range starts.
+    range_starts: [u64; NR_CLASS_LIMIT / 64],
+    /// One bit per number, set for the numbers some `jeq` names.
+    members: [u64; NR_CLASS_LIMIT / 64],
+}
+
+/// Bit `nr` of `bits`; false past [`NR_CLASS_LIMIT`].
+fn bit(bits: &[u64; NR_CLASS_LIMIT / 64], nr: usize) -> bool {
+    bits.get(nr / 64)
+        .is_some_and(|word| word & (1 << (nr % 64)) != 0)
+}
+
+/// Sets bit `nr` of `bits`, if below [`NR_CLASS_LIMIT`].
+fn set_bit(bits: &mut [u64; NR_CLASS_LIMIT / 64], nr: u32) {
+    let nr = nr as usize;
+    if let Some(word) = bits.get_mut(nr / 64) {
+        *word |= 1 << (nr % 64);
+    }
+}
 
 impl NrClassStarts {
     /// The classes of `insns`, or `None` when the number reaches something
     /// other than comparisons with constants (arithmetic, `tax`, a store,
     /// `ret a`, a comparison with X).
     pub fn of(insns: &[Insn]) -> Option<Self> {
-        let mut starts = Self([0; NR_CLASS_LIMIT / 64]);
+        let mut classes = Self {
+            range_starts: [0; NR_CLASS_LIMIT / 64],
+            members: [0; NR_CLASS_LIMIT / 64],
+        };
         let only_compared = follow_nr(insns, |insn| {
-            starts.separate(insn);
+            classes.separate(insn);
             true
         });
-        (only_compared == Some(true)).then_some(starts)
+        (only_compared == Some(true)).then_some(classes)
     }
 
     /// Whether `nr` is in the class of `nr - 1`.
     pub fn continues(&self, nr: usize) -> bool {
         nr > 0
-            && self
-                .0
-                .get(nr / 64)
-                .is_some_and(|word| word & (1 << (nr % 64)) == 0)
+            && nr < NR_CLASS_LIMIT
+            && !bit(&self.range_starts, nr)
+            && !self.is_member(nr)
+            && !self.is_member(nr - 1)
     }
 
-    fn start(&mut self, nr: u32) {
-        let nr = nr as usize;
-        if let Some(word) = self.0.get_mut(nr / 64) {
-            *word |= 1 << (nr % 64);
-        }
+    /// Whether a range starts at `nr` (0 and every number from
+    /// [`NR_CLASS_LIMIT`] on count as starts).
+    pub fn starts_range(&self, nr: usize) -> bool {
+        nr == 0 || nr >= NR_CLASS_LIMIT || bit(&self.range_starts, nr)
     }
 
-    /// Marks the numbers `insn`, a comparison of the number with a
-    /// constant, gives another outcome than the number before.
+    /// Whether some `jeq` names `nr` (every number from
+    /// [`NR_CLASS_LIMIT`] on counts as one: a class of its own).
+    pub fn is_member(&self, nr: usize) -> bool {
+        nr >= NR_CLASS_LIMIT || bit(&self.members, nr)
+    }
+
+    /// Marks what `insn`, a comparison of the number with a constant,
+    /// tells apart.
     fn separate(&mut self, insn: Insn) {
         match insn {
-            Insn::JeqK(k, ..) => {
-                self.start(k);
-                self.start(k.saturating_add(1));
-            }
-            Insn::JgtK(k, ..) => self.start(k.saturating_add(1)),
-            Insn::JgeK(k, ..) => self.start(k),
+            Insn::JeqK(k, ..) => set_bit(&mut self.members, k),
+            Insn::JgtK(k, ..) => set_bit(&mut self.range_starts, k.saturating_add(1)),
+            Insn::JgeK(k, ..) => set_bit(&mut self.range_starts, k),
             // No bit of `k` below the limit: never set for these numbers.
             Insn::JsetK(k, ..) if k as usize & (NR_CLASS_LIMIT - 1) == 0 => {}
             Insn::JsetK(k, ..) => {
                 for nr in 1..NR_CLASS_LIMIT as u32 {
                     if (nr & k != 0) != ((nr - 1) & k != 0) {
-                        self.start(nr);
+                        set_bit(&mut self.range_starts, nr);
                     }
                 }
             }

@@ -95,9 +95,10 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     ///
     /// Costs at most one [`super::cache::analyze`] per entry, `2·len + 256`
     /// symbolic steps each, and usually far fewer: numbers the filter
-    /// cannot tell apart ([`NrClassStarts`], one pass over the program)
-    /// share the first one's analysis, and all share number 0's when that
-    /// analysis never loaded the number. Depends on the filter alone, so
+    /// cannot tell apart ([`NrClassStarts`], one pass over the program:
+    /// within a range, every number no `jeq` names) share one analysis,
+    /// and all share number 0's when that analysis never loaded the
+    /// number. Depends on the filter alone, so
     /// it can be built before the filter is attached.
     pub fn build<P>(arch: u32, storage: S, filter: &DecodedProgram<P>) -> Self
     where
@@ -151,17 +152,30 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
         P: Deref<Target = [Insn]>,
     {
         let classes = NrClassStarts::of(filter.insns());
-        let mut previous = None;
+        // The entry of the current range's non-members, once analysed.
+        let mut range_entry = None;
         for (nr, entry) in storage.iter_mut().enumerate() {
-            let shared = previous
-                .filter(|_| !first.reads_nr || classes.as_ref().is_some_and(|c| c.continues(nr)));
+            // Whether `nr` may share its range's entry, and that entry.
+            let (in_range, shared) = match &classes {
+                _ if !first.reads_nr => (false, Some(first.entry)),
+                Some(classes) => {
+                    if classes.starts_range(nr) {
+                        range_entry = None;
+                    }
+                    let in_range = !classes.is_member(nr);
+                    (in_range, range_entry.filter(|_| in_range))
+                }
+                None => (false, None),
+            };
             *entry = match (shared, i32::try_from(nr)) {
                 (Some(entry), _) => entry,
                 (None, Ok(0)) => first.entry,
                 (None, Ok(nr)) => analyze(filter, arch, nr).entry,
                 (None, Err(_)) => ResumeEntry::START,
             };
-            previous = Some(*entry);
+            if in_range {
+                range_entry = Some(*entry);
+            }
         }
         Self {
             arch,
