@@ -56,6 +56,18 @@ impl Current {
         Self { task }
     }
 
+    /// The task `task`, which the caller knows to be `current` (the
+    /// syscall-entry hook, given it by C).
+    ///
+    /// # Safety
+    ///
+    /// `task` is `current`.
+    #[inline]
+    pub(crate) unsafe fn from_raw(task: *mut bindings::task_struct) -> Self {
+        // INVARIANT: `task` is `current` (function safety requirement).
+        Self { task }
+    }
+
     /// The task as a raw pointer, for the filter-chain functions.
     pub(crate) fn as_ptr(&self) -> *mut bindings::task_struct {
         self.task

@@ -51,21 +51,14 @@ const _: () = {
     );
 };
 
-/// Reads the number and architecture of the system call `current` is
-/// entering into `data`, in place: all a known verdict needs.
-fn describe_number(data: &mut SeccompData) {
-    // SAFETY: We are at syscall entry of `current`; `data` has the layout
-    // of `struct seccomp_data` (checked above), whose `nr` and `arch` the
-    // helper fills.
-    unsafe { bindings::seccomp_populate_nr_arch((data as *mut SeccompData).cast()) };
-}
-
 /// Reads the arguments and instruction pointer of the system call
 /// `current` is entering into `data`, for the filters to run on
-/// (with [`describe_number`], `populate_seccomp_data`).
+/// (`populate_seccomp_data()`; the number and architecture come from the
+/// syscall-entry hook).
 fn describe_arguments(data: &mut SeccompData) {
-    // SAFETY: As for `describe_number`; the helper fills `args` and
-    // `instruction_pointer`.
+    // SAFETY: We are at syscall entry of `current`; `data` has the layout
+    // of `struct seccomp_data` (checked above), whose `args` and
+    // `instruction_pointer` the helper fills.
     unsafe { bindings::seccomp_populate_args((data as *mut SeccompData).cast()) };
 }
 
@@ -100,12 +93,19 @@ fn rollback(current: &Current) {
     unsafe { bindings::syscall_rollback(current.as_ptr(), bindings::current_pt_regs()) };
 }
 
-/// Filter mode's syscall-entry check for the system call described by `sd`
-/// if the architecture provided it, else read from the registers.  After a `SECCOMP_RET_TRACE` stop
+/// Filter mode's syscall-entry check for system call `nr` of `arch`,
+/// described by `sd` if the architecture provided it, else read from the
+/// registers when the filters must run.  After a `SECCOMP_RET_TRACE` stop
 /// the tracer may have changed the system call; the check then runs again
 /// with `recheck_after_trace`, and a second TRACE verdict lets it run.
+///
+/// Inlined into the hook: this is the path of every system call of a
+/// task in filter mode.
+#[inline(always)]
 pub(crate) fn filter_syscall(
     current: &Current,
+    nr: i32,
+    arch: u32,
     sd: Option<&bindings::seccomp_data>,
     recheck_after_trace: bool,
 ) -> Outcome {
@@ -113,12 +113,6 @@ pub(crate) fn filter_syscall(
     // the syscall work flag that brought us here is visible (`smp_rmb()`).
     core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
 
-    let mut data = SeccompData::default();
-    match sd {
-        Some(sd) => data = from_c(sd),
-        None => describe_number(&mut data),
-    }
-    let nr = data.nr;
     // SAFETY: `current`'s chain is only replaced by a sibling's TSYNC, with
     // a chain that keeps the current one alive.
     let Some(chain) = (unsafe { filter::running_chain(current.as_ptr()) }) else {
@@ -128,36 +122,65 @@ pub(crate) fn filter_syscall(
     };
     // Most system calls have a known verdict: the arguments are read only
     // when the filters must run.
-    let (ret, matched) = match chain.known_verdict(&data) {
-        Some(ret) => (ret, None),
+    if let Some(ret) = chain.known_verdict(nr, arch) {
+        if ret == engine::action::SECCOMP_RET_ALLOW {
+            return Outcome::Run;
+        }
+        let data = SeccompData {
+            nr,
+            arch,
+            ..SeccompData::default()
+        };
+        return act(current, &data, ret, None, recheck_after_trace);
+    }
+    run_filters(current, chain, nr, arch, sd, recheck_after_trace)
+}
+
+/// Runs the filters of `chain` on system call `nr` of `arch` and carries
+/// out their verdict: the part of [`filter_syscall`] for system calls
+/// without a known verdict.
+#[inline(never)]
+fn run_filters(
+    current: &Current,
+    chain: &Filter,
+    nr: i32,
+    arch: u32,
+    sd: Option<&bindings::seccomp_data>,
+    recheck_after_trace: bool,
+) -> Outcome {
+    let data = match sd {
+        Some(sd) => from_c(sd),
         None => {
-            if sd.is_none() {
-                describe_arguments(&mut data);
-            }
-            chain.run_filters(&data)
+            let mut data = SeccompData {
+                nr,
+                arch,
+                ..SeccompData::default()
+            };
+            describe_arguments(&mut data);
+            data
         }
     };
-    // The common case first: nothing to do.
+    let (ret, matched) = chain.run_filters(&data);
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
     }
-    act(current, nr, &data, ret, matched, recheck_after_trace)
+    act(current, &data, ret, matched, recheck_after_trace)
 }
 
-/// Carries out verdict `ret` of the chain for system call `nr`; `matched`
-/// is the filter that decided, if known.
+/// Carries out verdict `ret` of the chain for the system call `data`
+/// describes; `matched` is the filter that decided, if known.
 ///
 /// Kept out of line: inlined, its many cases would make the allow path of
 /// [`filter_syscall`], taken on most system calls, save and spill more.
 #[inline(never)]
 fn act(
     current: &Current,
-    nr: i32,
     data: &SeccompData,
     ret: u32,
     matched: Option<&Filter>,
     recheck_after_trace: bool,
 ) -> Outcome {
+    let nr = data.nr;
     let action_bits = ret & engine::action::SECCOMP_RET_ACTION_FULL;
     let requested_log = matched.is_some_and(|f| f.log);
     // A skipped system call is logged if its filter asked for it, under
@@ -177,12 +200,12 @@ fn act(
             unsafe { bindings::force_sig_seccomp(nr, data.into(), false) };
             skip(nr)
         }
-        Action::Trace(data) => {
+        Action::Trace(message) => {
             // The tracer already saw this system call.
             if recheck_after_trace {
                 return Outcome::Run;
             }
-            trace(current, nr, data, skip)
+            trace(current, nr, data.arch, message, skip)
         }
         Action::UserNotif => match notify::handle(current, matched, data) {
             Reply::Continue => Outcome::Run,
@@ -201,7 +224,13 @@ fn act(
 }
 
 /// `SECCOMP_RET_TRACE`: hand the system call `nr` to the tracer, if any.
-fn trace(current: &Current, nr: i32, data: u16, skip: impl Fn(i32) -> Outcome) -> Outcome {
+fn trace(
+    current: &Current,
+    nr: i32,
+    arch: u32,
+    data: u16,
+    skip: impl Fn(i32) -> Outcome,
+) -> Outcome {
     let task = current.as_ptr();
     // SAFETY: `task` is `current`.
     if !unsafe { bindings::ptrace_event_enabled(task, bindings::PTRACE_EVENT_SECCOMP as i32) } {
@@ -222,8 +251,9 @@ fn trace(current: &Current, nr: i32, data: u16, skip: impl Fn(i32) -> Outcome) -
     if new_nr < 0 {
         return skip(new_nr);
     }
-    // Judge the (possibly new) system call afresh, from the registers.
-    filter_syscall(current, None, true)
+    // Judge the (possibly new) system call afresh, from the registers (a
+    // tracer cannot change the architecture).
+    filter_syscall(current, new_nr, arch, None, true)
 }
 
 /// `SECCOMP_RET_KILL_*` (and any unknown action): the task dies with

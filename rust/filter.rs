@@ -196,20 +196,22 @@ impl Filter {
     }
 
     /// The verdict of the chain ending here for the system call `nr` of
-    /// `arch`, if it is known without running the filters (only those two
-    /// fields of `data` are read).
+    /// `arch`, if it is known without running the filters.
     #[inline]
-    pub(crate) fn known_verdict(&self, data: &engine::SeccompData) -> Option<u32> {
+    pub(crate) fn known_verdict(&self, nr: i32, arch: u32) -> Option<u32> {
+        let cached = self.cache[abi_index(arch)].lookup_nr_masked::<SpecMask>(arch, nr);
+        if cached == Some(engine::action::SECCOMP_RET_ALLOW) {
+            return cached;
+        }
         // uretprobe returns through a system call the probed task did not
         // make; filters never see it (upstream's single exception).
-        if data.arch == NATIVE_ARCH && data.nr == bindings::__NR_uretprobe as i32 {
+        if arch == NATIVE_ARCH && nr == bindings::__NR_uretprobe as i32 {
             return Some(engine::action::SECCOMP_RET_ALLOW);
         }
-        let ret = self.cache[abi_index(data.arch)].lookup_masked::<SpecMask>(data)?;
         // A cached verdict does not say which filter decided; that only
         // matters for logging, so chains that log skip the cache for
         // everything but ALLOW (which is never logged).
-        (!self.chain_logs || ret == engine::action::SECCOMP_RET_ALLOW).then_some(ret)
+        cached.filter(|_| !self.chain_logs)
     }
 
     /// Runs every filter of the chain ending here on `data`: the verdict

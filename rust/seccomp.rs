@@ -65,33 +65,39 @@ pub(crate) fn to_c(result: Result<c_long>) -> c_long {
     result.unwrap_or_else(|e| e.to_errno() as c_long)
 }
 
-/// Syscall-entry hook: decides whether the current task may make the
-/// system call it is entering.
+/// Syscall-entry hook (`__secure_computing()`, whose C definition in
+/// `syscalls.c` reads the task, number and architecture with the
+/// architecture's inline accessors): decides whether `task` may make
+/// system call `nr` of architecture `arch`.
 ///
 /// Returns 0 to go ahead and -1 to skip the system call (the return value
 /// is then already set); tasks that must die do not return.
 ///
 /// # Safety
 ///
-/// `sd` is NULL or points to a valid `struct seccomp_data` describing the
-/// system call being entered; the caller runs at syscall entry of
-/// `current`, with its seccomp syscall work set.
+/// `task` is `current`, at syscall entry with its seccomp syscall work
+/// set, entering system call `nr` of `arch`; `sd` is NULL or points to a
+/// valid `struct seccomp_data` describing that system call.
 #[no_mangle]
-pub unsafe extern "C" fn __secure_computing(sd: *const bindings::seccomp_data) -> c_int {
-    let current = Current::get();
+pub unsafe extern "C" fn seccomp_rs_secure_computing(
+    task: *mut bindings::task_struct,
+    sd: *const bindings::seccomp_data,
+    nr: c_int,
+    arch: u32,
+) -> c_int {
+    // SAFETY: `task` is `current` (function safety requirement).
+    let current = unsafe { Current::from_raw(task) };
     if current.seccomp_suspended() {
         return 0;
     }
     // SAFETY: By the function's safety requirements `sd` is NULL or valid.
     let sd = unsafe { sd.as_ref() };
     match current.mode() {
+        Mode::Filter => enforce::filter_syscall(&current, nr, arch, sd, false).to_c(),
         Mode::Strict => {
-            let nr = sd.map_or_else(|| current.syscall_nr(), |sd| sd.nr);
             mode::strict_check(&current, nr);
             0
         }
-        // Filter mode reads the number with the rest of the description.
-        Mode::Filter => enforce::filter_syscall(&current, sd, false).to_c(),
         // Surviving a seccomp kill must be impossible; a corrupt mode fails
         // closed too.
         Mode::Dead => current.exit_killed(),

@@ -9,6 +9,10 @@
 #include <linux/compiler_types.h>
 #include <linux/types.h>
 
+struct seccomp_data;
+struct task_struct;
+int seccomp_rs_secure_computing(struct task_struct *task,
+				const struct seccomp_data *sd, int nr, u32 arch);
 long seccomp_rs_do_seccomp(unsigned int op, unsigned int flags,
 			   void __user *uargs);
 int seccomp_rs_init(void);

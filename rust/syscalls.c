@@ -2,8 +2,9 @@
 /*
  * The C side of the Rust seccomp implementation: the parts that only C can
  * express.  SYSCALL_DEFINE3() generates the per-ABI entry points (pt_regs
- * unpacking, compat and tracing metadata), and the initcall runs the Rust
- * initialisation at boot.  Everything else lives in seccomp.rs.
+ * unpacking, compat and tracing metadata), the syscall-entry hook reads
+ * the entering system call with inline accessors, and the initcall runs
+ * the Rust initialisation at boot.  Everything else lives in seccomp.rs.
  */
 
 #include <linux/anon_inodes.h>
@@ -13,8 +14,25 @@
 #include <linux/seccomp.h>
 #include <linux/syscalls.h>
 #include <linux/sysctl.h>
+#include <asm/syscall.h>
 
 #include "seccomp_rs.h"
+
+/*
+ * The syscall-entry hook.  The task, number and architecture are read here
+ * with the architecture's inline accessors, which Rust could only reach
+ * through one out-of-line helper call each; the decision is Rust's.
+ */
+int __secure_computing(const struct seccomp_data *sd)
+{
+	struct task_struct *task = current;
+
+	if (sd)
+		return seccomp_rs_secure_computing(task, sd, sd->nr, sd->arch);
+	return seccomp_rs_secure_computing(task, NULL,
+					   syscall_get_nr(task, task_pt_regs(task)),
+					   syscall_get_arch(task));
+}
 
 SYSCALL_DEFINE3(seccomp, unsigned int, op, unsigned int, flags,
 		void __user *, uargs)

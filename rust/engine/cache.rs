@@ -727,10 +727,16 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
     /// with `M` ([`super::nospec`]).
     #[inline]
     pub fn lookup_masked<M: IndexMask>(&self, data: &SeccompData) -> Option<u32> {
-        if data.arch != self.arch {
+        self.lookup_nr_masked::<M>(data.arch, data.nr)
+    }
+
+    /// [`ConstantTable::lookup_masked`] for system call `nr` of `arch`,
+    /// the only fields of [`SeccompData`] a lookup reads.
+    #[inline]
+    pub fn lookup_nr_masked<M: IndexMask>(&self, arch: u32, nr: i32) -> Option<u32> {
+        if arch != self.arch {
             return None;
         }
-        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(data.nr))
-            .flatten()
+        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(nr)).flatten()
     }
 }

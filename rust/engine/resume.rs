@@ -151,7 +151,12 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     where
         P: Deref<Target = [Insn]>,
     {
-        let classes = NrClassStarts::of(filter.insns());
+        // Number classes only matter when the program reads the number.
+        let classes = if first.reads_nr {
+            NrClassStarts::of(filter.insns())
+        } else {
+            None
+        };
         // The entry of the current range's non-members, once analysed.
         let mut range_entry = None;
         for (nr, entry) in storage.iter_mut().enumerate() {

@@ -70,18 +70,9 @@ void rust_helper_audit_seccomp(unsigned long syscall, long signr, int code)
 /* Filter mode: building struct seccomp_data and acting on a verdict. */
 
 /*
- * populate_seccomp_data() of the C implementation, in two calls: the
- * syscall-entry path runs the first for every system call of a task in
- * filter mode, and the second only when the filters must run.
+ * The rest of populate_seccomp_data() (the number and architecture come from
+ * the syscall-entry hook): only read when the filters must run.
  */
-void rust_helper_seccomp_populate_nr_arch(struct seccomp_data *sd)
-{
-	struct task_struct *task = current;
-
-	sd->nr = syscall_get_nr(task, task_pt_regs(task));
-	sd->arch = syscall_get_arch(task);
-}
-
 void rust_helper_seccomp_populate_args(struct seccomp_data *sd)
 {
 	struct task_struct *task = current;

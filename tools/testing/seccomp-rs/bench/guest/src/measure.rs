@@ -105,14 +105,7 @@ fn errno() -> i32 {
 
 /// Attaches `filter` to the calling thread; returns the errno on failure.
 fn attach(filter: &[sock_filter]) -> Result<(), i32> {
-    let prog = sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut sock_filter };
-    // SAFETY: `prog` points to `filter`, alive for the call.
-    let ret = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog as *const sock_fprog) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(errno())
-    }
+    attach_with(filter, 0).map(drop)
 }
 
 fn set_no_new_privs() -> Result<(), i32> {
