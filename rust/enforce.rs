@@ -3,6 +3,8 @@
 //! Filter mode at syscall entry: describe the system call, run the task's
 //! chain, and carry out the verdict (`__seccomp_filter` in C).
 
+use core::mem::MaybeUninit;
+
 use kernel::{
     bindings,
     ffi::{c_int, c_long},
@@ -51,15 +53,17 @@ const _: () = {
     );
 };
 
-/// Reads the arguments and instruction pointer of the system call
-/// `current` is entering into `data`, for the filters to run on
-/// (`populate_seccomp_data()`; the number and architecture come from the
-/// syscall-entry hook).
-fn describe_arguments(data: &mut SeccompData) {
-    // SAFETY: We are at syscall entry of `current`; `data` has the layout
-    // of `struct seccomp_data` (checked above), whose `args` and
-    // `instruction_pointer` the helper fills.
-    unsafe { bindings::seccomp_populate_args((data as *mut SeccompData).cast()) };
+/// Describes system call `nr` of `arch`, which `current` is entering, for
+/// the filters to run on (`populate_seccomp_data()`).
+fn describe(nr: i32, arch: u32) -> SeccompData {
+    let mut data = MaybeUninit::<SeccompData>::uninit();
+    // SAFETY: We are at syscall entry of `current`; `SeccompData` has the
+    // layout of `struct seccomp_data` (checked above), every field of
+    // which the helper writes.
+    unsafe {
+        bindings::seccomp_populate_data(data.as_mut_ptr().cast(), nr, arch);
+        data.assume_init()
+    }
 }
 
 /// Converts the C description of a system call.
@@ -150,15 +154,7 @@ fn run_filters(
 ) -> Outcome {
     let data = match sd {
         Some(sd) => from_c(sd),
-        None => {
-            let mut data = SeccompData {
-                nr,
-                arch,
-                ..SeccompData::default()
-            };
-            describe_arguments(&mut data);
-            data
-        }
+        None => describe(nr, arch),
     };
     let (ret, matched) = chain.run_filters(&data);
     if ret == engine::action::SECCOMP_RET_ALLOW {

@@ -35,7 +35,7 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{
-    self, cache, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable, SockFilter,
+    self, cache, Case, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable, SockFilter,
 };
 use crate::notify::Listener;
 use crate::uapi;
@@ -163,8 +163,9 @@ pub(crate) struct Filter {
     pub(crate) prev: Option<Arc<Filter>>,
     /// The program as user space gave it, for `PTRACE_SECCOMP_GET_FILTER`.
     pub(crate) raw: KVVec<SockFilter>,
-    /// The checked, pre-decoded program.
-    prog: DecodedProgram<KVVec<Insn>>,
+    /// The checked, pre-decoded program, its chains of `jeq`s compiled
+    /// into lookups.
+    prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
     /// Per [`ABIS`] entry, per system call number, where this program's
     /// run really starts: its verdict if constant, else the first
     /// instruction that depends on the system call's arguments (and X
@@ -298,7 +299,7 @@ impl Drop for Filter {
 pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
     raw: KVVec<SockFilter>,
-    prog: DecodedProgram<KVVec<Insn>>,
+    prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
     resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
     cache_storage: [ChainTableRoom; NR_ABIS],
@@ -371,6 +372,10 @@ impl PreparedFilter {
             })?;
             Ok(table)
         })?;
+        // Then chains of `jeq`s become lookups; every instruction keeps
+        // its meaning, so the resume points stay valid.
+        let cases = KVVec::from_elem(Case::default(), prog.switch_cases(), alloc_flags())?;
+        let prog = prog.compile_switches(cases).map_err(|_| EINVAL)?;
         let cache_storage = per_abi(|abi| {
             Ok(ChainTableRoom {
                 full: KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?,

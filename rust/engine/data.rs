@@ -50,7 +50,7 @@ impl SeccompData {
     ///
     /// This is what `BPF_LD|BPF_W|BPF_ABS` with `k = 4 * index` reads. The
     /// index is reduced modulo 16 so the function is total.
-    #[inline]
+    #[inline(always)]
     pub fn word(&self, index: u8) -> u32 {
         let wide = match (index & 15) >> 1 {
             0 => {
@@ -61,12 +61,8 @@ impl SeccompData {
                 }
             }
             1 => self.instruction_pointer,
-            2 => self.args[0],
-            3 => self.args[1],
-            4 => self.args[2],
-            5 => self.args[3],
-            6 => self.args[4],
-            _ => self.args[5],
+            // Arguments 0 to 5: never `None`.
+            field => self.args.get(usize::from(field) - 2).copied().unwrap_or(0),
         };
         // The first word of a 64-bit field is its low half on little-endian
         // machines and its high half on big-endian ones.

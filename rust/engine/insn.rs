@@ -221,10 +221,29 @@ pub enum AluOp {
 pub enum Insn {
     /// Conditional jump on `A == k`, distances (taken, not taken). First
     /// so that its discriminant is 0: the interpreter tests for it before
-    /// anything else (the `jeq nr` chains of allow-lists).
+    /// anything else (the `jeq nr` chains of allow-lists). The eight
+    /// variants after it are the other ones real filters run most; the
+    /// interpreter keeps the rest out of its loop.
     JeqK(u32, NonZeroU16, NonZeroU16),
     /// `A = seccomp_data word` at byte offset `4 * index`.
     LdData(u8),
+    /// Conditional jump on `A > k`.
+    JgtK(u32, NonZeroU16, NonZeroU16),
+    /// Conditional jump on `A >= k`.
+    JgeK(u32, NonZeroU16, NonZeroU16),
+    /// Conditional jump on `A & k != 0`.
+    JsetK(u32, NonZeroU16, NonZeroU16),
+    /// Unconditional jump forward by the given distance.
+    Ja(NonZeroU16),
+    /// A compiled chain of `jeq`s on A ([`super::switch`]): jump forward
+    /// by the distance of the case (of the program's cases `first..first
+    /// + len`, sorted by constant) equal to A, else by the last distance.
+    /// Only [`super::DecodedProgram::compile_switches`] writes it.
+    Switch(u16, u16, NonZeroU16),
+    /// Return the constant `k`.
+    RetK(u32),
+    /// `A = A & k`.
+    AndK(u32),
     /// `A = k` (also used for `BPF_LD|BPF_W|BPF_LEN`, which reads 64).
     LdImm(u32),
     /// `X = k` (also used for `BPF_LDX|BPF_W|BPF_LEN`).
@@ -249,8 +268,6 @@ pub enum Insn {
     MulK(u32),
     /// `A = A / k`, `k` known to be non-zero.
     DivK(NonZeroU32),
-    /// `A = A & k`.
-    AndK(u32),
     /// `A = A | k`.
     OrK(u32),
     /// `A = A ^ k`.
@@ -279,14 +296,6 @@ pub enum Insn {
     RshX,
     /// `A = -A`.
     Neg,
-    /// Unconditional jump forward by the given distance.
-    Ja(NonZeroU16),
-    /// Conditional jump on `A > k`.
-    JgtK(u32, NonZeroU16, NonZeroU16),
-    /// Conditional jump on `A >= k`.
-    JgeK(u32, NonZeroU16, NonZeroU16),
-    /// Conditional jump on `A & k != 0`.
-    JsetK(u32, NonZeroU16, NonZeroU16),
     /// Conditional jump on `A == X`.
     JeqX(NonZeroU16, NonZeroU16),
     /// Conditional jump on `A > X`.
@@ -295,8 +304,6 @@ pub enum Insn {
     JgeX(NonZeroU16, NonZeroU16),
     /// Conditional jump on `A & X != 0`.
     JsetX(NonZeroU16, NonZeroU16),
-    /// Return the constant `k`.
-    RetK(u32),
     /// Return A.
     RetA,
 }

@@ -15,6 +15,7 @@ use super::checker::CheckedProgram;
 use super::data::SeccompData;
 use super::insn::opcode::*;
 use super::insn::{Insn, SockFilter};
+use super::switch::{self, Case, NoCases};
 
 /// Return value used when evaluation cannot continue, which a decoded
 /// program never reaches: `SECCOMP_RET_KILL_THREAD`.
@@ -34,10 +35,12 @@ pub enum DecodeError {
 
 /// A checked program translated into [`Insn`]s held in caller-provided
 /// storage `S` (for instance a `KVec<Insn>` in the kernel, a `Vec<Insn>` or
-/// `&mut [Insn]` elsewhere).
+/// `&mut [Insn]` elsewhere), and the cases of its switches in `C`
+/// ([`DecodedProgram::compile_switches`]; none before).
 #[derive(Clone, Debug)]
-pub struct DecodedProgram<S> {
+pub struct DecodedProgram<S, C = NoCases> {
     insns: S,
+    cases: C,
 }
 
 impl<'a> CheckedProgram<'a> {
@@ -58,7 +61,10 @@ impl<'a> CheckedProgram<'a> {
         for (slot, insn) in storage.iter_mut().zip(raw) {
             *slot = decode_insn(insn);
         }
-        Ok(DecodedProgram { insns: storage })
+        Ok(DecodedProgram {
+            insns: storage,
+            cases: NoCases,
+        })
     }
 }
 
@@ -129,7 +135,19 @@ fn decode_insn(insn: &SockFilter) -> Insn {
     }
 }
 
-impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
+impl<S, C> DecodedProgram<S, C> {
+    /// The program `insns` with switch cases `cases`.
+    pub(super) fn with_cases(insns: S, cases: C) -> Self {
+        Self { insns, cases }
+    }
+
+    /// Gives the storage back, e.g. to free it.
+    pub fn into_storage(self) -> S {
+        self.insns
+    }
+}
+
+impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> {
     /// The decoded instructions.
     pub fn insns(&self) -> &[Insn] {
         &self.insns
@@ -146,9 +164,9 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
         self.insns.is_empty()
     }
 
-    /// Gives the storage back, e.g. to free it.
-    pub fn into_storage(self) -> S {
-        self.insns
+    /// The cases of its switches.
+    pub fn cases(&self) -> &[Case] {
+        &self.cases
     }
 
     /// Evaluates the filter for one system call and returns its
@@ -158,7 +176,7 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
     /// [`DecodedProgram::len`] instructions. Running off the end (which a
     /// checked program cannot do) returns `SECCOMP_RET_KILL_THREAD`.
     pub fn run(&self, data: &SeccompData) -> u32 {
-        run_insns(&self.insns, 0, 0, 0, data)
+        run_insns(&self.insns, &self.cases, 0, 0, 0, data)
     }
 
     /// Evaluates the filter for one system call from instruction `pc` with
@@ -170,9 +188,77 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
     /// returns `SECCOMP_RET_KILL_THREAD`. See [`super::resume`] for where
     /// starting elsewhere than 0 gives the same result as
     /// [`DecodedProgram::run`].
+    #[inline]
     pub fn run_at(&self, pc: usize, a: u32, x: u32, data: &SeccompData) -> u32 {
-        run_insns(&self.insns, pc, a, x, data)
+        run_insns(&self.insns, &self.cases, pc, a, x, data)
     }
+}
+
+/// Evaluates `insns`, whose switches have cases `cases`, from `pc` with
+/// registers `a` and `x`; total for any instruction sequence, cases and
+/// start state.
+///
+/// Always inlined: its callers are thin wrappers, and the kernel's chain
+/// loop saves a call and the passing of seven arguments per filter.
+///
+/// The loop handles the instructions real filters are made of (the first
+/// nine [`Insn`] variants, so that telling them from the others takes one
+/// compare); the rest go through [`run_other`], out of line. The kernel's
+/// retpoline build has no jump tables: a `match` over all 40 variants
+/// costs every instruction a tree of about six compares.
+#[inline(always)]
+fn run_insns(
+    insns: &[Insn],
+    cases: &[Case],
+    mut pc: usize,
+    mut a: u32,
+    mut x: u32,
+    data: &SeccompData,
+) -> u32 {
+    let mut mem = [0u32; BPF_MEMWORDS as usize];
+    let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
+        usize::from(if taken { jt } else { jf }.get())
+    };
+    // `pc < insns.len() <= isize::MAX` in the loop and steps are at most
+    // `u16::MAX`, so the additions never wrap: `pc` strictly increases and
+    // the loop runs at most `insns.len()` times.
+    while let Some(&insn) = insns.get(pc) {
+        // The `jeq`s of allow-lists and argument checks first, before the
+        // others are told apart (without the `unlikely` hint LLVM merges
+        // this test into the `match`).
+        if let Insn::JeqK(k, jt, jf) = insn {
+            pc = pc.wrapping_add(branch(a == k, jt, jf));
+            continue;
+        }
+        unlikely();
+        let step = match insn {
+            Insn::LdData(word) => {
+                a = data.word(word);
+                1
+            }
+            Insn::JgtK(k, jt, jf) => branch(a > k, jt, jf),
+            Insn::JgeK(k, jt, jf) => branch(a >= k, jt, jf),
+            Insn::JsetK(k, jt, jf) => branch(a & k != 0, jt, jf),
+            Insn::Ja(distance) => usize::from(distance.get()),
+            Insn::Switch(first, len, default) => {
+                match switch::switch_step(cases, first, len, default, a) {
+                    Some(distance) => distance,
+                    None => return FAIL_CLOSED,
+                }
+            }
+            Insn::RetK(k) => return k,
+            Insn::AndK(k) => {
+                a &= k;
+                1
+            }
+            other => match run_other(other, &mut a, &mut x, &mut mem) {
+                Other::Step(step) => step,
+                Other::Return(value) => return value,
+            },
+        };
+        pc = pc.wrapping_add(step);
+    }
+    FAIL_CLOSED
 }
 
 /// Marks the path calling it as unlikely (`core::hint::cold_path` needs
@@ -180,78 +266,66 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
 #[cold]
 fn unlikely() {}
 
-/// Evaluates `insns` from `pc` with registers `a` and `x`; total for any
-/// instruction sequence and start state.
-#[inline]
-fn run_insns(insns: &[Insn], mut pc: usize, mut a: u32, mut x: u32, data: &SeccompData) -> u32 {
-    let mut mem = [0u32; BPF_MEMWORDS as usize];
+/// What [`run_other`] did.
+enum Other {
+    /// Go on this many instructions further.
+    Step(usize),
+    /// The program returned this value.
+    Return(u32),
+}
+
+/// Executes one instruction [`run_insns`] does not handle itself; `mem`
+/// is the scratch memory.
+#[inline(never)]
+fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut [u32; 16]) -> Other {
     let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
-        usize::from(if taken { jt } else { jf }.get())
+        Other::Step(usize::from(if taken { jt } else { jf }.get()))
     };
-    while let Some(&insn) = insns.get(pc) {
-        // Fast path for the instruction that dominates real filters (the
-        // `jeq nr` chains of allow-lists), tested before the general
-        // dispatch. Without the `unlikely` hint LLVM folds this test into
-        // the `match`, which the kernel's retpoline build (no jump tables)
-        // lowers to a balanced tree of about six compares for every
-        // instruction; with it, `jeq` costs one compare and the others one
-        // more than before. See README.md for the instruction counts.
-        //
-        // `pc < insns.len() <= isize::MAX` here and steps are at most
-        // `u16::MAX`, so the additions never wrap: `pc` strictly increases
-        // and the loop runs at most `insns.len()` times.
-        if let Insn::JeqK(k, jt, jf) = insn {
-            pc = pc.wrapping_add(branch(a == k, jt, jf));
-            continue;
-        }
-        unlikely();
-        // Distance to the next instruction: 1 unless the instruction jumps.
-        let mut step = 1;
-        match insn {
-            Insn::LdData(word) => a = data.word(word),
-            Insn::LdImm(k) => a = k,
-            Insn::LdxImm(k) => x = k,
-            Insn::LdMem(slot) => a = mem[usize::from(slot & 15)],
-            Insn::LdxMem(slot) => x = mem[usize::from(slot & 15)],
-            Insn::St(slot) => mem[usize::from(slot & 15)] = a,
-            Insn::Stx(slot) => mem[usize::from(slot & 15)] = x,
-            Insn::Tax => x = a,
-            Insn::Txa => a = x,
-            Insn::AddK(k) => a = a.wrapping_add(k),
-            Insn::SubK(k) => a = a.wrapping_sub(k),
-            Insn::MulK(k) => a = a.wrapping_mul(k),
-            Insn::DivK(k) => a /= k,
-            Insn::AndK(k) => a &= k,
-            Insn::OrK(k) => a |= k,
-            Insn::XorK(k) => a ^= k,
-            Insn::LshK(k) => a = a.wrapping_shl(k.into()),
-            Insn::RshK(k) => a = a.wrapping_shr(k.into()),
-            Insn::AddX => a = a.wrapping_add(x),
-            Insn::SubX => a = a.wrapping_sub(x),
-            Insn::MulX => a = a.wrapping_mul(x),
-            Insn::DivX => match a.checked_div(x) {
-                Some(quotient) => a = quotient,
-                None => return 0,
-            },
-            Insn::AndX => a &= x,
-            Insn::OrX => a |= x,
-            Insn::XorX => a ^= x,
-            Insn::LshX => a = a.wrapping_shl(x),
-            Insn::RshX => a = a.wrapping_shr(x),
-            Insn::Neg => a = a.wrapping_neg(),
-            Insn::Ja(distance) => step = usize::from(distance.get()),
-            Insn::JeqK(k, jt, jf) => step = branch(a == k, jt, jf),
-            Insn::JgtK(k, jt, jf) => step = branch(a > k, jt, jf),
-            Insn::JgeK(k, jt, jf) => step = branch(a >= k, jt, jf),
-            Insn::JsetK(k, jt, jf) => step = branch(a & k != 0, jt, jf),
-            Insn::JeqX(jt, jf) => step = branch(a == x, jt, jf),
-            Insn::JgtX(jt, jf) => step = branch(a > x, jt, jf),
-            Insn::JgeX(jt, jf) => step = branch(a >= x, jt, jf),
-            Insn::JsetX(jt, jf) => step = branch(a & x != 0, jt, jf),
-            Insn::RetK(k) => return k,
-            Insn::RetA => return a,
-        }
-        pc = pc.wrapping_add(step);
+    match insn {
+        Insn::LdImm(k) => *a = k,
+        Insn::LdxImm(k) => *x = k,
+        Insn::LdMem(slot) => *a = mem[usize::from(slot & 15)],
+        Insn::LdxMem(slot) => *x = mem[usize::from(slot & 15)],
+        Insn::St(slot) => mem[usize::from(slot & 15)] = *a,
+        Insn::Stx(slot) => mem[usize::from(slot & 15)] = *x,
+        Insn::Tax => *x = *a,
+        Insn::Txa => *a = *x,
+        Insn::AddK(k) => *a = a.wrapping_add(k),
+        Insn::SubK(k) => *a = a.wrapping_sub(k),
+        Insn::MulK(k) => *a = a.wrapping_mul(k),
+        Insn::DivK(k) => *a /= k,
+        Insn::OrK(k) => *a |= k,
+        Insn::XorK(k) => *a ^= k,
+        Insn::LshK(k) => *a = a.wrapping_shl(k.into()),
+        Insn::RshK(k) => *a = a.wrapping_shr(k.into()),
+        Insn::AddX => *a = a.wrapping_add(*x),
+        Insn::SubX => *a = a.wrapping_sub(*x),
+        Insn::MulX => *a = a.wrapping_mul(*x),
+        Insn::DivX => match a.checked_div(*x) {
+            Some(quotient) => *a = quotient,
+            None => return Other::Return(0),
+        },
+        Insn::AndX => *a &= *x,
+        Insn::OrX => *a |= *x,
+        Insn::XorX => *a ^= *x,
+        Insn::LshX => *a = a.wrapping_shl(*x),
+        Insn::RshX => *a = a.wrapping_shr(*x),
+        Insn::Neg => *a = a.wrapping_neg(),
+        Insn::JeqX(jt, jf) => return branch(*a == *x, jt, jf),
+        Insn::JgtX(jt, jf) => return branch(*a > *x, jt, jf),
+        Insn::JgeX(jt, jf) => return branch(*a >= *x, jt, jf),
+        Insn::JsetX(jt, jf) => return branch(*a & *x != 0, jt, jf),
+        Insn::RetA => return Other::Return(*a),
+        // Handled by `run_insns`; the same meaning here.
+        Insn::JeqK(k, jt, jf) => return branch(*a == k, jt, jf),
+        Insn::JgtK(k, jt, jf) => return branch(*a > k, jt, jf),
+        Insn::JgeK(k, jt, jf) => return branch(*a >= k, jt, jf),
+        Insn::JsetK(k, jt, jf) => return branch(*a & k != 0, jt, jf),
+        Insn::Ja(distance) => return Other::Step(usize::from(distance.get())),
+        Insn::RetK(k) => return Other::Return(k),
+        Insn::AndK(k) => *a &= k,
+        // Needs the data or the cases, which `run_insns` has: never here.
+        Insn::LdData(_) | Insn::Switch(..) => return Other::Return(FAIL_CLOSED),
     }
-    FAIL_CLOSED
+    Other::Step(1)
 }

@@ -40,6 +40,7 @@ pub mod insn;
 pub mod interp;
 pub mod nospec;
 pub mod resume;
+pub mod switch;
 
 pub use action::{run_chain, Action, ChainVerdict};
 pub use cache::{analyze, analyze_constant, same_nr_class, Analysis, ConstantTable, NrClassStarts};
@@ -49,3 +50,4 @@ pub use insn::{Insn, SockFilter};
 pub use interp::{DecodeError, DecodedProgram};
 pub use nospec::{IndexMask, PlainMask};
 pub use resume::{ResumeEntry, ResumeTable};
+pub use switch::{Case, NoCases};

@@ -38,6 +38,7 @@ use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
 use super::nospec::{self, IndexMask, PlainMask};
+use super::switch::Case;
 
 /// Where evaluating one filter starts for one system call number and
 /// architecture; 8 bytes.
@@ -260,7 +261,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     }
 }
 
-impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
+impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> {
     /// Evaluates the filter for `data` starting from `entry`, which must
     /// come from a [`ResumeTable`] of this program for `data.arch` and
     /// `data.nr` to give the same result as [`DecodedProgram::run`].
@@ -296,9 +297,12 @@ impl<S: Deref<Target = [Insn]>> DecodedProgram<S> {
         T: Deref<Target = [ResumeEntry]>,
         M: IndexMask,
     {
-        match table.lookup_masked::<M>(data) {
-            Some(entry) if table.prog_len == self.len() => self.run_from(entry, data),
-            _ => self.run(data),
-        }
+        // One call of the interpreter, so that it can be inlined here.
+        let (pc, x) = match table.lookup_masked::<M>(data) {
+            Some(ResumeEntry::Return(value)) if table.prog_len == self.len() => return value,
+            Some(ResumeEntry::Resume { pc, x }) if table.prog_len == self.len() => (pc, x),
+            _ => (0, 0),
+        };
+        self.run_at(usize::from(pc), 0, x, data)
     }
 }

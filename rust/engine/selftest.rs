@@ -650,6 +650,7 @@ fn op_ld_w_abs_reads_every_word() -> Result<(), Failure> {
     for (word, want) in expected.iter().enumerate() {
         let prog = [ld_abs(word as u32 * 4), ret_a()];
         check_eq!(run_on(&prog, &d)?, *want);
+        check_eq!(d.word(word as u8), *want);
     }
     Ok(())
 }
@@ -1933,6 +1934,64 @@ fn nospec_lookups_stay_in_the_table() -> Result<(), Failure> {
     Ok(())
 }
 
+/// A chain of `jeq`s on one value (through a `ja`, with a repeated
+/// constant) becomes one switch at its head; its other instructions keep
+/// their meaning.
+fn switches_compile_jeq_chains() -> Result<(), Failure> {
+    let raw = [
+        ld_abs(16),
+        jeq(5, 6, 0), // 1: head
+        jeq(3, 6, 0),
+        stmt(BPF_JMP | BPF_JA, 0),
+        jeq(5, 5, 0), // 4: shadowed by the head's 5
+        jeq(7, 3, 0),
+        jeq(9, 3, 0),
+        ret(100), // 7: no constant matched
+        ret(1),
+        ret(2),
+        ret(3),
+    ];
+    let plain = decoded(&raw)?;
+    check_eq!(plain.switch_cases(), 5);
+    let mut storage = [switch::Case::default(); 5];
+    let compiled = decoded(&raw)?
+        .compile_switches(&mut storage[..])
+        .map_err(|error| Failure {
+            check: "compile_switches()",
+            line: line!(),
+            expected: 0,
+            actual: error.report(),
+        })?;
+    let (first, len, default) = match compiled.insns()[1] {
+        Insn::Switch(first, len, default) => (first, len, default.get()),
+        _ => (u16::MAX, u16::MAX, u16::MAX),
+    };
+    // Cases 0..4 (5, 3, 7, 9: the second 5 is never reached), else to 7.
+    check_eq!(first, 0);
+    check_eq!(len, 4);
+    check_eq!(default, 6);
+    check_eq!(u32::from(compiled.insns()[4] == plain.insns()[4]), 1);
+    let with_arg = |arg: u64| SeccompData {
+        args: [arg, 0, 0, 0, 0, 0],
+        ..data()
+    };
+    for (arg, expected) in [(5, 1), (3, 2), (7, 2), (9, 3), (4, 100), (1 << 32 | 5, 1)] {
+        check_eq!(compiled.run(&with_arg(arg)), expected);
+    }
+    for pc in 0..raw.len() {
+        for a in 0..12 {
+            let d = with_arg(a.into());
+            check_eq!(compiled.run_at(pc, a, 0, &d), plain.run_at(pc, a, 0, &d));
+        }
+    }
+    // Three `jeq`s are not worth a switch.
+    check_eq!(
+        decoded(&[ld_abs(16), jeq(1, 2, 0), jeq(2, 1, 0), jeq(3, 0, 0), ret(0)])?.switch_cases(),
+        0
+    );
+    Ok(())
+}
+
 /// `Case`s named after their functions.
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {
@@ -2008,4 +2067,5 @@ pub static CASES: &[Case] = cases![
     nospec_lookups_stay_in_the_table,
     compact_tables_answer_as_full_ones,
     uniform_tables_are_built_from_one_analysis,
+    switches_compile_jeq_chains,
 ];

@@ -70,15 +70,18 @@ void rust_helper_audit_seccomp(unsigned long syscall, long signr, int code)
 /* Filter mode: building struct seccomp_data and acting on a verdict. */
 
 /*
- * The rest of populate_seccomp_data() (the number and architecture come from
- * the syscall-entry hook): only read when the filters must run.
+ * populate_seccomp_data() for system call @nr of @arch (read by the
+ * syscall-entry hook): only called when the filters must run.  Writes every
+ * field of @sd.
  */
-void rust_helper_seccomp_populate_args(struct seccomp_data *sd)
+void rust_helper_seccomp_populate_data(struct seccomp_data *sd, int nr, u32 arch)
 {
 	struct task_struct *task = current;
 
 	/* SECCOMP_RUST is 64-bit only: the arguments are read in place. */
 	BUILD_BUG_ON(sizeof(sd->args[0]) != sizeof(unsigned long));
+	sd->nr = nr;
+	sd->arch = arch;
 	syscall_get_arguments(task, task_pt_regs(task), (unsigned long *)sd->args);
 	sd->instruction_pointer = KSTK_EIP(task);
 }

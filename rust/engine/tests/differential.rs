@@ -378,7 +378,10 @@ fn kernel_path_ret(chain: &[DecodedProgram<Vec<Insn>>], data: &SeccompData) -> u
     }
     let mut ret = SECCOMP_RET_ALLOW;
     for (prog, resume) in chain.iter().zip(&resumes).rev() {
-        ret = chain_step(ret, prog.run_with(resume, data));
+        // The kernel runs the program with its chains of `jeq`s compiled.
+        let cases = vec![seccomp_engine::Case::default(); prog.switch_cases()];
+        let compiled = prog.clone().compile_switches(cases).unwrap();
+        ret = chain_step(ret, compiled.run_with(resume, data));
     }
     ret
 }

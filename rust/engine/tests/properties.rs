@@ -8,7 +8,10 @@
 
 mod common;
 
-use common::gen::{random_data, random_profile, random_program, GenOptions, Rng, TEST_SYSCALLS};
+use common::gen::{
+    random_data, random_jeq_chains, random_jeq_chains_data, random_profile, random_program,
+    GenOptions, Rng, TEST_SYSCALLS,
+};
 use proptest::prelude::*;
 use seccomp_engine::action::Action;
 use seccomp_engine::cache::{
@@ -16,7 +19,7 @@ use seccomp_engine::cache::{
     AUDIT_ARCH_X86_64,
 };
 use seccomp_engine::{
-    check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
+    check, Case, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
 };
 
 fn arb_insn() -> impl Strategy<Value = SockFilter> {
@@ -45,6 +48,11 @@ fn exercise(prog: &[SockFilter], data: &SeccompData) {
         .unwrap();
     let ret = decoded.run(data);
     let _ = Action::from_ret(ret);
+    assert_eq!(
+        compiled(&decoded).run(data),
+        ret,
+        "switches changed the result"
+    );
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, data.arch] {
         let mut same_call = *data;
         same_call.arch = arch;
@@ -57,6 +65,12 @@ fn exercise(prog: &[SockFilter], data: &SeccompData) {
         }
         assert_resumes(&decoded, &same_call, expected);
     }
+}
+
+/// `decoded` with its chains of `jeq`s compiled into switches.
+fn compiled(decoded: &DecodedProgram<Vec<Insn>>) -> DecodedProgram<Vec<Insn>, Vec<Case>> {
+    let cases = vec![Case::default(); decoded.switch_cases()];
+    decoded.clone().compile_switches(cases).unwrap()
 }
 
 /// Running from the resume entry of `data.arch` and `data.nr` gives
@@ -124,6 +138,37 @@ proptest! {
         }
         let data = random_data(&mut rng, 39, 0);
         exercise(&prog, &data);
+    }
+
+    /// Compiling chains of `jeq`s into switches changes no instruction's
+    /// meaning: from every instruction, with any registers, the compiled
+    /// program gives the result the plain one does.
+    #[test]
+    fn switches_keep_every_instruction(seed in any::<u64>()) {
+        let mut rng = Rng(seed);
+        let prog = random_jeq_chains(&mut rng);
+        let checked = check(&prog).expect("generated chains are valid");
+        let plain = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+        let switched = compiled(&plain);
+        prop_assert!(switched.cases().len() <= prog.len());
+        let pcs: Vec<usize> = if prog.len() <= 64 {
+            (0..prog.len()).collect()
+        } else {
+            (0..64).map(|_| rng.below(prog.len() as u64) as usize).collect()
+        };
+        for _ in 0..4 {
+            let data = random_jeq_chains_data(&mut rng, &prog);
+            prop_assert_eq!(switched.run(&data), plain.run(&data), "{:?}", data);
+            for &pc in &pcs {
+                let a = random_jeq_chains_data(&mut rng, &prog).nr as u32;
+                let x = rng.next_u32();
+                prop_assert_eq!(
+                    switched.run_at(pc, a, x, &data),
+                    plain.run_at(pc, a, x, &data),
+                    "from {} with a {:#x}, x {:#x}: {:?}", pc, a, x, data
+                );
+            }
+        }
     }
 
     /// Raw bytes through `from_bytes`, as the kernel copies them.

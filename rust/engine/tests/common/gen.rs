@@ -406,3 +406,81 @@ pub fn random_profile(rng: &mut Rng) -> Vec<SockFilter> {
     prog.push(stmt(BPF_RET | BPF_K, random_ret(rng)));
     prog
 }
+
+/// A program made mostly of chains of `jeq`s (on words loaded from the
+/// input, with constants from a small pool so that equal ones recur),
+/// their not-taken branches mostly to the next instruction, sometimes
+/// through `ja`s or past a few instructions, their taken ones anywhere
+/// forward: what [`seccomp_engine::DecodedProgram::compile_switches`]
+/// compiles. Always accepted by the checker.
+pub fn random_jeq_chains(rng: &mut Rng) -> Vec<SockFilter> {
+    let len = match rng.below(10) {
+        0..=6 => 2 + rng.below(60),
+        7..=8 => 2 + rng.below(400),
+        _ => 2 + rng.below(BPF_MAXINSNS as u64 - 2),
+    } as usize;
+    let pool: Vec<u32> = (0..1 + rng.below(30))
+        .map(|_| interesting_or_random(rng))
+        .collect();
+    let opts = GenOptions {
+        read_ip: true,
+        invalid_percent: 0,
+    };
+    let mut prog = Vec::with_capacity(len);
+    for pc in 0..len {
+        // Instructions after this one: every jump stays inside.
+        let room = (len - pc - 1) as u64;
+        let insn = match rng.below(100) {
+            _ if room == 0 => SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng)),
+            0..=74 => {
+                let jt = rng.below(room.min(256)) as u8;
+                let jf = if rng.chance(85) {
+                    0
+                } else {
+                    rng.below(room.min(4)) as u8
+                };
+                SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, rng.pick(&pool), jt, jf)
+            }
+            75..=79 => SockFilter::stmt(BPF_JMP | BPF_JA, rng.below(room.min(3)) as u32),
+            80..=89 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, data_offset(rng, &opts)),
+            90..=92 => SockFilter::stmt(BPF_ALU | BPF_ADD | BPF_K, rng.pick(&[0, 1])),
+            93 => SockFilter::stmt(BPF_MISC | BPF_TAX, 0),
+            94 => SockFilter::jump(
+                BPF_JMP | BPF_JEQ | BPF_X,
+                0,
+                0,
+                rng.below(room.min(4)) as u8,
+            ),
+            _ => SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng)),
+        };
+        prog.push(insn);
+    }
+    prog
+}
+
+/// An input for a program of [`random_jeq_chains`]: nr, arch and
+/// arguments mostly equal to constants the program compares with.
+pub fn random_jeq_chains_data(rng: &mut Rng, prog: &[SockFilter]) -> SeccompData {
+    let constants: Vec<u32> = prog
+        .iter()
+        .filter(|insn| insn.code == BPF_JMP | BPF_JEQ | BPF_K)
+        .map(|insn| insn.k)
+        .collect();
+    let word = |rng: &mut Rng| {
+        if !constants.is_empty() && rng.chance(80) {
+            rng.pick(&constants)
+        } else {
+            rng.next_u32()
+        }
+    };
+    let mut args = [0u64; 6];
+    for arg in &mut args {
+        *arg = u64::from(word(rng)) | u64::from(word(rng)) << 32;
+    }
+    SeccompData {
+        nr: word(rng) as i32,
+        arch: word(rng),
+        instruction_pointer: u64::from(word(rng)) | u64::from(word(rng)) << 32,
+        args,
+    }
+}

@@ -16,9 +16,14 @@
 # Exits non-zero only if something broke: a build, a boot, a guest
 # measurement, or output that does not parse.  Targets missed are reported.
 #
+# Then the instruction breakdown: one more boot per configuration, under
+# gdb (breakdown.py), counts the kernel instructions of one call of each
+# probe inside __secure_computing(), function by function.
+#
 # Environment: BENCH_RUNS (default 3), BENCH_ITERATIONS (syscalls timed per
 # measurement, default 20000), BENCH_UPSTREAM=0 to skip upstream's
-# seccomp_benchmark (run once per kernel when it has been built).
+# seccomp_benchmark (run once per kernel when it has been built),
+# BENCH_BREAKDOWN=0 to skip the breakdown.
 
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -28,6 +33,7 @@ OUT=$SRS_CACHE/results/bench
 RUNS=${BENCH_RUNS:-3}
 ITERATIONS=${BENCH_ITERATIONS:-20000}
 UPSTREAM=${BENCH_UPSTREAM:-1}
+BREAKDOWN=${BENCH_BREAKDOWN:-1}
 GUEST_TARGET=$SRS_CACHE/cargo/bench
 GUEST_BIN=$GUEST_TARGET/x86_64-unknown-linux-gnu/release/seccomp-bench
 UPSTREAM_BIN=$SRS_CACHE/kselftest/seccomp_benchmark
@@ -46,14 +52,21 @@ if [ ! -e /usr/include/seccomp.h ]; then
 	srs_log "installing libseccomp-dev (the profiles' generator)"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q libseccomp-dev >/dev/null
 fi
+if [ "$BREAKDOWN" = 1 ] && ! command -v gdb >/dev/null; then
+	[ "$(id -u)" = 0 ] || srs_die "gdb missing (the instruction breakdown): apt-get install gdb, or BENCH_BREAKDOWN=0"
+	srs_log "installing gdb (the instruction breakdown)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q gdb >/dev/null
+fi
 command -v gcc >/dev/null || srs_die "gcc missing: apt-get install gcc"
 command -v cargo >/dev/null || srs_die "cargo missing: run 'make bootstrap'"
 command -v python3 >/dev/null || srs_die "python3 missing"
 
 # --- guest files ----------------------------------------------------------
+# Static and not position-independent: the breakdown's debugger finds
+# seccomp_bench_trace_mark() at its link-time address.
 srs_log "building the guest program (static)"
 (cd "$BENCH/guest" && CARGO_TARGET_DIR=$GUEST_TARGET \
-	RUSTFLAGS="-C target-feature=+crt-static" \
+	RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
 	cargo build --quiet --release --locked --target x86_64-unknown-linux-gnu)
 cp -f "$GUEST_BIN" "$OUT/guest/"
 
@@ -79,7 +92,7 @@ fi
 snapshot=$OUT/kernels
 for impl in c rust; do
 	build=$(srs_build_dir "$impl")
-	for file in arch/x86/boot/bzImage usr/gen_init_cpio; do
+	for file in arch/x86/boot/bzImage usr/gen_init_cpio System.map; do
 		[ -e "$build/$file" ] || srs_die "no $build/$file: the $impl kernel is not built ('make kernel IMPL=$impl')"
 		mkdir -p "$snapshot/build-$impl/$(dirname "$file")"
 		cp -p "$build/$file" "$snapshot/build-$impl/$file"
@@ -136,6 +149,36 @@ for run in $(seq 1 "$RUNS"); do
 		fi
 	done
 done
+
+# --- instruction breakdown ------------------------------------------------
+if [ "$BREAKDOWN" = 1 ]; then
+	mark=$(nm "$GUEST_BIN" | awk '$3 == "seccomp_bench_trace_mark" { print $1 }')
+	[ -n "$mark" ] || srs_die "no seccomp_bench_trace_mark in $GUEST_BIN"
+	for config in c_jit c_interp rust; do
+		impl=${config%%_*}
+		case $config in
+		c_jit) jit="--bpf-jit 1" ;;
+		c_interp) jit="--bpf-jit 0" ;;
+		*) jit= ;;
+		esac
+		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		srs_log "instruction breakdown: $config (gdb on port $port)"
+		SECCOMP_RS_CACHE=$snapshot QEMU_ACCEL=tcg QEMU_EXTRA_ARGS="-gdb tcp:127.0.0.1:$port -S" \
+			QEMU_LOG=$OUT/runs/breakdown-$config.console QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800} \
+			"$SRS_HARNESS/qemu.sh" "$impl" "./seccomp-bench$PROFILES --config $config $jit --trace" "$OUT/guest" \
+			> "$OUT/runs/breakdown-$config.out" 2>&1 &
+		qemu_pid=$!
+		BREAKDOWN_PORT=$port BREAKDOWN_SYSTEM_MAP=$snapshot/build-$impl/System.map \
+			BREAKDOWN_MARK=$mark BREAKDOWN_OUT=$OUT/breakdown-$config.json \
+			gdb -batch -nx -x "$BENCH/breakdown.py" > "$OUT/runs/breakdown-$config.gdb" 2>&1 || {
+			kill "$qemu_pid" 2>/dev/null || true
+			srs_die "breakdown of $config: gdb failed; see $OUT/runs/breakdown-$config.gdb"
+		}
+		wait "$qemu_pid" || srs_die "breakdown of $config: the guest failed; see $OUT/runs/breakdown-$config.out"
+		grep -q "^@bench $config traced" "$OUT/runs/breakdown-$config.out" ||
+			srs_die "breakdown of $config: the guest did not finish; see $OUT/runs/breakdown-$config.out"
+	done
+fi
 
 elapsed=$(( $(date +%s) - start ))
 python3 "$BENCH/report.py" --out "$OUT" --runs "$RUNS" --iterations "$ITERATIONS" \

@@ -14,6 +14,8 @@ import argparse
 import csv
 import math
 import statistics
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -204,6 +206,60 @@ def svg_chart(path, rows, values, title):
     Path(path).write_text("\n".join(out) + "\n")
 
 
+def short_name(symbol):
+    """A function's name without Rust's mangling: `_RNv...7enforce11run_filters`
+    becomes `enforce::run_filters`."""
+    if not symbol.startswith("_R"):
+        return symbol
+    symbol = re.sub(r"B[0-9a-zA-Z]*_", "", symbol)  # back-references
+    parts = []
+    i = 0
+    while i < len(symbol):
+        if symbol[i].isdigit():
+            j = i
+            while j < len(symbol) and symbol[j].isdigit():
+                j += 1
+            n = int(symbol[i:j])
+            parts.append(symbol[j:j + n].lstrip("_"))
+            i = j + n
+        else:
+            i += 1
+    parts = [p for p in parts if p and not p.startswith("Cs") and p not in ("seccomp",)]
+    return "::".join(parts[-2:]) if parts else symbol
+
+
+def breakdown_report(out, rows):
+    """The instruction breakdown (breakdown.py), if it ran: instructions
+    executed inside __secure_computing() for one call of each probe, per
+    configuration, and where they go; written to breakdown.csv."""
+    data = {}
+    for config in CONFIGS:
+        path = out / f"breakdown-{config}.json"
+        if not path.exists():
+            return
+        with open(path) as f:
+            data[config] = json.load(f)
+    labels = [row for row in rows if all(row in data[c] for c in CONFIGS)]
+    missing = [row for row in rows if row not in labels]
+    if missing:
+        raise BenchError(f"breakdown: no count for {', '.join(missing)}")
+    print("\n== instruction breakdown: guest instructions executed inside __secure_computing() for one "
+          "call (gdb single-stepping; the entry code around it is the same on both kernels)")
+    print(f"{'workload':<28} {'C JIT':>6} {'C noJIT':>7} {'Rust':>6} {'R/C-JIT':>7}  "
+          "Rust's largest parts | C with JIT's largest parts")
+    def parts(config, label, count):
+        functions = data[config][label]["functions"]
+        top = sorted(functions.items(), key=lambda item: -item[1])[:count]
+        return ", ".join(f"{short_name(name)} {n}" for name, n in top)
+    for label in labels:
+        t = [data[c][label]["total"] for c in CONFIGS]
+        print(f"{label:<28} {t[0]:>6} {t[1]:>7} {t[2]:>6} {fmt_ratio(ratio(t[2], t[0])):>7}  "
+              f"{parts('rust', label, 4)} | {parts('c_jit', label, 3)}")
+    write_csv(out / "breakdown.csv", ["workload", "config", "function", "instructions"],
+              [[label, c, name, n] for label in labels for c in CONFIGS
+               for name, n in sorted(data[c][label]["functions"].items(), key=lambda item: -item[1])])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True, type=Path)
@@ -326,6 +382,7 @@ def main():
     print(f"memory<=1.0xJIT: {within} of {len(shapes)} shapes")
 
     out = args.out
+    breakdown_report(out, rows)
     csv_path = out / "bench.csv"
     write_csv(csv_path, ["workload", "c_jit_ns", "c_interp_ns", "rust_ns"],
               [[row] + [f"{values[c][row]:.1f}" for c in CONFIGS] for row in rows])

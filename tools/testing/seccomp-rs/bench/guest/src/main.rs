@@ -5,13 +5,16 @@
 //! QEMU guest by `make bench` (tools/testing/seccomp-rs/bench/bench.sh).
 //!
 //! Usage:
-//!   seccomp-bench --config NAME --profile NAME=FILE... [--iterations N] [--bpf-jit 0|1]
+//!   seccomp-bench --config NAME --profile NAME=FILE... [--iterations N] [--bpf-jit 0|1] [--trace]
 //!
 //! `--config` names the configuration in the output (c_jit, c_interp,
 //! rust); `--bpf-jit` writes /proc/sys/net/core/bpf_jit_enable first and
 //! reports what it reads back.  Each `--profile` is a realistic profile as
 //! raw BPF (libseccomp's `seccomp_export_bpf()`, bench/profiles.c): its
 //! name says which probes it gets (`container`, `renderer*`, `service*`).
+//! `--trace` measures nothing: it makes each probe of each workload under
+//! a debugger's eye (`measure::trace_probes`) for the instruction
+//! breakdown, and prints `@bench CONFIG traced` at the end.
 //!
 //! Output, one result a line, fields separated by spaces:
 //!   @bench CONFIG jit requested=V|none effective=V|absent
@@ -31,7 +34,7 @@ use std::process::ExitCode;
 
 use filters::{allow_all, binary_tree_allow_list, from_raw_bpf, linear_allow_list, max_stacked, worst_case};
 use libc::sock_filter;
-use measure::{attach_cost, op_cost, syscall_costs, Operation, Probe};
+use measure::{attach_cost, op_cost, syscall_costs, trace_probes, Operation, Probe};
 
 const BPF_JIT_ENABLE: &str = "/proc/sys/net/core/bpf_jit_enable";
 const DEFAULT_ITERATIONS: u64 = 20_000;
@@ -171,11 +174,13 @@ struct Options {
     profiles: Vec<(String, String)>,
     iterations: u64,
     bpf_jit: Option<String>,
+    trace: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let (mut config, mut profiles, mut iterations, mut bpf_jit) = (None, Vec::new(), DEFAULT_ITERATIONS, None);
+    let mut trace = false;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -192,10 +197,11 @@ fn parse_options() -> Result<Options, String> {
                 }
             }
             "--bpf-jit" => bpf_jit = Some(value()?),
+            "--trace" => trace = true,
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
-    Ok(Options { config: config.ok_or("--config is required")?, profiles, iterations, bpf_jit })
+    Ok(Options { config: config.ok_or("--config is required")?, profiles, iterations, bpf_jit, trace })
 }
 
 fn main() -> ExitCode {
@@ -235,6 +241,19 @@ fn main() -> ExitCode {
         eprintln!("@bench {config} error {e}");
         failures += 1;
     };
+
+    if options.trace {
+        for workload in workloads(&shapes).iter().filter(|w| !w.filters.is_empty()) {
+            if let Err(e) = trace_probes(&workload.name, &workload.filters, &workload.probes) {
+                report_error(e);
+            }
+        }
+        if failures > 0 {
+            return ExitCode::from(1);
+        }
+        println!("@bench {config} traced");
+        return ExitCode::SUCCESS;
+    }
 
     for workload in workloads(&shapes) {
         let what = format!("{config} {}", workload.name);

@@ -339,6 +339,52 @@ pub fn syscall_costs(
     }
 }
 
+/// Marks, for a debugger stopped at this function, that the next system
+/// call the process makes is probe `label` (a NUL-terminated
+/// `WORKLOAD/PROBE`): `make bench`'s instruction breakdown
+/// (bench/breakdown.py) breaks here and at `__secure_computing`.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn seccomp_bench_trace_mark(label: *const libc::c_char) {
+    std::hint::black_box(label);
+}
+
+/// For the breakdown: in a fresh child with `filters` attached, each
+/// probe once untraced, then marked with [`seccomp_bench_trace_mark`] and
+/// made once more; every decision is checked as when timing.
+pub fn trace_probes(workload: &str, filters: &[Vec<sock_filter>], probes: &[Probe]) -> Result<(), String> {
+    let labels: Vec<std::ffi::CString> = probes
+        .iter()
+        .map(|probe| std::ffi::CString::new(format!("{workload}/{}", probe.name)).unwrap_or_default())
+        .collect();
+    let pid = fork(|| {
+        // As when timing: the outcomes without filters come from the child.
+        let unfiltered: Vec<(c_long, i32)> = probes.iter().map(|probe| (probe.call(), errno())).collect();
+        if set_no_new_privs().is_err() {
+            child_exit(STATUS_SETUP_FAILED as i32)
+        }
+        for filter in filters {
+            if attach(filter).is_err() {
+                child_exit(STATUS_ATTACH_FAILED as i32)
+            }
+        }
+        for ((probe, label), &before) in probes.iter().zip(&labels).zip(&unfiltered) {
+            for traced in [false, true] {
+                if traced {
+                    seccomp_bench_trace_mark(label.as_ptr());
+                }
+                let ret = probe.call();
+                if !probe.outcome_ok(!filters.is_empty(), before, ret, errno()) {
+                    child_exit(STATUS_WRONG_OUTCOME as i32)
+                }
+            }
+        }
+        child_exit(0)
+    })
+    .map_err(|e| format!("{workload}: fork: {e}"))?;
+    reap(pid, workload)
+}
+
 /// Kernel memory counters from /proc/meminfo, in bytes.
 #[derive(Clone, Copy, Default)]
 pub struct MemInfo {

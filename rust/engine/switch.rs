@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Runs of `jeq` comparisons of one value, compiled into lookups.
+//!
+//! Filters test a value against many constants one `jeq` at a time: the
+//! allowed `ioctl` requests, `fcntl` commands or socket families after
+//! loading an argument, and often hundreds of constants in a row. Each
+//! `jeq` leaves A alone, so a chain of them (each one's not-taken branch
+//! leading, perhaps through `ja`s, to the next) compares one value with
+//! every constant of the chain in turn and jumps to the taken target of
+//! the first that is equal, or past the chain when none is.
+//!
+//! [`DecodedProgram::compile_switches`] replaces the first `jeq` of each
+//! chain of at least [`MIN_SWITCH_LEN`] with an [`Insn::Switch`]: a binary
+//! search of the chain's constants, sorted, each with its target. Only the
+//! head changes: a jump into the middle of a chain still runs the `jeq`s
+//! from there, and every instruction keeps its meaning, so anything
+//! computed on the program before (resume points) stays valid. The
+//! first of equal constants is the one that matters, as in the chain.
+//!
+//! Every instruction is in at most one switch's cases (a chain is only
+//! compiled while the cases so far and its own stay within the program's
+//! length), so the cases take at most 8 bytes per instruction.
+
+use core::num::NonZeroU16;
+use core::ops::{Deref, DerefMut};
+
+use super::checker::InsnBitSet;
+use super::insn::opcode::BPF_MAXINSNS;
+use super::insn::Insn;
+use super::interp::{DecodeError, DecodedProgram};
+
+/// Shortest chain worth a switch: below it, the `jeq`s cost about as
+/// much as the search.
+pub const MIN_SWITCH_LEN: usize = 4;
+
+/// One constant of a switch and where a value equal to it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The constant.
+    pub k: u32,
+    /// Forward distance from the switch to the taken target.
+    pub distance: NonZeroU16,
+}
+
+impl Default for Case {
+    /// A case whose target is out of any program: a switch that used it
+    /// would fail closed.
+    fn default() -> Self {
+        Self {
+            k: 0,
+            distance: NonZeroU16::MAX,
+        }
+    }
+}
+
+/// The (empty) cases of a program without switches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoCases;
+
+impl Deref for NoCases {
+    type Target = [Case];
+
+    fn deref(&self) -> &[Case] {
+        &[]
+    }
+}
+
+/// Index of the instruction a jump to `pc` really reaches: `pc` after any
+/// `ja`s (which only move forward, so this ends).
+fn through_ja(insns: &[Insn], mut pc: usize) -> usize {
+    while let Some(Insn::Ja(distance)) = insns.get(pc) {
+        pc = pc.saturating_add(usize::from(distance.get()));
+    }
+    pc
+}
+
+/// The chain of `jeq`s starting at `pc`: each `jeq`'s index, in order of
+/// execution, then the index its last not-taken branch reaches.
+struct Chain<'a> {
+    insns: &'a [Insn],
+    pc: usize,
+}
+
+impl Iterator for Chain<'_> {
+    type Item = (usize, u32, NonZeroU16);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let here = self.pc;
+        let Some(&Insn::JeqK(k, jt, jf)) = self.insns.get(here) else {
+            return None;
+        };
+        self.pc = through_ja(self.insns, here.saturating_add(usize::from(jf.get())));
+        Some((here, k, jt))
+    }
+}
+
+fn chain(insns: &[Insn], head: usize) -> Chain<'_> {
+    Chain { insns, pc: head }
+}
+
+/// The `jeq`s another one's not-taken branch leads to: not heads.
+fn continued(insns: &[Insn]) -> InsnBitSet {
+    let mut continued = InsnBitSet::new();
+    for (pc, &insn) in insns.iter().enumerate() {
+        if let Insn::JeqK(_, _, jf) = insn {
+            let next = through_ja(insns, pc.saturating_add(usize::from(jf.get())));
+            if matches!(insns.get(next), Some(Insn::JeqK(..))) {
+                continued.set(next);
+            }
+        }
+    }
+    continued
+}
+
+/// The length of the chain at `head` if it gets a switch, `total` cases
+/// being taken already: a head, at least [`MIN_SWITCH_LEN`] long, and
+/// room for it within the program's length.
+fn switch_len(insns: &[Insn], continued: &InsnBitSet, head: usize, total: usize) -> Option<usize> {
+    if insns.len() > BPF_MAXINSNS
+        || !matches!(insns.get(head), Some(Insn::JeqK(..)))
+        || continued.contains(head)
+    {
+        return None;
+    }
+    let room = insns.len().checked_sub(total)?;
+    let len = chain(insns, head).take(room.saturating_add(1)).count();
+    (MIN_SWITCH_LEN..=room).contains(&len).then_some(len)
+}
+
+impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
+    /// Number of [`Case`]s [`DecodedProgram::compile_switches`] needs.
+    pub fn switch_cases(&self) -> usize {
+        let insns = self.insns();
+        let continued = continued(insns);
+        (0..insns.len()).fold(0, |total, head| {
+            total + switch_len(insns, &continued, head, total).unwrap_or(0)
+        })
+    }
+
+    /// Replaces the head of each long enough chain of `jeq`s with a
+    /// [`Insn::Switch`] whose cases go in `cases`, which must have
+    /// [`DecodedProgram::switch_cases`] elements (its contents are
+    /// overwritten). The program gives the same result as before for
+    /// every input, from every instruction.
+    pub fn compile_switches<C>(self, mut cases: C) -> Result<DecodedProgram<S, C>, DecodeError>
+    where
+        C: DerefMut<Target = [Case]>,
+    {
+        let expected = self.switch_cases();
+        if cases.len() != expected {
+            return Err(DecodeError::LengthMismatch {
+                expected,
+                actual: cases.len(),
+            });
+        }
+        let mut insns = self.into_storage();
+        let continued = continued(&insns);
+        // Chains never pass through another chain's head, so compiling a
+        // head does not change the chains after it.
+        let mut total = 0;
+        for head in 0..insns.len() {
+            let Some(len) = switch_len(&insns, &continued, head, total) else {
+                continue;
+            };
+            let Some(slot) = cases.get_mut(total..total + len) else {
+                break;
+            };
+            let kept = sort_cases(&insns, head, slot);
+            let mut walk = chain(&insns, head);
+            walk.by_ref().for_each(drop);
+            // A switch the fields cannot describe stays a `jeq`: the same
+            // result, only slower.
+            if let (Ok(first), Ok(kept), Some(default)) = (
+                u16::try_from(total),
+                u16::try_from(kept),
+                distance(head, walk.pc),
+            ) {
+                if let Some(insn) = insns.get_mut(head) {
+                    *insn = Insn::Switch(first, kept, default);
+                }
+            }
+            total += len;
+        }
+        Ok(DecodedProgram::with_cases(insns, cases))
+    }
+}
+
+/// Forward distance from `from` to `to`, if it is one.
+fn distance(from: usize, to: usize) -> Option<NonZeroU16> {
+    u16::try_from(to.checked_sub(from)?)
+        .ok()
+        .and_then(NonZeroU16::new)
+}
+
+/// Fills `slot` (as long as the chain at `head`) with the chain's
+/// constants, sorted, the first of equal ones only; returns how many.
+fn sort_cases(insns: &[Insn], head: usize, slot: &mut [Case]) -> usize {
+    // First each `jeq`'s own distance from the head, plus one: its rank
+    // in the chain, which breaks ties between equal constants.
+    for (case, (pc, k, _)) in slot.iter_mut().zip(chain(insns, head)) {
+        let rank = distance(head, pc + 1).unwrap_or(NonZeroU16::MAX);
+        *case = Case { k, distance: rank };
+    }
+    slot.sort_unstable_by_key(|case| (case.k, case.distance));
+    let mut kept = 0;
+    let mut last = None;
+    for i in 0..slot.len() {
+        let Some(&case) = slot.get(i) else { break };
+        if last != Some(case.k) {
+            if let Some(to) = slot.get_mut(kept) {
+                *to = case;
+            }
+            kept += 1;
+            last = Some(case.k);
+        }
+    }
+    // Then the target of the `jeq` of that rank.
+    for case in slot.iter_mut().take(kept) {
+        let pc = head + usize::from(case.distance.get() - 1);
+        case.distance = match insns.get(pc) {
+            Some(&Insn::JeqK(_, jt, _)) => {
+                distance(head, pc + usize::from(jt.get())).unwrap_or(NonZeroU16::MAX)
+            }
+            _ => NonZeroU16::MAX,
+        };
+    }
+    kept
+}
+
+/// Where [`Insn::Switch`] with cases `first..first + len` of `cases` and
+/// distance `default` sends `a`: the distance to jump, or `None` (fail
+/// closed) if the cases are not there.
+#[inline(always)]
+pub(super) fn switch_step(
+    cases: &[Case],
+    first: u16,
+    len: u16,
+    default: NonZeroU16,
+    a: u32,
+) -> Option<usize> {
+    let start = usize::from(first);
+    let cases = cases.get(start..start + usize::from(len))?;
+    // The search's indexes stay below `len` whatever the comparisons (and
+    // their prediction) say.
+    Some(usize::from(
+        match cases.binary_search_by_key(&a, |case| case.k) {
+            Ok(i) => cases.get(i)?.distance,
+            Err(_) => default,
+        }
+        .get(),
+    ))
+}
