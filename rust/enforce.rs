@@ -12,7 +12,7 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{self, Action, SeccompData};
-use crate::filter::{self, Filter};
+use crate::filter::{self, Filter, Lookup};
 use crate::log;
 use crate::notify::{self, Reply};
 
@@ -64,6 +64,28 @@ fn describe(nr: i32, arch: u32) -> SeccompData {
         bindings::seccomp_populate_data(data.as_mut_ptr().cast(), nr, arch);
         data.assume_init()
     }
+}
+
+// `SeccompData` is sixteen 32-bit words without padding, in the order
+// `BPF_LD|BPF_W|BPF_ABS` numbers them on this (little-endian) machine.
+const _: () = {
+    assert!(core::mem::size_of::<SeccompData>() == core::mem::size_of::<[u32; 16]>());
+    assert!(core::mem::align_of::<SeccompData>() >= core::mem::align_of::<[u32; 16]>());
+    assert!(core::mem::offset_of!(SeccompData, nr) == 0);
+    assert!(core::mem::offset_of!(SeccompData, arch) == 4);
+    assert!(core::mem::offset_of!(SeccompData, instruction_pointer) == 8);
+    assert!(core::mem::offset_of!(SeccompData, args) == 16);
+    assert!(cfg!(target_endian = "little"));
+};
+
+/// The words of `data` as the filters address them, read in place (one
+/// load per `BPF_LD|BPF_W|BPF_ABS` instead of picking the field apart).
+fn as_words(data: &SeccompData) -> &[u32; 16] {
+    // SAFETY: `SeccompData` is `#[repr(C)]` with fields `i32`, `u32`, `u64`
+    // and `[u64; 6]`: 64 initialised bytes without padding (checked
+    // above), aligned at least as `[u32; 16]` needs, and any bytes are a
+    // valid `u32`. The view borrows `data`, so it cannot outlive it.
+    unsafe { &*core::ptr::from_ref(data).cast::<[u32; 16]>() }
 }
 
 /// Converts the C description of a system call.
@@ -126,18 +148,18 @@ pub(crate) fn filter_syscall(
     };
     // Most system calls have a known verdict: the arguments are read only
     // when the filters must run.
-    if let Some(ret) = chain.known_verdict(nr, arch) {
-        if ret == engine::action::SECCOMP_RET_ALLOW {
-            return Outcome::Run;
+    match chain.lookup(nr, arch) {
+        Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
+        Lookup::Verdict(ret) => {
+            let data = SeccompData {
+                nr,
+                arch,
+                ..SeccompData::default()
+            };
+            act(current, &data, ret, None, recheck_after_trace)
         }
-        let data = SeccompData {
-            nr,
-            arch,
-            ..SeccompData::default()
-        };
-        return act(current, &data, ret, None, recheck_after_trace);
+        Lookup::Run => run_filters(current, chain, nr, arch, sd, recheck_after_trace),
     }
-    run_filters(current, chain, nr, arch, sd, recheck_after_trace)
 }
 
 /// Runs the filters of `chain` on system call `nr` of `arch` and carries
@@ -156,7 +178,7 @@ fn run_filters(
         Some(sd) => from_c(sd),
         None => describe(nr, arch),
     };
-    let (ret, matched) = chain.run_filters(&data);
+    let (ret, matched) = chain.run_filters(nr, arch, as_words(&data));
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
     }

@@ -196,35 +196,49 @@ impl Filter {
         core::iter::successors(newest, |f| f.prev.as_deref())
     }
 
-    /// The verdict of the chain ending here for the system call `nr` of
-    /// `arch`, if it is known without running the filters.
-    #[inline]
-    pub(crate) fn known_verdict(&self, nr: i32, arch: u32) -> Option<u32> {
+    /// What the chain ending here knows of system call `nr` of `arch`
+    /// without running a filter: its verdict from the chain's constant
+    /// table, if there.
+    ///
+    /// Inlined into the syscall-entry hook: the allowed path of most
+    /// system calls ends here.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
         let cached = self.cache[abi_index(arch)].lookup_nr_masked::<SpecMask>(arch, nr);
         if cached == Some(engine::action::SECCOMP_RET_ALLOW) {
-            return cached;
+            return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
         }
         // uretprobe returns through a system call the probed task did not
         // make; filters never see it (upstream's single exception).
         if arch == NATIVE_ARCH && nr == bindings::__NR_uretprobe as i32 {
-            return Some(engine::action::SECCOMP_RET_ALLOW);
+            return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
         }
         // A cached verdict does not say which filter decided; that only
         // matters for logging, so chains that log skip the cache for
         // everything but ALLOW (which is never logged).
-        cached.filter(|_| !self.chain_logs)
+        match cached {
+            Some(ret) if !self.chain_logs => Lookup::Verdict(ret),
+            _ => Lookup::Run,
+        }
     }
 
-    /// Runs every filter of the chain ending here on `data`: the verdict
-    /// and the filter that decided it (`None` when every filter allowed).
-    pub(crate) fn run_filters(&self, data: &engine::SeccompData) -> (u32, Option<&Filter>) {
-        let abi = abi_index(data.arch);
+    /// Runs every filter of the chain ending here on system call `nr` of
+    /// `arch`, whose description `words` holds: the verdict and the filter
+    /// that decided it (`None` when every filter allowed).
+    #[inline]
+    pub(crate) fn run_filters<D: engine::DataWords>(
+        &self,
+        nr: i32,
+        arch: u32,
+        words: &D,
+    ) -> (u32, Option<&Filter>) {
+        let abi = abi_index(arch);
         let mut ret = engine::action::SECCOMP_RET_ALLOW;
         let mut matched = None;
         for filter in self.chain() {
-            let candidate = filter
-                .prog
-                .run_with_masked::<_, SpecMask>(&filter.resume[abi], data);
+            let table = &filter.resume[abi];
+            let entry = table.lookup_nr_masked::<SpecMask>(arch, nr);
+            let candidate = filter.prog.run_entry_words(entry, table.prog_len(), words);
             if engine::action::chain_step(ret, candidate) != ret {
                 ret = candidate;
                 matched = Some(filter);
@@ -290,6 +304,14 @@ impl Drop for Filter {
             };
         }
     }
+}
+
+/// What [`Filter::lookup`] finds.
+pub(crate) enum Lookup {
+    /// The chain's verdict, known without running a filter.
+    Verdict(u32),
+    /// The filters must run.
+    Run,
 }
 
 /// A filter checked and allocated, not yet attached to a chain.

@@ -358,7 +358,10 @@ fn explore(
 /// over all the paths reaching it, which over-approximates the paths
 /// [`analyze`] explores. A few instructions per instruction of the
 /// program.
-fn follow_nr(insns: &[Insn], mut compare: impl FnMut(Insn) -> bool) -> Option<bool> {
+pub(super) fn follow_nr(
+    insns: &[Insn],
+    mut compare: impl FnMut(usize, Insn) -> bool,
+) -> Option<bool> {
     if insns.len() > BPF_MAXINSNS {
         return None;
     }
@@ -381,7 +384,7 @@ fn follow_nr(insns: &[Insn], mut compare: impl FnMut(Insn) -> bool) -> Option<bo
             | Insn::JgtK(_, jt, jf)
             | Insn::JgeK(_, jt, jf)
             | Insn::JsetK(_, jt, jf) => {
-                if !compare(insn) {
+                if !compare(pc, insn) {
                     return Some(false);
                 }
                 jump_to(jt.get());
@@ -416,7 +419,7 @@ pub fn same_nr_class(insns: &[Insn], a: u32, b: u32) -> bool {
         Insn::JsetK(k, ..) => nr & k != 0,
         _ => false,
     };
-    follow_nr(insns, |insn| outcome(insn, a) == outcome(insn, b)) == Some(true)
+    follow_nr(insns, |_, insn| outcome(insn, a) == outcome(insn, b)) == Some(true)
 }
 
 /// System call numbers [`NrClassStarts`] covers: `0..NR_CLASS_LIMIT`.
@@ -462,7 +465,7 @@ impl NrClassStarts {
             range_starts: [0; NR_CLASS_LIMIT / 64],
             members: [0; NR_CLASS_LIMIT / 64],
         };
-        let only_compared = follow_nr(insns, |insn| {
+        let only_compared = follow_nr(insns, |_, insn| {
             classes.separate(insn);
             true
         });

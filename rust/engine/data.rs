@@ -74,3 +74,28 @@ impl SeccompData {
         }
     }
 }
+
+/// What the interpreter reads a filter's input from: the sixteen 32-bit
+/// words `BPF_LD|BPF_W|BPF_ABS` addresses.
+pub trait DataWords {
+    /// The word at byte offset `4 * (index % 16)`, as
+    /// [`SeccompData::word`].
+    fn word(&self, index: u8) -> u32;
+}
+
+impl DataWords for SeccompData {
+    #[inline(always)]
+    fn word(&self, index: u8) -> u32 {
+        SeccompData::word(self, index)
+    }
+}
+
+/// The words of a [`SeccompData`] as they lie in memory (a view the
+/// kernel makes of the structure, which is sixteen words without
+/// padding), read with one indexed load.
+impl DataWords for [u32; 16] {
+    #[inline(always)]
+    fn word(&self, index: u8) -> u32 {
+        self[usize::from(index & 15)]
+    }
+}

@@ -236,9 +236,10 @@ pub enum Insn {
     /// Unconditional jump forward by the given distance.
     Ja(NonZeroU16),
     /// A compiled chain of `jeq`s on A ([`super::switch`]): jump forward
-    /// by the distance of the case (of the program's cases `first..first
-    /// + len`, sorted by constant) equal to A, else by the last distance.
-    /// Only [`super::DecodedProgram::compile_switches`] writes it.
+    /// by the distance of the case equal to A among the program's cases
+    /// `first..first + len` (sorted by constant), else by the last
+    /// distance. Only [`super::DecodedProgram::compile_switches`] writes
+    /// it.
     Switch(u16, u16, NonZeroU16),
     /// Return the constant `k`.
     RetK(u32),

@@ -12,7 +12,7 @@ use core::num::{NonZeroU16, NonZeroU32};
 use core::ops::{Deref, DerefMut};
 
 use super::checker::CheckedProgram;
-use super::data::SeccompData;
+use super::data::{DataWords, SeccompData};
 use super::insn::opcode::*;
 use super::insn::{Insn, SockFilter};
 use super::switch::{self, Case, NoCases};
@@ -192,6 +192,12 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
     pub fn run_at(&self, pc: usize, a: u32, x: u32, data: &SeccompData) -> u32 {
         run_insns(&self.insns, &self.cases, pc, a, x, data)
     }
+
+    /// [`DecodedProgram::run_at`] reading the data from `words`.
+    #[inline]
+    pub fn run_words_at<D: DataWords>(&self, pc: usize, a: u32, x: u32, words: &D) -> u32 {
+        run_insns(&self.insns, &self.cases, pc, a, x, words)
+    }
 }
 
 /// Evaluates `insns`, whose switches have cases `cases`, from `pc` with
@@ -207,13 +213,13 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
 /// retpoline build has no jump tables: a `match` over all 40 variants
 /// costs every instruction a tree of about six compares.
 #[inline(always)]
-fn run_insns(
+fn run_insns<D: DataWords>(
     insns: &[Insn],
     cases: &[Case],
     mut pc: usize,
     mut a: u32,
     mut x: u32,
-    data: &SeccompData,
+    data: &D,
 ) -> u32 {
     let mut mem = [0u32; BPF_MEMWORDS as usize];
     let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {

@@ -34,7 +34,7 @@
 use core::ops::{Deref, DerefMut};
 
 use super::cache::{analyze, Analysis, NrClassStarts};
-use super::data::SeccompData;
+use super::data::{DataWords, SeccompData};
 use super::insn::Insn;
 use super::interp::DecodedProgram;
 use super::nospec::{self, IndexMask, PlainMask};
@@ -254,10 +254,21 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     /// of this table, whose resume point lies within the program.
     #[inline]
     pub fn lookup_masked<M: IndexMask>(&self, data: &SeccompData) -> Option<ResumeEntry> {
-        if data.arch != self.arch {
+        self.lookup_nr_masked::<M>(data.arch, data.nr)
+    }
+
+    /// [`ResumeTable::lookup_masked`] for system call `nr` of `arch`.
+    #[inline]
+    pub fn lookup_nr_masked<M: IndexMask>(&self, arch: u32, nr: i32) -> Option<ResumeEntry> {
+        if arch != self.arch {
             return None;
         }
-        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(data.nr))
+        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(nr))
+    }
+
+    /// Length of the program the table was built for.
+    pub fn prog_len(&self) -> usize {
+        self.prog_len
     }
 }
 
@@ -297,12 +308,43 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
         T: Deref<Target = [ResumeEntry]>,
         M: IndexMask,
     {
+        self.run_with_words::<T, M, _>(table, data.nr, data.arch, data)
+    }
+
+    /// [`DecodedProgram::run_with_masked`] for system call `nr` of `arch`
+    /// described by `words`.
+    #[inline]
+    pub fn run_with_words<T, M, D>(
+        &self,
+        table: &ResumeTable<T>,
+        nr: i32,
+        arch: u32,
+        words: &D,
+    ) -> u32
+    where
+        T: Deref<Target = [ResumeEntry]>,
+        M: IndexMask,
+        D: DataWords,
+    {
+        self.run_entry_words(table.lookup_nr_masked::<M>(arch, nr), table.prog_len, words)
+    }
+
+    /// Evaluates the filter described by `words` from `entry`, looked up in
+    /// a table built for a program of `prog_len` instructions (from the
+    /// start when there is none or the lengths differ).
+    #[inline]
+    pub fn run_entry_words<D: DataWords>(
+        &self,
+        entry: Option<ResumeEntry>,
+        prog_len: usize,
+        words: &D,
+    ) -> u32 {
         // One call of the interpreter, so that it can be inlined here.
-        let (pc, x) = match table.lookup_masked::<M>(data) {
-            Some(ResumeEntry::Return(value)) if table.prog_len == self.len() => return value,
-            Some(ResumeEntry::Resume { pc, x }) if table.prog_len == self.len() => (pc, x),
+        let (pc, x) = match entry {
+            Some(ResumeEntry::Return(value)) if prog_len == self.len() => return value,
+            Some(ResumeEntry::Resume { pc, x }) if prog_len == self.len() => (pc, x),
             _ => (0, 0),
         };
-        self.run_at(usize::from(pc), 0, x, data)
+        self.run_words_at(usize::from(pc), 0, x, words)
     }
 }

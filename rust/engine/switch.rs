@@ -18,6 +18,9 @@
 //! computed on the program before (resume points) stays valid. The
 //! first of equal constants is the one that matters, as in the chain.
 //!
+//! Chains comparing the system call number are left alone: the resume
+//! tables already skip them for every number they cover.
+//!
 //! Every instruction is in at most one switch's cases (a chain is only
 //! compiled while the cases so far and its own stay within the program's
 //! length), so the cases take at most 8 bytes per instruction.
@@ -25,6 +28,7 @@
 use core::num::NonZeroU16;
 use core::ops::{Deref, DerefMut};
 
+use super::cache::follow_nr;
 use super::checker::InsnBitSet;
 use super::insn::opcode::BPF_MAXINSNS;
 use super::insn::Insn;
@@ -33,6 +37,10 @@ use super::interp::{DecodeError, DecodedProgram};
 /// Shortest chain worth a switch: below it, the `jeq`s cost about as
 /// much as the search.
 pub const MIN_SWITCH_LEN: usize = 4;
+
+/// Switches of at most this many cases are scanned rather than searched:
+/// about four instructions a case against eight a step of the search.
+const LINEAR_SCAN_MAX: usize = 8;
 
 /// One constant of a switch and where a value equal to it goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,9 +107,20 @@ fn chain(insns: &[Insn], head: usize) -> Chain<'_> {
     Chain { insns, pc: head }
 }
 
-/// The `jeq`s another one's not-taken branch leads to: not heads.
+/// The `jeq`s that are no heads: those another one's not-taken branch
+/// leads to, and those comparing the system call number (which the resume
+/// tables skip: a switch there would only cost attach time and memory).
 fn continued(insns: &[Insn]) -> InsnBitSet {
     let mut continued = InsnBitSet::new();
+    let only_compared = follow_nr(insns, |pc, _| {
+        continued.set(pc);
+        true
+    });
+    if only_compared != Some(true) {
+        // The number escapes somewhere: the resume tables may not skip its
+        // comparisons, so they keep their switches.
+        continued = InsnBitSet::new();
+    }
     for (pc, &insn) in insns.iter().enumerate() {
         if let Insn::JeqK(_, _, jf) = insn {
             let next = through_ja(insns, pc.saturating_add(usize::from(jf.get())));
@@ -241,13 +260,21 @@ pub(super) fn switch_step(
 ) -> Option<usize> {
     let start = usize::from(first);
     let cases = cases.get(start..start + usize::from(len))?;
-    // The search's indexes stay below `len` whatever the comparisons (and
-    // their prediction) say.
+    // A few cases are scanned (sorted: the scan stops at the first not
+    // below `a`); more are searched. Either way the indexes stay below
+    // `len` whatever the comparisons (and their prediction) say.
+    let found = if cases.len() <= LINEAR_SCAN_MAX {
+        cases
+            .iter()
+            .find(|case| case.k >= a)
+            .filter(|case| case.k == a)
+    } else {
+        cases
+            .binary_search_by_key(&a, |case| case.k)
+            .ok()
+            .and_then(|i| cases.get(i))
+    };
     Some(usize::from(
-        match cases.binary_search_by_key(&a, |case| case.k) {
-            Ok(i) => cases.get(i)?.distance,
-            Err(_) => default,
-        }
-        .get(),
+        found.map_or(default, |case| case.distance).get(),
     ))
 }
