@@ -35,7 +35,8 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{
-    self, cache, Case, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable, SockFilter,
+    self, cache, Case, Constant, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable,
+    SockFilter,
 };
 use crate::notify::Listener;
 use crate::uapi;
@@ -178,7 +179,7 @@ pub(crate) struct Filter {
     /// Per [`ABIS`] entry, the constant verdicts of the whole chain
     /// ending here, per system call number: the interpreter is skipped for
     /// those.
-    cache: [ConstantTable<KVec<Option<u32>>>; NR_ABIS],
+    cache: [ConstantTable<KVec<Constant>>; NR_ABIS],
     /// The supervisor's side, for `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
     listener: Option<Pin<KBox<Listener>>>,
 }
@@ -204,8 +205,8 @@ impl Filter {
     /// system calls ends here.
     #[inline(always)]
     pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
-        let cached = self.cache[abi_index(arch)].lookup_nr_masked::<SpecMask>(arch, nr);
-        if cached == Some(engine::action::SECCOMP_RET_ALLOW) {
+        let cached = self.cache[abi_index(arch)].entry_masked::<SpecMask>(arch, nr);
+        if cached == Constant::ALLOW {
             return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
         }
         // uretprobe returns through a system call the probed task did not
@@ -216,7 +217,7 @@ impl Filter {
         // A cached verdict does not say which filter decided; that only
         // matters for logging, so chains that log skip the cache for
         // everything but ALLOW (which is never logged).
-        match cached {
+        match cached.get() {
             Some(ret) if !self.chain_logs => Lookup::Verdict(ret),
             _ => Lookup::Run,
         }
@@ -333,8 +334,8 @@ pub(crate) struct PreparedFilter {
 /// entry for when every number has the same; which one is kept is known
 /// only while attaching, which must not allocate.
 struct ChainTableRoom {
-    full: KVec<Option<u32>>,
-    one: KVec<Option<u32>>,
+    full: KVec<Constant>,
+    one: KVec<Constant>,
 }
 
 /// Allocation flags for everything a filter owns: charged to the task's
@@ -400,8 +401,8 @@ impl PreparedFilter {
         let prog = prog.compile_switches(cases).map_err(|_| EINVAL)?;
         let cache_storage = per_abi(|abi| {
             Ok(ChainTableRoom {
-                full: KVec::from_elem(None, abi.nr_syscalls, alloc_flags())?,
-                one: KVec::from_elem(None, 1, alloc_flags())?,
+                full: KVec::from_elem(Constant::UNKNOWN, abi.nr_syscalls, alloc_flags())?,
+                one: KVec::from_elem(Constant::UNKNOWN, 1, alloc_flags())?,
             })
         })?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {

@@ -521,6 +521,42 @@ pub fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option
     Some(combine_with_older_chain(newer?, older_chain?))
 }
 
+/// One entry of a [`ConstantTable`]: the chain's constant return value
+/// for a number, or unknown; 4 bytes.
+///
+/// A `SECCOMP_RET_USER_NOTIF` value is never constant (a notification
+/// needs the arguments), so that action stands for "unknown".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Constant(u32);
+
+impl Constant {
+    /// No constant value.
+    pub const UNKNOWN: Self = Self(SECCOMP_RET_USER_NOTIF);
+    /// Constant `SECCOMP_RET_ALLOW`.
+    pub const ALLOW: Self = Self(SECCOMP_RET_ALLOW);
+
+    /// The entry for `value`: unknown for `None` and for any
+    /// `SECCOMP_RET_USER_NOTIF` value.
+    pub fn new(value: Option<u32>) -> Self {
+        match value {
+            Some(ret) if ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF => Self(ret),
+            _ => Self::UNKNOWN,
+        }
+    }
+
+    /// The constant value, if known.
+    #[inline]
+    pub fn get(self) -> Option<u32> {
+        (self.0 & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF).then_some(self.0)
+    }
+}
+
+impl Default for Constant {
+    fn default() -> Self {
+        Self::UNKNOWN
+    }
+}
+
 /// Per-system-call constant return values of a filter chain for one
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`X86_64_NR_SYSCALLS`] entries).
@@ -536,7 +572,7 @@ pub struct ConstantTable<S> {
     entries: S,
 }
 
-impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
+impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     /// Fills `storage` for the chain made of `filter` attached on top of
     /// the chain described by `older` (`None` for the first filter).
     ///
@@ -553,7 +589,7 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
     ) -> Self
     where
         P: Deref<Target = [Insn]>,
-        T: Deref<Target = [Option<u32>]>,
+        T: Deref<Target = [Constant]>,
     {
         Self::fill(arch, storage, older, |nr| {
             i32::try_from(nr)
@@ -577,7 +613,7 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
     ) -> Self
     where
         R: Deref<Target = [ResumeEntry]>,
-        T: Deref<Target = [Option<u32>]>,
+        T: Deref<Target = [Constant]>,
     {
         let constant = |entry: &ResumeEntry| match *entry {
             ResumeEntry::Return(value) if resume.arch() == arch => Some(value),
@@ -614,7 +650,7 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
     ) -> Self
     where
         R: Deref<Target = [ResumeEntry]>,
-        T: Deref<Target = [Option<u32>]>,
+        T: Deref<Target = [Constant]>,
     {
         // (`Option::is_none_or` is newer than the kernel's minimum Rust.)
         let older_uniform = match older {
@@ -646,28 +682,27 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
         newer: impl Fn(usize) -> Option<u32>,
     ) -> Self
     where
-        T: Deref<Target = [Option<u32>]>,
+        T: Deref<Target = [Constant]>,
     {
         // The older table's shape is looked at once, not per number.
-        let (older_entries, older_count): (&[Option<u32>], usize) = match older {
-            None => (&[Some(SECCOMP_RET_ALLOW)], usize::MAX),
+        let (older_entries, older_count): (&[Constant], usize) = match older {
+            None => (&[Constant::ALLOW], usize::MAX),
             Some(table) if table.arch == arch => (&table.entries, table.nr_count),
-            Some(_) => (&[None], usize::MAX),
+            Some(_) => (&[Constant::UNKNOWN], usize::MAX),
         };
         let uniform_older = older_entries.len() == 1;
         for (nr, entry) in storage.iter_mut().enumerate() {
             let older_value = if nr >= older_count {
                 None
             } else if uniform_older {
-                older_entries.first().copied().flatten()
+                older_entries.first().and_then(|c| c.get())
             } else {
-                older_entries.get(nr).copied().flatten()
+                older_entries.get(nr).and_then(|c| c.get())
             };
             // The filter is only analysed when the older chain is constant.
-            *entry = older_value.and_then(|older_value| {
-                combine_constants(newer(nr), Some(older_value))
-                    .filter(|ret| ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF)
-            });
+            *entry = Constant::new(
+                older_value.and_then(|older_value| combine_constants(newer(nr), Some(older_value))),
+            );
         }
         Self {
             arch,
@@ -677,7 +712,7 @@ impl<S: DerefMut<Target = [Option<u32>]>> ConstantTable<S> {
     }
 }
 
-impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
+impl<S: Deref<Target = [Constant]>> ConstantTable<S> {
     /// The architecture the table describes.
     pub fn arch(&self) -> u32 {
         self.arch
@@ -685,7 +720,7 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
 
     /// The entries, indexed by system call number:
     /// [`ConstantTable::len`] of them, or a single one for all.
-    pub fn entries(&self) -> &[Option<u32>] {
+    pub fn entries(&self) -> &[Constant] {
         &self.entries
     }
 
@@ -701,12 +736,12 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
 
     /// The entry of number `nr`, if below [`ConstantTable::len`].
     pub fn get(&self, nr: usize) -> Option<Option<u32>> {
-        nospec::get_per_number::<_, PlainMask>(&self.entries, self.nr_count, nr)
+        nospec::get_per_number::<_, PlainMask>(&self.entries, self.nr_count, nr).map(Constant::get)
     }
 
     /// The same table in `storage` (one entry is enough) if every number
     /// has the same entry; `None` otherwise.
-    pub fn compacted<T: DerefMut<Target = [Option<u32>]>>(
+    pub fn compacted<T: DerefMut<Target = [Constant]>>(
         &self,
         mut storage: T,
     ) -> Option<ConstantTable<T>> {
@@ -739,9 +774,18 @@ impl<S: Deref<Target = [Option<u32>]>> ConstantTable<S> {
     /// the only fields of [`SeccompData`] a lookup reads.
     #[inline]
     pub fn lookup_nr_masked<M: IndexMask>(&self, arch: u32, nr: i32) -> Option<u32> {
+        self.entry_masked::<M>(arch, nr).get()
+    }
+
+    /// The entry of system call `nr` of `arch` (unknown when the table has
+    /// none), its index clamped under speculation with `M`: one compare
+    /// tells [`Constant::ALLOW`] from the rest.
+    #[inline]
+    pub fn entry_masked<M: IndexMask>(&self, arch: u32, nr: i32) -> Constant {
         if arch != self.arch {
-            return None;
+            return Constant::UNKNOWN;
         }
-        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(nr)).flatten()
+        nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(nr))
+            .unwrap_or(Constant::UNKNOWN)
     }
 }

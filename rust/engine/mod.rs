@@ -43,7 +43,9 @@ pub mod resume;
 pub mod switch;
 
 pub use action::{run_chain, Action, ChainVerdict};
-pub use cache::{analyze, analyze_constant, same_nr_class, Analysis, ConstantTable, NrClassStarts};
+pub use cache::{
+    analyze, analyze_constant, same_nr_class, Analysis, Constant, ConstantTable, NrClassStarts,
+};
 pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedProgram};
 pub use data::{DataWords, SeccompData};
 pub use insn::{Insn, SockFilter};

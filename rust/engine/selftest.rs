@@ -22,9 +22,9 @@
 //! arrays of `Insn`; no case keeps more than about 4 KiB on the stack
 //! (the largest is `op_ja_with_large_offset`: 302 decoded instructions,
 //! 3.6 KiB).  Resume and constant tables have `TABLE_LEN` entries (for the
-//! numbers 0 to 63) instead of a full system call table of 463 entries of
-//! 8 bytes: the engine accepts storage of any length, and the checks only
-//! look at a few numbers.
+//! numbers 0 to 63) instead of a full system call table of 463 entries:
+//! the engine accepts storage of any length, and the checks only look at
+//! a few numbers.
 //!
 //! The kernel's crate root includes this file as `engine_selftest` only
 //! when the KUnit suite is configured; the host crate always has it.
@@ -315,7 +315,7 @@ impl<T: Report, E: Report> Report for Result<T, E> {
 const MAX_LEN: usize = 64;
 
 /// Entries of the resume and constant tables whose checks only look at a
-/// few system call numbers (a full x86-64 table is 463 entries of 8 bytes).
+/// few system call numbers (a full x86-64 table has 463 entries).
 const TABLE_LEN: usize = 64;
 
 /// `EPERM`, the default errno of the allow-lists below.
@@ -1392,13 +1392,13 @@ fn cache_gives_up_on_path_explosion() -> Result<(), Failure> {
 fn cache_table_combines_chain() -> Result<(), Failure> {
     let first = linear_allowlist::<16>(&[0, 1, 2]).decoded()?;
     let second = argument_filter::<32>(&[0, 1], &[(2, 0, 1)]).decoded()?;
-    let mut first_storage = [None; TABLE_LEN];
-    let mut second_storage = [None; TABLE_LEN];
+    let mut first_storage = [Constant::UNKNOWN; TABLE_LEN];
+    let mut second_storage = [Constant::UNKNOWN; TABLE_LEN];
     let t1 = ConstantTable::build(
         AUDIT_ARCH_X86_64,
         &mut first_storage[..],
         &first,
-        None::<&ConstantTable<&mut [Option<u32>]>>,
+        None::<&ConstantTable<&mut [Constant]>>,
     );
     let t2 = ConstantTable::build(
         AUDIT_ARCH_X86_64,
@@ -1406,10 +1406,13 @@ fn cache_table_combines_chain() -> Result<(), Failure> {
         &second,
         Some(&t1),
     );
-    check_same!(entry(t1.entries(), 2)?, Some(SECCOMP_RET_ALLOW));
-    check_same!(entry(t2.entries(), 0)?, Some(SECCOMP_RET_ALLOW));
-    check_same!(entry(t2.entries(), 2)?, None);
-    check_same!(entry(t2.entries(), 3)?, Some(SECCOMP_RET_ERRNO | EPERM));
+    check_same!(entry(t1.entries(), 2)?.get(), Some(SECCOMP_RET_ALLOW));
+    check_same!(entry(t2.entries(), 0)?.get(), Some(SECCOMP_RET_ALLOW));
+    check_same!(entry(t2.entries(), 2)?.get(), None);
+    check_same!(
+        entry(t2.entries(), 3)?.get(),
+        Some(SECCOMP_RET_ERRNO | EPERM)
+    );
     let mut d = data();
     d.nr = 1;
     check_same!(t2.lookup(&d), Some(SECCOMP_RET_ALLOW));
@@ -1422,14 +1425,14 @@ fn cache_table_combines_chain() -> Result<(), Failure> {
     check_same!(t2.lookup(&d), None);
     // USER_NOTIF results are never cached.
     let notif = decoded(&[ret(SECCOMP_RET_USER_NOTIF)])?;
-    let mut notif_storage = [None; TABLE_LEN];
+    let mut notif_storage = [Constant::UNKNOWN; TABLE_LEN];
     let t = ConstantTable::build(
         AUDIT_ARCH_I386,
         &mut notif_storage[..],
         &notif,
-        None::<&ConstantTable<&mut [Option<u32>]>>,
+        None::<&ConstantTable<&mut [Constant]>>,
     );
-    check!(t.entries().iter().all(Option::is_none));
+    check!(t.entries().iter().all(|c| c.get().is_none()));
     Ok(())
 }
 
@@ -1733,9 +1736,12 @@ fn compact_tables_answer_as_full_ones() -> Result<(), Failure> {
         let compact2 = full2.compacted(&mut s2[..]);
         check_eq!(compact1.is_some(), uniform);
         check_eq!(compact2.is_some(), uniform);
-        let (mut c1, mut c2) = ([None; TABLE_LEN], [None; TABLE_LEN]);
-        let (mut k1, mut k2) = ([None; 1], [None; 1]);
-        let none = None::<&ConstantTable<&mut [Option<u32>]>>;
+        let (mut c1, mut c2) = (
+            [Constant::UNKNOWN; TABLE_LEN],
+            [Constant::UNKNOWN; TABLE_LEN],
+        );
+        let (mut k1, mut k2) = ([Constant::UNKNOWN; 1], [Constant::UNKNOWN; 1]);
+        let none = None::<&ConstantTable<&mut [Constant]>>;
         let chain1 = ConstantTable::build_from_resume(arch, &mut c1[..], &full1, none);
         let chain2 = ConstantTable::build_from_resume(arch, &mut c2[..], &full2, Some(&chain1));
         let small1 = chain1.compacted(&mut k1[..]);
@@ -1746,7 +1752,7 @@ fn compact_tables_answer_as_full_ones() -> Result<(), Failure> {
             continue;
         };
         // A chain table built from compact tables is the same.
-        let mut c3 = [None; TABLE_LEN];
+        let mut c3 = [Constant::UNKNOWN; TABLE_LEN];
         let rebuilt = ConstantTable::build_from_resume(arch, &mut c3[..], &compact2, Some(&small1));
         check_eq!(compact1.len(), TABLE_LEN);
         let mut d = data();
@@ -1825,10 +1831,18 @@ fn uniform_tables_are_built_from_one_analysis() -> Result<(), Failure> {
     // The chain's table: built in one entry when the filter's and the
     // older chain's have one (or there is no older chain); else built in
     // full, then compacted if all alike.
-    let none = None::<&ConstantTable<&mut [Option<u32>]>>;
+    let none = None::<&ConstantTable<&mut [Constant]>>;
     let (mut r1, mut r2) = ([ResumeEntry::START; 1], [ResumeEntry::START; TABLE_LEN]);
-    let (mut k1, mut k2, mut k3) = ([None; 1], [None; 1], [None; 1]);
-    let (mut f1, mut f2, mut f3) = ([None; TABLE_LEN], [None; TABLE_LEN], [None; TABLE_LEN]);
+    let (mut k1, mut k2, mut k3) = (
+        [Constant::UNKNOWN; 1],
+        [Constant::UNKNOWN; 1],
+        [Constant::UNKNOWN; 1],
+    );
+    let (mut f1, mut f2, mut f3) = (
+        [Constant::UNKNOWN; TABLE_LEN],
+        [Constant::UNKNOWN; TABLE_LEN],
+        [Constant::UNKNOWN; TABLE_LEN],
+    );
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
         let uniform = ResumeTable::build_compact(arch, &mut r1[..], TABLE_LEN, &allow_all, || {
             Err(Failure {
@@ -1966,9 +1980,10 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
         Insn::Switch(first, len, default) => (first, len, default.get()),
         _ => (u16::MAX, u16::MAX, u16::MAX),
     };
-    // Cases 0..4 (5, 3, 7, 9: the second 5 is never reached), else to 7.
+    // Cases 0..5, scanned in the chain's order (the second 5 is never
+    // reached), else to 7.
     check_eq!(first, 0);
-    check_eq!(len, 4);
+    check_eq!(len, 5);
     check_eq!(default, 6);
     check_eq!(u32::from(compiled.insns()[4] == plain.insns()[4]), 1);
     let with_arg = |arg: u64| SeccompData {
@@ -1984,6 +1999,46 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
             check_eq!(compiled.run_at(pc, a, 0, &d), plain.run_at(pc, a, 0, &d));
         }
     }
+    // Ten `jeq`s, the last repeating the first: nine cases, searched.
+    let long = [
+        ld_abs(16),
+        jeq(10, 10, 0),
+        jeq(1, 10, 0),
+        jeq(9, 9, 0),
+        jeq(2, 8, 0),
+        jeq(8, 7, 0),
+        jeq(3, 7, 0),
+        jeq(7, 6, 0),
+        jeq(4, 5, 0),
+        jeq(6, 4, 0),
+        jeq(10, 4, 0),
+        ret(100),
+        ret(1),
+        ret(2),
+        ret(3),
+        ret(4),
+    ];
+    let plain = decoded(&long)?;
+    check_eq!(plain.switch_cases(), 10);
+    let mut storage = [switch::Case::default(); 10];
+    let compiled = decoded(&long)?
+        .compile_switches(&mut storage[..])
+        .map_err(|error| Failure {
+            check: "compile_switches()",
+            line: line!(),
+            expected: 0,
+            actual: error.report(),
+        })?;
+    check_eq!(
+        u32::from(matches!(compiled.insns()[1], Insn::Switch(0, 9, _))),
+        1
+    );
+    for a in 0u32..12 {
+        let d = with_arg(a.into());
+        check_eq!(compiled.run(&d), plain.run(&d));
+    }
+    // The first 10 decides, not the last.
+    check_eq!(compiled.run(&with_arg(10)), 1);
     // Three `jeq`s are not worth a switch.
     check_eq!(
         decoded(&[ld_abs(16), jeq(1, 2, 0), jeq(2, 1, 0), jeq(3, 0, 0), ret(0)])?.switch_cases(),

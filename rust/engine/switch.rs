@@ -11,12 +11,13 @@
 //! the first that is equal, or past the chain when none is.
 //!
 //! [`DecodedProgram::compile_switches`] replaces the first `jeq` of each
-//! chain of at least [`MIN_SWITCH_LEN`] with an [`Insn::Switch`]: a binary
-//! search of the chain's constants, sorted, each with its target. Only the
+//! chain of at least [`MIN_SWITCH_LEN`] with an [`Insn::Switch`]: the
+//! chain's constants, each with its target, in a tight scan for a short
+//! chain (in its order) and a binary search for a longer one (sorted, the
+//! first of equal constants kept, as the chain would match it). Only the
 //! head changes: a jump into the middle of a chain still runs the `jeq`s
 //! from there, and every instruction keeps its meaning, so anything
-//! computed on the program before (resume points) stays valid. The
-//! first of equal constants is the one that matters, as in the chain.
+//! computed on the program before (resume points) stays valid.
 //!
 //! Chains comparing the system call number are left alone: the resume
 //! tables already skip them for every number they cover.
@@ -212,9 +213,22 @@ fn distance(from: usize, to: usize) -> Option<NonZeroU16> {
         .and_then(NonZeroU16::new)
 }
 
-/// Fills `slot` (as long as the chain at `head`) with the chain's
-/// constants, sorted, the first of equal ones only; returns how many.
+/// Fills `slot` (as long as the chain at `head`) with the chain's cases
+/// and returns how many it keeps: a short chain's in its order (they are
+/// scanned, the first equal one matching as in the chain), a longer
+/// chain's sorted by constant, the first of equal ones only (they are
+/// searched).
 fn sort_cases(insns: &[Insn], head: usize, slot: &mut [Case]) -> usize {
+    if slot.len() <= LINEAR_SCAN_MAX {
+        for (case, (pc, k, jt)) in slot.iter_mut().zip(chain(insns, head)) {
+            let target = distance(head, pc + usize::from(jt.get()));
+            *case = Case {
+                k,
+                distance: target.unwrap_or(NonZeroU16::MAX),
+            };
+        }
+        return slot.len();
+    }
     // First each `jeq`'s own distance from the head, plus one: its rank
     // in the chain, which breaks ties between equal constants.
     for (case, (pc, k, _)) in slot.iter_mut().zip(chain(insns, head)) {
@@ -260,14 +274,11 @@ pub(super) fn switch_step(
 ) -> Option<usize> {
     let start = usize::from(first);
     let cases = cases.get(start..start + usize::from(len))?;
-    // A few cases are scanned (sorted: the scan stops at the first not
-    // below `a`); more are searched. Either way the indexes stay below
-    // `len` whatever the comparisons (and their prediction) say.
+    // A few cases are scanned, in the chain's order; more are sorted and
+    // searched. Either way the indexes stay below `len` whatever the
+    // comparisons (and their prediction) say.
     let found = if cases.len() <= LINEAR_SCAN_MAX {
-        cases
-            .iter()
-            .find(|case| case.k >= a)
-            .filter(|case| case.k == a)
+        cases.iter().find(|case| case.k == a)
     } else {
         cases
             .binary_search_by_key(&a, |case| case.k)

@@ -12,7 +12,8 @@ use std::hint::black_box;
 use common::shapes::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use seccomp_engine::cache::{
-    ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS, X86_64_NR_SYSCALLS,
+    Constant, ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS,
+    X86_64_NR_SYSCALLS,
 };
 use seccomp_engine::{
     check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
@@ -101,15 +102,15 @@ fn attach(c: &mut Criterion) {
                 let resume = resume_table(&decoded);
                 let native = ConstantTable::build_from_resume(
                     AUDIT_ARCH_X86_64,
-                    vec![None; X86_64_NR_SYSCALLS],
+                    vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS],
                     &resume,
-                    None::<&ConstantTable<Vec<Option<u32>>>>,
+                    None::<&ConstantTable<Vec<Constant>>>,
                 );
                 let compat = ConstantTable::build(
                     AUDIT_ARCH_I386,
-                    vec![None; I386_NR_SYSCALLS],
+                    vec![Constant::UNKNOWN; I386_NR_SYSCALLS],
                     &decoded,
-                    None::<&ConstantTable<Vec<Option<u32>>>>,
+                    None::<&ConstantTable<Vec<Constant>>>,
                 );
                 black_box((len, resume, native, compat))
             })

@@ -26,7 +26,7 @@ use common::gen::{random_data, random_program, random_ret, GenOptions, Rng, TEST
 use seccomp_engine::action::{
     chain_step, run_chain, Action, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP,
 };
-use seccomp_engine::cache::{ConstantTable, AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
+use seccomp_engine::cache::{Constant, ConstantTable, AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
 use seccomp_engine::checker::{check, check_chain_length};
 use seccomp_engine::insn::opcode::*;
 use seccomp_engine::{DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter};
@@ -361,13 +361,13 @@ fn kernel_path_ret(chain: &[DecodedProgram<Vec<Insn>>], data: &SeccompData) -> u
         .ok()
         .filter(|&nr| nr < X86_64_NR_SYSCALLS)
         .map_or(0, |nr| nr + 1);
-    let mut constants: Option<ConstantTable<Vec<Option<u32>>>> = None;
+    let mut constants: Option<ConstantTable<Vec<Constant>>> = None;
     let mut resumes = Vec::new();
     for prog in chain {
         let resume = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; len], prog);
         constants = Some(ConstantTable::build_from_resume(
             AUDIT_ARCH_X86_64,
-            vec![None; len],
+            vec![Constant::UNKNOWN; len],
             &resume,
             constants.as_ref(),
         ));

@@ -15,8 +15,8 @@ use common::gen::{
 use proptest::prelude::*;
 use seccomp_engine::action::Action;
 use seccomp_engine::cache::{
-    analyze, analyze_constant, same_nr_class, ConstantTable, NrClassStarts, AUDIT_ARCH_I386,
-    AUDIT_ARCH_X86_64,
+    analyze, analyze_constant, same_nr_class, Constant, ConstantTable, NrClassStarts,
+    AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
 };
 use seccomp_engine::{
     check, Case, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
@@ -208,9 +208,9 @@ proptest! {
                 }
             }
         }
-        let none = None::<&ConstantTable<Vec<Option<u32>>>>;
-        let built = ConstantTable::build(AUDIT_ARCH_X86_64, vec![None; 500], &decoded, none);
-        let derived = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, vec![None; 500], &table, none);
+        let none = None::<&ConstantTable<Vec<Constant>>>;
+        let built = ConstantTable::build(AUDIT_ARCH_X86_64, vec![Constant::UNKNOWN; 500], &decoded, none);
+        let derived = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, vec![Constant::UNKNOWN; 500], &table, none);
         prop_assert_eq!(built.entries(), derived.entries());
     }
 }

@@ -207,19 +207,21 @@ fn constant_table_from_resume_matches_build() {
     let first = decoded(&linear_allowlist(&[0, 1, 2]));
     let second = decoded(&container_profile());
     let notif = decoded(&[ret(SECCOMP_RET_USER_NOTIF)]);
-    let none = None::<&ConstantTable<Vec<Option<u32>>>>;
+    let none = None::<&ConstantTable<Vec<Constant>>>;
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
         let r1 = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &first);
         let r2 = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &second);
         let rn = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &notif);
-        let t1 = ConstantTable::build(arch, vec![None; 463], &first, none);
-        let f1 = ConstantTable::build_from_resume(arch, vec![None; 463], &r1, none);
+        let t1 = ConstantTable::build(arch, vec![Constant::UNKNOWN; 463], &first, none);
+        let f1 = ConstantTable::build_from_resume(arch, vec![Constant::UNKNOWN; 463], &r1, none);
         assert_eq!(t1.entries(), f1.entries());
-        let t2 = ConstantTable::build(arch, vec![None; 463], &second, Some(&t1));
-        let f2 = ConstantTable::build_from_resume(arch, vec![None; 463], &r2, Some(&f1));
+        let t2 = ConstantTable::build(arch, vec![Constant::UNKNOWN; 463], &second, Some(&t1));
+        let f2 =
+            ConstantTable::build_from_resume(arch, vec![Constant::UNKNOWN; 463], &r2, Some(&f1));
         assert_eq!(t2.entries(), f2.entries());
-        let tn = ConstantTable::build(arch, vec![None; 463], &notif, Some(&t2));
-        let fn_ = ConstantTable::build_from_resume(arch, vec![None; 463], &rn, Some(&f2));
+        let tn = ConstantTable::build(arch, vec![Constant::UNKNOWN; 463], &notif, Some(&t2));
+        let fn_ =
+            ConstantTable::build_from_resume(arch, vec![Constant::UNKNOWN; 463], &rn, Some(&f2));
         assert_eq!(tn.entries(), fn_.entries());
         // A resume table of another architecture gives nothing constant.
         let other = if arch == AUDIT_ARCH_I386 {
@@ -227,7 +229,7 @@ fn constant_table_from_resume_matches_build() {
         } else {
             AUDIT_ARCH_I386
         };
-        let f = ConstantTable::build_from_resume(other, vec![None; 463], &r1, none);
-        assert!(f.entries().iter().all(Option::is_none));
+        let f = ConstantTable::build_from_resume(other, vec![Constant::UNKNOWN; 463], &r1, none);
+        assert!(f.entries().iter().all(|c| c.get().is_none()));
     }
 }
