@@ -299,7 +299,20 @@ fn explore(
     let mut stored = false;
     loop {
         budget = budget.checked_sub(1)?;
-        let insn = *insns.get(state.pc)?;
+        let mut insn = *insns.get(state.pc)?;
+        // A known A meets chains of `jeq`s (the number dispatch of
+        // allow-lists): step over those not equal at once, each spending
+        // its step of the budget as the general step would.
+        if let (Insn::JeqK(..), Some(a)) = (insn, state.a) {
+            while let Insn::JeqK(k, _, jf) = insn {
+                if k == a {
+                    break;
+                }
+                state.pc = state.pc.saturating_add(usize::from(jf.get()));
+                budget = budget.checked_sub(1)?;
+                insn = *insns.get(state.pc)?;
+            }
+        }
         if let Insn::LdData(word) = insn {
             *reads_nr |= u32::from(word) * 4 == SeccompData::NR_OFFSET;
         }

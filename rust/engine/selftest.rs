@@ -2039,6 +2039,36 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
     }
     // The first 10 decides, not the last.
     check_eq!(compiled.run(&with_arg(10)), 1);
+    // Nine distinct constants in descending order (as libseccomp lists
+    // them): reversed rather than sorted, then searched.
+    let descending = [
+        ld_abs(16),
+        jeq(9, 9, 0),
+        jeq(8, 8, 0),
+        jeq(7, 7, 0),
+        jeq(6, 6, 0),
+        jeq(5, 5, 0),
+        jeq(4, 4, 0),
+        jeq(3, 3, 0),
+        jeq(2, 2, 0),
+        jeq(1, 1, 0),
+        ret(100),
+        ret(1),
+    ];
+    let plain = decoded(&descending)?;
+    let mut storage = [switch::Case::default(); 9];
+    let compiled = decoded(&descending)?
+        .compile_switches(&mut storage[..])
+        .map_err(|error| Failure {
+            check: "compile_switches()",
+            line: line!(),
+            expected: 0,
+            actual: error.report(),
+        })?;
+    for a in 0u32..12 {
+        let d = with_arg(a.into());
+        check_eq!(compiled.run(&d), plain.run(&d));
+    }
     // Three `jeq`s are not worth a switch.
     check_eq!(
         decoded(&[ld_abs(16), jeq(1, 2, 0), jeq(2, 1, 0), jeq(3, 0, 0), ret(0)])?.switch_cases(),

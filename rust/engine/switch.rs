@@ -235,7 +235,15 @@ fn sort_cases(insns: &[Insn], head: usize, slot: &mut [Case]) -> usize {
         let rank = distance(head, pc + 1).unwrap_or(NonZeroU16::MAX);
         *case = Case { k, distance: rank };
     }
-    slot.sort_unstable_by_key(|case| (case.k, case.distance));
+    // Generators list constants in order (libseccomp: descending), so a
+    // chain of distinct ones is often sorted already.
+    let descending = |pair: &[Case]| matches!(pair, [first, second] if first.k > second.k);
+    let ascending = |pair: &[Case]| matches!(pair, [first, second] if first.k < second.k);
+    if slot.windows(2).all(descending) {
+        slot.reverse();
+    } else if !slot.windows(2).all(ascending) {
+        slot.sort_unstable_by_key(|case| (case.k, case.distance));
+    }
     let mut kept = 0;
     let mut last = None;
     for i in 0..slot.len() {
