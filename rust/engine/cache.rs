@@ -634,6 +634,41 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
         };
         // The resume table's shape is looked at once, not per number.
         let entries = resume.entries();
+        // The usual case while attaching, one entry per number on both
+        // sides: a straight pass over the two slices.
+        let older_full = match older {
+            None => Some(None),
+            Some(table) if table.arch == arch && table.entries.len() == table.nr_count => {
+                Some(Some(&table.entries[..]))
+            }
+            Some(_) => None,
+        };
+        if let (Some(older_full), true) = (older_full, entries.len() == storage.len()) {
+            let mut storage = storage;
+            let same_arch = resume.arch() == arch;
+            // Plain indexes: the kernel may be built for size (`-Os`), where
+            // zipped iterators are not flattened into a simple loop.
+            for nr in 0..storage.len() {
+                let older_value = match older_full {
+                    None => Some(SECCOMP_RET_ALLOW),
+                    Some(older) => older.get(nr).and_then(|c| c.get()),
+                };
+                let value = match (entries.get(nr), older_value) {
+                    (Some(&ResumeEntry::Return(newer)), Some(older)) if same_arch => {
+                        Constant::new(Some(combine_with_older_chain(newer, older)))
+                    }
+                    _ => Constant::UNKNOWN,
+                };
+                if let Some(slot) = storage.get_mut(nr) {
+                    *slot = value;
+                }
+            }
+            return Self {
+                arch,
+                nr_count: storage.len(),
+                entries: storage,
+            };
+        }
         match entries {
             [only] => {
                 let value = constant(only);

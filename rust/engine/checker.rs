@@ -266,35 +266,62 @@ pub fn is_classic_opcode(code: u16) -> bool {
 /// loads from the data and its length, arithmetic except `BPF_MOD`,
 /// immediates, scratch memory, register transfers, jumps and returns.
 pub fn is_seccomp_opcode(code: u16) -> bool {
+    let index = usize::from(code);
+    match SECCOMP_OPCODES.get(index / 64) {
+        Some(bits) => bits & (1 << (index % 64)) != 0,
+        None => false,
+    }
+}
+
+/// The opcodes [`is_seccomp_opcode`] accepts, one bit each (all are below
+/// 256), computed at compile time from the lists below.
+const SECCOMP_OPCODES: [u64; 4] = {
     const ALU_OPS: [u16; 9] = [
         BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH,
     ];
     const JUMP_CONDITIONS: [u16; 4] = [BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET];
-    let alu_with = |src: u16| ALU_OPS.iter().any(|&op| code == BPF_ALU | op | src);
-    let jump_with = |src: u16| JUMP_CONDITIONS.iter().any(|&op| code == BPF_JMP | op | src);
-    alu_with(BPF_K)
-        || alu_with(BPF_X)
-        || jump_with(BPF_K)
-        || jump_with(BPF_X)
-        || [
-            BPF_ALU | BPF_NEG,
-            BPF_LD | BPF_W | BPF_ABS,
-            BPF_LD | BPF_W | BPF_LEN,
-            BPF_LDX | BPF_W | BPF_LEN,
-            BPF_LD | BPF_IMM,
-            BPF_LDX | BPF_IMM,
-            BPF_LD | BPF_MEM,
-            BPF_LDX | BPF_MEM,
-            BPF_ST,
-            BPF_STX,
-            BPF_MISC | BPF_TAX,
-            BPF_MISC | BPF_TXA,
-            BPF_RET | BPF_K,
-            BPF_RET | BPF_A,
-            BPF_JMP | BPF_JA,
-        ]
-        .contains(&code)
-}
+    const OTHERS: [u16; 15] = [
+        BPF_ALU | BPF_NEG,
+        BPF_LD | BPF_W | BPF_ABS,
+        BPF_LD | BPF_W | BPF_LEN,
+        BPF_LDX | BPF_W | BPF_LEN,
+        BPF_LD | BPF_IMM,
+        BPF_LDX | BPF_IMM,
+        BPF_LD | BPF_MEM,
+        BPF_LDX | BPF_MEM,
+        BPF_ST,
+        BPF_STX,
+        BPF_MISC | BPF_TAX,
+        BPF_MISC | BPF_TXA,
+        BPF_RET | BPF_K,
+        BPF_RET | BPF_A,
+        BPF_JMP | BPF_JA,
+    ];
+    const fn set(mut bits: [u64; 4], code: u16) -> [u64; 4] {
+        let index = code as usize;
+        bits[index / 64] |= 1 << (index % 64);
+        bits
+    }
+    let mut bits = [0u64; 4];
+    let mut i = 0;
+    while i < ALU_OPS.len() {
+        bits = set(bits, BPF_ALU | ALU_OPS[i] | BPF_K);
+        bits = set(bits, BPF_ALU | ALU_OPS[i] | BPF_X);
+        i += 1;
+    }
+    i = 0;
+    while i < JUMP_CONDITIONS.len() {
+        bits = set(bits, BPF_JMP | JUMP_CONDITIONS[i] | BPF_K);
+        bits = set(bits, BPF_JMP | JUMP_CONDITIONS[i] | BPF_X);
+        i += 1;
+    }
+    i = 0;
+    while i < OTHERS.len() {
+        bits = set(bits, OTHERS[i]);
+        i += 1;
+    }
+    bits
+};
 
 /// Whether an absolute load at `k` addresses a known socket-filter
 /// extension (`bpf_anc_helper`): `SKF_AD_OFF + n` for the sixteen defined

@@ -1059,6 +1059,12 @@ fn rule_seccomp_opcodes_only() -> Result<(), Failure> {
             CheckError::OpcodeNotAllowed { pc: 0, code }
         );
     }
+    // 9 arithmetic operations and 4 conditions, each with K and X, and 15
+    // others (seccomp_check_filter's list); nothing above 255.
+    check_eq!((0..=u16::MAX).filter(|&c| is_seccomp_opcode(c)).count(), 41);
+    check!(is_seccomp_opcode(BPF_JMP | BPF_JSET | BPF_X));
+    check!(is_seccomp_opcode(BPF_ALU | BPF_RSH | BPF_K));
+    check!(!is_seccomp_opcode(BPF_JMP | BPF_JA | 0x100));
     Ok(())
 }
 

@@ -13,7 +13,11 @@
 # Environment: BREAKDOWN_PORT (gdb stub TCP port), BREAKDOWN_SYSTEM_MAP,
 # BREAKDOWN_MARK (address of seccomp_bench_trace_mark, hex),
 # BREAKDOWN_OUT (JSON file to write); BREAKDOWN_PCS=1 adds each call's
-# executed addresses ("pcs"), for reading the path against a disassembly.
+# executed addresses ("pcs"), for reading the path against a disassembly;
+# BREAKDOWN_FUNCTION counts another kernel function than
+# __secure_computing (__x64_sys_seccomp with the WORKLOAD/attach marks:
+# the last filter's attach), BREAKDOWN_ONLY only the labels it names
+# (comma-separated).
 
 import bisect
 import json
@@ -41,7 +45,8 @@ def load_symbols(path):
 def main():
     addresses, names = load_symbols(os.environ["BREAKDOWN_SYSTEM_MAP"])
     text_end = addresses[-1]
-    entry = addresses[names.index("__secure_computing")]
+    entry = addresses[names.index(os.environ.get("BREAKDOWN_FUNCTION", "__secure_computing"))]
+    only = set(filter(None, os.environ.get("BREAKDOWN_ONLY", "").split(",")))
     mark = int(os.environ["BREAKDOWN_MARK"], 16)
     keep_pcs = os.environ.get("BREAKDOWN_PCS") == "1"
 
@@ -81,6 +86,8 @@ def main():
         if pc == mark:
             raw = bytes(inferior.read_memory(register("rdi"), 128))
             label = raw.split(b"\0", 1)[0].decode()
+            if only and label not in only:
+                label = None
             continue
         if pc != entry or label is None:
             continue

@@ -349,21 +349,26 @@ pub extern "C" fn seccomp_bench_trace_mark(label: *const libc::c_char) {
     std::hint::black_box(label);
 }
 
-/// For the breakdown: in a fresh child with `filters` attached, each
-/// probe once untraced, then marked with [`seccomp_bench_trace_mark`] and
-/// made once more; every decision is checked as when timing.
+/// For the breakdown: in a fresh child, `filters` attached (the last one
+/// marked `WORKLOAD/attach`), then each probe once untraced, then marked
+/// with [`seccomp_bench_trace_mark`] and made once more; every decision
+/// is checked as when timing.
 pub fn trace_probes(workload: &str, filters: &[Vec<sock_filter>], probes: &[Probe]) -> Result<(), String> {
     let labels: Vec<std::ffi::CString> = probes
         .iter()
         .map(|probe| std::ffi::CString::new(format!("{workload}/{}", probe.name)).unwrap_or_default())
         .collect();
+    let attach_label = std::ffi::CString::new(format!("{workload}/attach")).unwrap_or_default();
     let pid = fork(|| {
         // As when timing: the outcomes without filters come from the child.
         let unfiltered: Vec<(c_long, i32)> = probes.iter().map(|probe| (probe.call(), errno())).collect();
         if set_no_new_privs().is_err() {
             child_exit(STATUS_SETUP_FAILED as i32)
         }
-        for filter in filters {
+        for (i, filter) in filters.iter().enumerate() {
+            if i + 1 == filters.len() {
+                seccomp_bench_trace_mark(attach_label.as_ptr());
+            }
             if attach(filter).is_err() {
                 child_exit(STATUS_ATTACH_FAILED as i32)
             }
