@@ -221,7 +221,9 @@ fn run_insns<D: DataWords>(
     mut x: u32,
     data: &D,
 ) -> u32 {
-    let mut mem = [0u32; BPF_MEMWORDS as usize];
+    // Scratch memory, zeroed when first used (by `run_other`): most
+    // filters never use it.
+    let mut mem = None;
     let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
         usize::from(if taken { jt } else { jf }.get())
     };
@@ -281,9 +283,10 @@ enum Other {
 }
 
 /// Executes one instruction [`run_insns`] does not handle itself; `mem`
-/// is the scratch memory.
+/// is the scratch memory, `None` until first used (all zeroes).
 #[inline(never)]
-fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut [u32; 16]) -> Other {
+fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut Option<[u32; 16]>) -> Other {
+    let mem = mem.get_or_insert([0; BPF_MEMWORDS as usize]);
     let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
         Other::Step(usize::from(if taken { jt } else { jf }.get()))
     };
