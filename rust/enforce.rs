@@ -12,7 +12,7 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{self, Action, SeccompData};
-use crate::filter::{self, Filter, Lookup};
+use crate::filter::{self, Filter};
 use crate::log;
 use crate::notify::{self, Reply};
 
@@ -148,9 +148,9 @@ pub(crate) fn filter_syscall(
     };
     // Most system calls have a known verdict: the arguments are read only
     // when the filters must run.
-    match chain.lookup(nr, arch) {
-        Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
-        Lookup::Verdict(ret) => {
+    match chain.known_verdict(nr, arch) {
+        Some(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
+        Some(ret) => {
             let data = SeccompData {
                 nr,
                 arch,
@@ -158,7 +158,7 @@ pub(crate) fn filter_syscall(
             };
             act(current, &data, ret, None, recheck_after_trace)
         }
-        Lookup::Run => run_filters(current, chain, nr, arch, sd, recheck_after_trace),
+        None => run_filters(current, chain, nr, arch, sd, recheck_after_trace),
     }
 }
 

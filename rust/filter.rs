@@ -197,30 +197,26 @@ impl Filter {
         core::iter::successors(newest, |f| f.prev.as_deref())
     }
 
-    /// What the chain ending here knows of system call `nr` of `arch`
-    /// without running a filter: its verdict from the chain's constant
-    /// table, if there.
+    /// The verdict of the chain ending here for system call `nr` of
+    /// `arch`, if the chain's constant table knows it without running a
+    /// filter.
     ///
     /// Inlined into the syscall-entry hook: the allowed path of most
     /// system calls ends here.
     #[inline(always)]
-    pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
+    pub(crate) fn known_verdict(&self, nr: i32, arch: u32) -> Option<u32> {
         let cached = self.cache[abi_index(arch)].entry_masked::<SpecMask>(arch, nr);
-        if cached == Constant::ALLOW {
-            return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
-        }
         // uretprobe returns through a system call the probed task did not
         // make; filters never see it (upstream's single exception).
-        if arch == NATIVE_ARCH && nr == bindings::__NR_uretprobe as i32 {
-            return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
+        if cached == Constant::ALLOW
+            || (arch == NATIVE_ARCH && nr == bindings::__NR_uretprobe as i32)
+        {
+            return Some(engine::action::SECCOMP_RET_ALLOW);
         }
         // A cached verdict does not say which filter decided; that only
         // matters for logging, so chains that log skip the cache for
         // everything but ALLOW (which is never logged).
-        match cached.get() {
-            Some(ret) if !self.chain_logs => Lookup::Verdict(ret),
-            _ => Lookup::Run,
-        }
+        cached.get().filter(|_| !self.chain_logs)
     }
 
     /// Runs every filter of the chain ending here on system call `nr` of
@@ -305,14 +301,6 @@ impl Drop for Filter {
             };
         }
     }
-}
-
-/// What [`Filter::lookup`] finds.
-pub(crate) enum Lookup {
-    /// The chain's verdict, known without running a filter.
-    Verdict(u32),
-    /// The filters must run.
-    Run,
 }
 
 /// A filter checked and allocated, not yet attached to a chain.

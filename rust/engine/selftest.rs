@@ -1954,6 +1954,44 @@ fn nospec_lookups_stay_in_the_table() -> Result<(), Failure> {
     Ok(())
 }
 
+/// [`data()`] with first argument `arg`.
+fn with_arg(arg: u64) -> SeccompData {
+    SeccompData {
+        args: [arg, 0, 0, 0, 0, 0],
+        ..data()
+    }
+}
+
+/// Checks and decodes `raw`, then compiles its switches into `cases`
+/// (exactly as many as it needs).
+#[track_caller]
+fn switched<'c, const N: usize>(
+    raw: &[SockFilter; N],
+    cases: &'c mut [switch::Case],
+) -> Result<DecodedProgram<Storage<N>, &'c mut [switch::Case]>, Failure> {
+    let line = Location::caller().line();
+    decoded(raw)?
+        .compile_switches(cases)
+        .map_err(|error| Failure {
+            check: "compile_switches()",
+            line,
+            expected: 0,
+            actual: error.report(),
+        })
+}
+
+/// `compiled` gives the result `plain` does for first arguments 0 to 11.
+fn same_for_first_argument<const N: usize>(
+    compiled: &DecodedProgram<Storage<N>, &mut [switch::Case]>,
+    plain: &Decoded<N>,
+) -> Result<(), Failure> {
+    for a in 0u32..12 {
+        let d = with_arg(a.into());
+        check_eq!(compiled.run(&d), plain.run(&d));
+    }
+    Ok(())
+}
+
 /// A chain of `jeq`s on one value (through a `ja`, with a repeated
 /// constant) becomes one switch at its head; its other instructions keep
 /// their meaning.
@@ -1974,14 +2012,7 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
     let plain = decoded(&raw)?;
     check_eq!(plain.switch_cases(), 5);
     let mut storage = [switch::Case::default(); 5];
-    let compiled = decoded(&raw)?
-        .compile_switches(&mut storage[..])
-        .map_err(|error| Failure {
-            check: "compile_switches()",
-            line: line!(),
-            expected: 0,
-            actual: error.report(),
-        })?;
+    let compiled = switched(&raw, &mut storage)?;
     let (first, len, default) = match compiled.insns()[1] {
         Insn::Switch(first, len, default) => (first, len, default.get()),
         _ => (u16::MAX, u16::MAX, u16::MAX),
@@ -1992,10 +2023,6 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
     check_eq!(len, 5);
     check_eq!(default, 6);
     check_eq!(u32::from(compiled.insns()[4] == plain.insns()[4]), 1);
-    let with_arg = |arg: u64| SeccompData {
-        args: [arg, 0, 0, 0, 0, 0],
-        ..data()
-    };
     for (arg, expected) in [(5, 1), (3, 2), (7, 2), (9, 3), (4, 100), (1 << 32 | 5, 1)] {
         check_eq!(compiled.run(&with_arg(arg)), expected);
     }
@@ -2027,22 +2054,12 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
     let plain = decoded(&long)?;
     check_eq!(plain.switch_cases(), 10);
     let mut storage = [switch::Case::default(); 10];
-    let compiled = decoded(&long)?
-        .compile_switches(&mut storage[..])
-        .map_err(|error| Failure {
-            check: "compile_switches()",
-            line: line!(),
-            expected: 0,
-            actual: error.report(),
-        })?;
+    let compiled = switched(&long, &mut storage)?;
     check_eq!(
         u32::from(matches!(compiled.insns()[1], Insn::Switch(0, 9, _))),
         1
     );
-    for a in 0u32..12 {
-        let d = with_arg(a.into());
-        check_eq!(compiled.run(&d), plain.run(&d));
-    }
+    same_for_first_argument(&compiled, &plain)?;
     // The first 10 decides, not the last.
     check_eq!(compiled.run(&with_arg(10)), 1);
     // Nine distinct constants in descending order (as libseccomp lists
@@ -2063,18 +2080,8 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
     ];
     let plain = decoded(&descending)?;
     let mut storage = [switch::Case::default(); 9];
-    let compiled = decoded(&descending)?
-        .compile_switches(&mut storage[..])
-        .map_err(|error| Failure {
-            check: "compile_switches()",
-            line: line!(),
-            expected: 0,
-            actual: error.report(),
-        })?;
-    for a in 0u32..12 {
-        let d = with_arg(a.into());
-        check_eq!(compiled.run(&d), plain.run(&d));
-    }
+    let compiled = switched(&descending, &mut storage)?;
+    same_for_first_argument(&compiled, &plain)?;
     // Three `jeq`s are not worth a switch.
     check_eq!(
         decoded(&[ld_abs(16), jeq(1, 2, 0), jeq(2, 1, 0), jeq(3, 0, 0), ret(0)])?.switch_cases(),
