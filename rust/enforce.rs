@@ -12,7 +12,7 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{self, Action, SeccompData};
-use crate::filter::{self, Filter};
+use crate::filter::{self, Filter, Lookup};
 use crate::log;
 use crate::notify::{self, Reply};
 
@@ -148,9 +148,9 @@ pub(crate) fn filter_syscall(
     };
     // Most system calls have a known verdict: the arguments are read only
     // when the filters must run.
-    match chain.known_verdict(nr, arch) {
-        Some(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
-        Some(ret) => {
+    match chain.lookup(nr, arch) {
+        Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
+        Lookup::Verdict(ret) => {
             let data = SeccompData {
                 nr,
                 arch,
@@ -158,7 +158,15 @@ pub(crate) fn filter_syscall(
             };
             act(current, &data, ret, None, recheck_after_trace)
         }
-        None => run_filters(current, chain, nr, arch, sd, recheck_after_trace),
+        Lookup::Run { newest_from } => run_filters(
+            current,
+            chain,
+            nr,
+            arch,
+            sd,
+            newest_from,
+            recheck_after_trace,
+        ),
     }
 }
 
@@ -172,13 +180,14 @@ fn run_filters(
     nr: i32,
     arch: u32,
     sd: Option<&bindings::seccomp_data>,
+    newest_from: Option<u16>,
     recheck_after_trace: bool,
 ) -> Outcome {
     let data = match sd {
         Some(sd) => from_c(sd),
         None => describe(nr, arch),
     };
-    let (ret, matched) = chain.run_filters(nr, arch, as_words(&data));
+    let (ret, matched) = chain.run_filters(nr, arch, as_words(&data), newest_from);
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
     }
@@ -198,42 +207,47 @@ fn act(
     matched: Option<&Filter>,
     recheck_after_trace: bool,
 ) -> Outcome {
+    use engine::action::{SECCOMP_RET_ERRNO, SECCOMP_RET_LOG};
+    use engine::action::{SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF};
     let nr = data.nr;
-    let action_bits = ret & engine::action::SECCOMP_RET_ACTION_FULL;
     let requested_log = matched.is_some_and(|f| f.log);
     // A skipped system call is logged if its filter asked for it, under
-    // the number it has by then (a tracer may have cancelled it: -1).
-    let skip = |nr: i32| {
-        log::log_action(nr, 0, action_bits, requested_log);
+    // the number it has by then (a tracer may have cancelled it: -1). Each
+    // arm names its action as a constant, which decides at compile time
+    // which rule of `log_action` applies.
+    let skip = |nr: i32, action: u32| {
+        log::log_action(nr, 0, action, requested_log);
         Outcome::Skip
     };
     match Action::from_ret(ret) {
         Action::Errno(errno) => {
             set_return(current, -i32::from(errno), 0);
-            skip(nr)
+            skip(nr, SECCOMP_RET_ERRNO)
         }
         Action::Trap(data) => {
             rollback(current);
             // SAFETY: Queues SIGSYS for `current` at syscall entry.
             unsafe { bindings::force_sig_seccomp(nr, data.into(), false) };
-            skip(nr)
+            skip(nr, SECCOMP_RET_TRAP)
         }
         Action::Trace(message) => {
             // The tracer already saw this system call.
             if recheck_after_trace {
                 return Outcome::Run;
             }
-            trace(current, nr, data.arch, message, skip)
+            trace(current, nr, data.arch, message, |nr| {
+                skip(nr, SECCOMP_RET_TRACE)
+            })
         }
         Action::UserNotif => match notify::handle(current, matched, data) {
             Reply::Continue => Outcome::Run,
             Reply::Return { error, val } => {
                 set_return(current, error, val);
-                skip(nr)
+                skip(nr, SECCOMP_RET_USER_NOTIF)
             }
         },
         Action::Log => {
-            log::log_action(nr, 0, action_bits, true);
+            log::log_action(nr, 0, SECCOMP_RET_LOG, true);
             Outcome::Run
         }
         Action::Allow => Outcome::Run,

@@ -35,8 +35,8 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{
-    self, cache, Case, Constant, ConstantTable, DecodedProgram, Insn, ResumeEntry, ResumeTable,
-    SockFilter,
+    self, cache, Case, Constant, ConstantTable, DecodedProgram, Insn, PackedResumeTable,
+    ResumeEntry, ResumeTable, SockFilter,
 };
 use crate::notify::Listener;
 use crate::uapi;
@@ -153,6 +153,17 @@ pub(crate) static LIVE_FILTERS: AtomicUsize = AtomicUsize::new(0);
 /// # Invariants
 ///
 /// Once in an [`Arc`], a filter is immutable but for `users`.
+/// What a chain's constant table says about one system call.
+pub(crate) enum Lookup {
+    /// The chain's verdict, without running it.
+    Verdict(u32),
+    /// The filters must run; the newest may start at this instruction.
+    Run {
+        /// [`engine::Constant::newest_resume`].
+        newest_from: Option<u16>,
+    },
+}
+
 pub(crate) struct Filter {
     /// Tasks whose chain runs through this filter (see the module docs).
     users: AtomicUsize,
@@ -171,7 +182,7 @@ pub(crate) struct Filter {
     /// run really starts: its verdict if constant, else the first
     /// instruction that depends on the system call's arguments (and X
     /// there).
-    resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
+    resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
     /// Length of the program after the C implementation's conversion to
     /// eBPF (and constant blinding, if the JIT blinded when the filter was
     /// created), which the chain length limit counts.
@@ -204,38 +215,57 @@ impl Filter {
     /// Inlined into the syscall-entry hook: the allowed path of most
     /// system calls ends here.
     #[inline(always)]
-    pub(crate) fn known_verdict(&self, nr: i32, arch: u32) -> Option<u32> {
+    pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
         let cached = self.cache[abi_index(arch)].entry_masked::<SpecMask>(arch, nr);
         // uretprobe returns through a system call the probed task did not
         // make; filters never see it (upstream's single exception).
         if cached == Constant::ALLOW
             || (arch == NATIVE_ARCH && nr == bindings::__NR_uretprobe as i32)
         {
-            return Some(engine::action::SECCOMP_RET_ALLOW);
+            return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
         }
         // A cached verdict does not say which filter decided; that only
         // matters for logging, so chains that log skip the cache for
         // everything but ALLOW (which is never logged).
-        cached.get().filter(|_| !self.chain_logs)
+        match cached.get() {
+            Some(ret) if !self.chain_logs => Lookup::Verdict(ret),
+            _ => Lookup::Run {
+                newest_from: cached.newest_resume(),
+            },
+        }
     }
 
     /// Runs every filter of the chain ending here on system call `nr` of
     /// `arch`, whose description `words` holds: the verdict and the filter
     /// that decided it (`None` when every filter allowed).
+    ///
+    /// `newest_from` is where this filter, the newest, starts, if
+    /// [`Filter::lookup`] told it (it came from this filter's own resume
+    /// table, through the chain's constant table).
     #[inline]
     pub(crate) fn run_filters<D: engine::DataWords>(
         &self,
         nr: i32,
         arch: u32,
         words: &D,
+        newest_from: Option<u16>,
     ) -> (u32, Option<&Filter>) {
         let abi = abi_index(arch);
         let mut ret = engine::action::SECCOMP_RET_ALLOW;
         let mut matched = None;
+        let mut from = newest_from;
         for filter in self.chain() {
-            let table = &filter.resume[abi];
-            let entry = table.lookup_nr_masked::<SpecMask>(arch, nr);
-            let candidate = filter.prog.run_entry_words(entry, table.prog_len(), words);
+            let entry = match from.take() {
+                Some(pc) => ResumeEntry::Resume { pc, x: 0 },
+                None => filter.resume[abi].entry_masked::<SpecMask, _, _>(&filter.prog, arch, nr),
+            };
+            // One call of the interpreter, so that it is inlined once.
+            let candidate = match entry {
+                ResumeEntry::Return(value) => value,
+                ResumeEntry::Resume { pc, x } => {
+                    filter.prog.run_words_at(usize::from(pc), 0, x, words)
+                }
+            };
             if engine::action::chain_step(ret, candidate) != ret {
                 ret = candidate;
                 matched = Some(filter);
@@ -311,7 +341,7 @@ pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
     raw: KVVec<SockFilter>,
     prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
-    resume: [ResumeTable<KVec<ResumeEntry>>; NR_ABIS],
+    resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
     cache_storage: [ChainTableRoom; NR_ABIS],
     log: bool,
@@ -375,18 +405,25 @@ impl PreparedFilter {
         // The analysis per system call number depends on this program
         // only: done here, where we may sleep, not under the siglock.
         // A table whose numbers all have the same entry (an ABI the filter
-        // rejects as a whole, say) keeps one entry instead of one each.
+        // rejects as a whole, say) keeps one entry instead of one each, and
+        // a full one is kept packed: a byte per number, indexing its
+        // distinct entries.
         let resume = per_abi(|abi| {
             let one = KVec::from_elem(ResumeEntry::START, 1, alloc_flags())?;
             let table = ResumeTable::build_compact(abi.arch, one, abi.nr_syscalls, &prog, || {
                 KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())
             })?;
-            Ok(table)
+            let packed = table.pack(
+                |indexes| KVec::from_elem(0u8, indexes, alloc_flags()),
+                |entries| KVec::from_elem(ResumeEntry::START, entries, alloc_flags()),
+            )?;
+            // The storage has the sizes the table asked for.
+            packed.ok_or(EINVAL)
         })?;
         // Then chains of `jeq`s become lookups; every instruction keeps
         // its meaning, so the resume points stay valid.
         let cases = KVVec::from_elem(Case::default(), prog.switch_cases(), alloc_flags())?;
-        let prog = prog.compile_switches(cases).map_err(|_| EINVAL)?;
+        let prog = prog.compile(cases).map_err(|_| EINVAL)?;
         let cache_storage = per_abi(|abi| {
             Ok(ChainTableRoom {
                 full: KVec::from_elem(Constant::UNKNOWN, abi.nr_syscalls, alloc_flags())?,

@@ -98,6 +98,7 @@ pub(crate) const ACTIONS: [ActionInfo; 8] = [
 
 /// The index in [`ACTIONS`] of `action`: a `match`, not a search, for it
 /// runs for every system call a filter does not allow.
+#[inline(always)]
 const fn action_index(action: u32) -> Option<usize> {
     Some(match action {
         bindings::SECCOMP_RET_KILL_PROCESS => 0,
@@ -122,6 +123,7 @@ const _: () = {
 };
 
 /// The entry of `action` (`SECCOMP_RET_ACTION_FULL` bits), if it is known.
+#[inline(always)]
 pub(crate) fn action_info(action: u32) -> Option<&'static ActionInfo> {
     match action_index(action) {
         Some(i) => ACTIONS.get(i),
@@ -161,13 +163,13 @@ pub(crate) static ACTIONS_LOGGED: AtomicU32 = AtomicU32::new(
 /// [`ACTIONS_LOGGED`]; the other actions only when the filter that decided
 /// was installed with `SECCOMP_FILTER_FLAG_LOG` (`requested`); `ALLOW` is
 /// never logged.
+#[inline(always)]
 pub(crate) fn log_action(nr: i32, signr: c_long, action: u32, requested: bool) {
-    let logged = ACTIONS_LOGGED.load(Ordering::Relaxed);
     // Unknown actions are carried out, and logged, as KILL_PROCESS.
     let info = action_info(action).unwrap_or(&ACTIONS[0]);
     let log = info.ret != bindings::SECCOMP_RET_ALLOW
         && (requested || !info.when_requested)
-        && logged & info.log_bit != 0;
+        && ACTIONS_LOGGED.load(Ordering::Relaxed) & info.log_bit != 0;
     if log {
         // The syscall number is passed on as the unsigned long C uses.
         // SAFETY: FFI call without preconditions.

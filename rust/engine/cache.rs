@@ -38,7 +38,7 @@ use super::insn::opcode::BPF_MAXINSNS;
 use super::insn::{AluOp, Insn};
 use super::interp::DecodedProgram;
 use super::nospec::{self, IndexMask, PlainMask};
-use super::resume::{ResumeEntry, ResumeTable};
+use super::resume::{ResumeEntries, ResumeEntry};
 
 /// `AUDIT_ARCH_X86_64`.
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
@@ -185,7 +185,7 @@ fn step(insn: Insn, state: &mut PathState, arch: u32, nr: i32) -> Step {
             return branch(state, compare(a, x, |a, x| a & x != 0), jt.get(), jf.get())
         }
         // Never in the programs analysed (compiled after), unknown if it were.
-        Insn::Switch(..) => return Step::Unknown,
+        Insn::Switch(..) | Insn::LdJeqK(..) | Insn::LdSwitch(..) => return Step::Unknown,
         Insn::RetK(k) => return Step::Return(k),
         Insn::RetA => return a.map_or(Step::Unknown, Step::Return),
     }
@@ -538,7 +538,9 @@ pub fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option
 /// for a number, or unknown; 4 bytes.
 ///
 /// A `SECCOMP_RET_USER_NOTIF` value is never constant (a notification
-/// needs the arguments), so that action stands for "unknown".
+/// needs the arguments), so that action stands for "unknown", its 16 data
+/// bits for where the chain's newest filter resumes, if known
+/// ([`Constant::newest_resume`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Constant(u32);
 
@@ -562,6 +564,29 @@ impl Constant {
     pub fn get(self) -> Option<u32> {
         (self.0 & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF).then_some(self.0)
     }
+
+    /// Unknown, the chain's newest filter starting at instruction `pc`
+    /// with X = 0 (its [`ResumeEntry`]); plain unknown if `pc` does not
+    /// fit the entry's 16 low bits.
+    fn unknown_resuming_at(pc: u16) -> Self {
+        match pc.checked_add(1) {
+            Some(hint) => Self(SECCOMP_RET_USER_NOTIF | u32::from(hint)),
+            None => Self::UNKNOWN,
+        }
+    }
+
+    /// For an unknown entry, where the chain's newest filter may start
+    /// (with A, X and scratch memory zero), if the table knows: the
+    /// [`ResumeEntry::Resume`] of that filter's [`super::ResumeTable`], so that
+    /// running it takes no second lookup.
+    #[inline]
+    pub fn newest_resume(self) -> Option<u16> {
+        if self.get().is_some() {
+            return None;
+        }
+        // `unknown_resuming_at` stored `pc + 1` in the data bits.
+        (self.0 as u16).checked_sub(1)
+    }
 }
 
 impl Default for Constant {
@@ -574,7 +599,7 @@ impl Default for Constant {
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`X86_64_NR_SYSCALLS`] entries).
 ///
-/// Like a [`ResumeTable`], a table whose numbers all have the same entry
+/// Like a [`super::ResumeTable`], a table whose numbers all have the same entry
 /// can be [`ConstantTable::compacted`] into a single entry.
 #[derive(Clone, Debug)]
 pub struct ConstantTable<S> {
@@ -614,28 +639,26 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     /// Same as [`ConstantTable::build`] for the filter `resume` was built
     /// from, without analysing the filter again: a filter's entry is
     /// constant exactly when its resume entry is a
-    /// [`ResumeEntry::Return`]. A `resume` table for another architecture
+    /// [`ResumeEntry::Return`]. Unknown entries may also tell where that
+    /// filter resumes ([`Constant::newest_resume`]). A `resume` table for another architecture
     /// makes every entry non-constant. Costs one pass over the entries, so
     /// the kernel can build `resume` before attaching and this while
     /// attaching.
     pub fn build_from_resume<R, T>(
         arch: u32,
         storage: S,
-        resume: &ResumeTable<R>,
+        resume: &R,
         older: Option<&ConstantTable<T>>,
     ) -> Self
     where
-        R: Deref<Target = [ResumeEntry]>,
+        R: ResumeEntries,
         T: Deref<Target = [Constant]>,
     {
-        let constant = |entry: &ResumeEntry| match *entry {
-            ResumeEntry::Return(value) if resume.arch() == arch => Some(value),
-            _ => None,
-        };
+        let same_arch = resume.arch() == arch;
         // The resume table's shape is looked at once, not per number.
-        let entries = resume.entries();
+        let uniform = resume.uniform();
         // The usual case while attaching, one entry per number on both
-        // sides: a straight pass over the two slices.
+        // sides: a straight pass.
         let older_full = match older {
             None => Some(None),
             Some(table) if table.arch == arch && table.entries.len() == table.nr_count => {
@@ -643,25 +666,55 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
             }
             Some(_) => None,
         };
-        if let (Some(older_full), true) = (older_full, entries.len() == storage.len()) {
+        if let (Some(older_full), None, true) =
+            (older_full, uniform, resume.nr_count() == storage.len())
+        {
             let mut storage = storage;
-            let same_arch = resume.arch() == arch;
             // Plain indexes: the kernel may be built for size (`-Os`), where
             // zipped iterators are not flattened into a simple loop.
+            // A packed table's entries are read through its indexes here
+            // rather than through `entry()` for each number.
+            let packed = resume
+                .packed()
+                .filter(|(indexes, _)| indexes.len() == storage.len());
+            // Neighbouring numbers mostly have the same entries on both
+            // sides: the last number's entry index (none yet: past any
+            // index), older entry and value.
+            let (mut last_index, mut last_older, mut last_value) =
+                (usize::MAX, Constant::UNKNOWN, Constant::UNKNOWN);
             for nr in 0..storage.len() {
-                let older_value = match older_full {
-                    None => Some(SECCOMP_RET_ALLOW),
-                    Some(older) => older.get(nr).and_then(|c| c.get()),
+                let older_constant = match older_full {
+                    None => Constant::ALLOW,
+                    Some(older) => older.get(nr).copied().unwrap_or(Constant::UNKNOWN),
                 };
-                let value = match (entries.get(nr), older_value) {
-                    (Some(&ResumeEntry::Return(newer)), Some(older)) if same_arch => {
+                let entry = match packed {
+                    Some((indexes, entries)) => {
+                        let index = indexes.get(nr).map_or(usize::MAX - 1, |&i| usize::from(i));
+                        if index == last_index && older_constant == last_older {
+                            if let Some(slot) = storage.get_mut(nr) {
+                                *slot = last_value;
+                            }
+                            continue;
+                        }
+                        last_index = index;
+                        last_older = older_constant;
+                        entries.get(index).copied()
+                    }
+                    None => resume.entry(nr),
+                };
+                let value = match (entry, older_constant.get()) {
+                    (Some(ResumeEntry::Return(newer)), Some(older)) if same_arch => {
                         Constant::new(Some(combine_with_older_chain(newer, older)))
+                    }
+                    (Some(ResumeEntry::Resume { pc, x: 0 }), _) if same_arch => {
+                        Constant::unknown_resuming_at(pc)
                     }
                     _ => Constant::UNKNOWN,
                 };
                 if let Some(slot) = storage.get_mut(nr) {
                     *slot = value;
                 }
+                last_value = value;
             }
             return Self {
                 arch,
@@ -669,16 +722,27 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
                 entries: storage,
             };
         }
-        match entries {
-            [only] => {
-                let value = constant(only);
-                let count = resume.len();
-                Self::fill(arch, storage, older, |nr| value.filter(|_| nr < count))
+        let constant = |entry: Option<ResumeEntry>| match entry {
+            Some(ResumeEntry::Return(value)) if same_arch => Some(value),
+            _ => None,
+        };
+        let count = resume.nr_count();
+        let entry = |nr: usize| match uniform {
+            Some(only) => Some(only).filter(|_| nr < count),
+            None => resume.entry(nr),
+        };
+        let mut table = Self::fill(arch, storage, older, |nr| constant(entry(nr)));
+        // The resume points of what is not constant.
+        if same_arch {
+            let all = table.entries.len() == 1;
+            for (nr, slot) in table.entries.iter_mut().enumerate() {
+                let entry = if all { uniform } else { entry(nr) };
+                if let (Some(ResumeEntry::Resume { pc, x: 0 }), None) = (entry, slot.get()) {
+                    *slot = Constant::unknown_resuming_at(pc);
+                }
             }
-            _ => Self::fill(arch, storage, older, |nr| {
-                entries.get(nr).and_then(constant)
-            }),
         }
+        table
     }
 
     /// [`ConstantTable::build_from_resume`] in as little storage as the
@@ -692,26 +756,27 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     pub fn build_compact_from_resume<R, T>(
         arch: u32,
         one: S,
-        resume: &ResumeTable<R>,
+        resume: &R,
         older: Option<&ConstantTable<T>>,
         full: impl FnOnce() -> S,
     ) -> Self
     where
-        R: Deref<Target = [ResumeEntry]>,
+        R: ResumeEntries,
         T: Deref<Target = [Constant]>,
     {
         // (`Option::is_none_or` is newer than the kernel's minimum Rust.)
         let older_uniform = match older {
             None => true,
             Some(table) => {
-                table.arch != arch || (table.entries.len() == 1 && table.nr_count >= resume.len())
+                table.arch != arch
+                    || (table.entries.len() == 1 && table.nr_count >= resume.nr_count())
             }
         };
-        if one.len() == 1 && resume.entries().len() == 1 && older_uniform {
-            // Entry 0 stands for every number below `resume.len()`.
+        if one.len() == 1 && resume.uniform().is_some() && older_uniform {
+            // Entry 0 stands for every number below `resume.nr_count()`.
             let table = Self::build_from_resume(arch, one, resume, older);
             return Self {
-                nr_count: resume.len(),
+                nr_count: resume.nr_count(),
                 ..table
             };
         }

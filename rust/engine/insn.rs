@@ -212,39 +212,50 @@ pub enum AluOp {
 /// operands are already validated: scratch slots are `< 16`, data words are
 /// `< 16`, constant divisors are non-zero, constant shifts are `< 32`.
 /// Jumps store the forward distance to the target counted from the jump
-/// itself, a [`NonZeroU16`], so evaluation strictly advances whatever the
-/// storage holds and always terminates.
+/// itself (a [`Skip`] or a [`NonZeroU16`]), so evaluation strictly
+/// advances whatever the storage holds and always terminates.
+///
+/// An instruction takes 8 bytes, as a `struct sock_filter` does.
 ///
 /// The default value is `RetK(0)`, i.e. `SECCOMP_RET_KILL_THREAD`, so
 /// storage that was never filled fails closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Insn {
-    /// Conditional jump on `A == k`, distances (taken, not taken). First
-    /// so that its discriminant is 0: the interpreter tests for it before
-    /// anything else (the `jeq nr` chains of allow-lists). The eight
-    /// variants after it are the other ones real filters run most; the
-    /// interpreter keeps the rest out of its loop.
-    JeqK(u32, NonZeroU16, NonZeroU16),
+    /// Conditional jump on `A == k`, (taken, not taken). First so that
+    /// its discriminant is 0: the interpreter tests for it before anything
+    /// else (the `jeq nr` chains of allow-lists). The ten variants after
+    /// it are the other ones real filters run most; the interpreter keeps
+    /// the rest out of its loop.
+    JeqK(u32, Skip, Skip),
     /// `A = seccomp_data word` at byte offset `4 * index`.
     LdData(u8),
     /// Conditional jump on `A > k`.
-    JgtK(u32, NonZeroU16, NonZeroU16),
+    JgtK(u32, Skip, Skip),
     /// Conditional jump on `A >= k`.
-    JgeK(u32, NonZeroU16, NonZeroU16),
+    JgeK(u32, Skip, Skip),
     /// Conditional jump on `A & k != 0`.
-    JsetK(u32, NonZeroU16, NonZeroU16),
+    JsetK(u32, Skip, Skip),
     /// Unconditional jump forward by the given distance.
     Ja(NonZeroU16),
     /// A compiled chain of `jeq`s on A ([`super::switch`]): jump forward
     /// by the distance of the case equal to A among the program's cases
     /// `first..first + len` (sorted by constant), else by the last
-    /// distance. Only [`super::DecodedProgram::compile_switches`] writes
+    /// distance. Only [`super::DecodedProgram::compile`] writes
     /// it.
     Switch(u16, u16, NonZeroU16),
     /// Return the constant `k`.
     RetK(u32),
     /// `A = A & k`.
     AndK(u32),
+    /// `A = seccomp_data word` (as [`Insn::LdData`]), then the `jeq` that
+    /// follows: `A == k` jumps as that `jeq` would, distances counted from
+    /// it. Only [`super::DecodedProgram::compile`] writes it, over an
+    /// `LdData` followed by a `JeqK`.
+    LdJeqK(u8, u32, Skip, Skip),
+    /// `A = seccomp_data word`, then the [`Insn::Switch`] that follows
+    /// (same fields), its distances counted from it. Only
+    /// [`super::DecodedProgram::compile`] writes it.
+    LdSwitch(u8, u16, u16, NonZeroU16),
     /// `A = k` (also used for `BPF_LD|BPF_W|BPF_LEN`, which reads 64).
     LdImm(u32),
     /// `X = k` (also used for `BPF_LDX|BPF_W|BPF_LEN`).
@@ -298,15 +309,40 @@ pub enum Insn {
     /// `A = -A`.
     Neg,
     /// Conditional jump on `A == X`.
-    JeqX(NonZeroU16, NonZeroU16),
+    JeqX(Skip, Skip),
     /// Conditional jump on `A > X`.
-    JgtX(NonZeroU16, NonZeroU16),
+    JgtX(Skip, Skip),
     /// Conditional jump on `A >= X`.
-    JgeX(NonZeroU16, NonZeroU16),
+    JgeX(Skip, Skip),
     /// Conditional jump on `A & X != 0`.
-    JsetX(NonZeroU16, NonZeroU16),
+    JsetX(Skip, Skip),
     /// Return A.
     RetA,
+}
+
+// One instruction in 8 bytes, as `struct sock_filter`: decoded programs
+// take no more memory than the user's.
+const _: () = assert!(core::mem::size_of::<Insn>() == 8);
+
+/// How far a conditional jump goes when its condition says so: the
+/// `jt`/`jf` offset of `struct sock_filter`, which counts the instructions
+/// skipped. The target is that many instructions after the next one, so
+/// the distance from the jump, [`Skip::get`], is never zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Skip(u8);
+
+impl Skip {
+    /// The jump over `offset` instructions after the next one.
+    pub const fn new(offset: u8) -> Self {
+        Self(offset)
+    }
+
+    /// Forward distance from the jump to its target: `offset + 1`, 1 to
+    /// 256.
+    #[inline(always)]
+    pub const fn get(self) -> u16 {
+        self.0 as u16 + 1
+    }
 }
 
 impl Default for Insn {

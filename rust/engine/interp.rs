@@ -14,7 +14,7 @@ use core::ops::{Deref, DerefMut};
 use super::checker::CheckedProgram;
 use super::data::{DataWords, SeccompData};
 use super::insn::opcode::*;
-use super::insn::{Insn, SockFilter};
+use super::insn::{Insn, Skip, SockFilter};
 use super::switch::{self, Case, NoCases};
 
 /// Return value used when evaluation cannot continue, which a decoded
@@ -36,7 +36,7 @@ pub enum DecodeError {
 /// A checked program translated into [`Insn`]s held in caller-provided
 /// storage `S` (for instance a `KVec<Insn>` in the kernel, a `Vec<Insn>` or
 /// `&mut [Insn]` elsewhere), and the cases of its switches in `C`
-/// ([`DecodedProgram::compile_switches`]; none before).
+/// ([`DecodedProgram::compile`]; none before).
 #[derive(Clone, Debug)]
 pub struct DecodedProgram<S, C = NoCases> {
     insns: S,
@@ -85,7 +85,7 @@ fn decode_insn(insn: &SockFilter) -> Insn {
     // masks only make the conversions total.
     let slot = (k & 15) as u8;
     let shift = (k & 31) as u8;
-    let (jt, jf) = (distance(insn.jt.into()), distance(insn.jf.into()));
+    let (jt, jf) = (Skip::new(insn.jt), Skip::new(insn.jf));
     match insn.code {
         c if c == BPF_LD | BPF_W | BPF_ABS => Insn::LdData(((k / 4) & 15) as u8),
         c if c == BPF_LD | BPF_W | BPF_LEN => Insn::LdImm(SeccompData::SIZE),
@@ -208,7 +208,7 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
 /// loop saves a call and the passing of seven arguments per filter.
 ///
 /// The loop handles the instructions real filters are made of (the first
-/// nine [`Insn`] variants, so that telling them from the others takes one
+/// eleven [`Insn`] variants, so that telling them from the others takes one
 /// compare); the rest go through [`run_other`], out of line. The kernel's
 /// retpoline build has no jump tables: a `match` over all 40 variants
 /// costs every instruction a tree of about six compares.
@@ -224,9 +224,7 @@ fn run_insns<D: DataWords>(
     // Scratch memory, zeroed when first used (by `run_other`): most
     // filters never use it.
     let mut mem = None;
-    let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
-        usize::from(if taken { jt } else { jf }.get())
-    };
+    let branch = |taken: bool, jt: Skip, jf: Skip| usize::from(if taken { jt } else { jf }.get());
     // `pc < insns.len() <= isize::MAX` in the loop and steps are at most
     // `u16::MAX`, so the additions never wrap: `pc` strictly increases and
     // the loop runs at most `insns.len()` times.
@@ -237,6 +235,16 @@ fn run_insns<D: DataWords>(
         if let Insn::JeqK(k, jt, jf) = insn {
             pc = pc.wrapping_add(branch(a == k, jt, jf));
             continue;
+        }
+        // Then what an argument check runs after its resume point: the
+        // fused loads and compares, and the return.
+        if let Insn::LdJeqK(word, k, jt, jf) = insn {
+            a = data.word(word);
+            pc = pc.wrapping_add(1 + branch(a == k, jt, jf));
+            continue;
+        }
+        if let Insn::RetK(k) = insn {
+            return k;
         }
         unlikely();
         let step = match insn {
@@ -254,10 +262,18 @@ fn run_insns<D: DataWords>(
                     None => return FAIL_CLOSED,
                 }
             }
-            Insn::RetK(k) => return k,
             Insn::AndK(k) => {
                 a &= k;
                 1
+            }
+            // The load, then the switch of the next instruction (from
+            // there).
+            Insn::LdSwitch(word, first, len, default) => {
+                a = data.word(word);
+                match switch::switch_step(cases, first, len, default, a) {
+                    Some(distance) => 1 + distance,
+                    None => return FAIL_CLOSED,
+                }
             }
             other => match run_other(other, &mut a, &mut x, &mut mem) {
                 Other::Step(step) => step,
@@ -287,7 +303,7 @@ enum Other {
 #[inline(never)]
 fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut Option<[u32; 16]>) -> Other {
     let mem = mem.get_or_insert([0; BPF_MEMWORDS as usize]);
-    let branch = |taken: bool, jt: NonZeroU16, jf: NonZeroU16| {
+    let branch = |taken: bool, jt: Skip, jf: Skip| {
         Other::Step(usize::from(if taken { jt } else { jf }.get()))
     };
     match insn {
@@ -334,7 +350,9 @@ fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut Option<[u32; 16]>) 
         Insn::RetK(k) => return Other::Return(k),
         Insn::AndK(k) => *a &= k,
         // Needs the data or the cases, which `run_insns` has: never here.
-        Insn::LdData(_) | Insn::Switch(..) => return Other::Return(FAIL_CLOSED),
+        Insn::LdData(_) | Insn::Switch(..) | Insn::LdJeqK(..) | Insn::LdSwitch(..) => {
+            return Other::Return(FAIL_CLOSED)
+        }
     }
     Other::Step(1)
 }

@@ -51,5 +51,5 @@ pub use data::{DataWords, SeccompData};
 pub use insn::{Insn, SockFilter};
 pub use interp::{DecodeError, DecodedProgram};
 pub use nospec::{IndexMask, PlainMask};
-pub use resume::{ResumeEntry, ResumeTable};
+pub use resume::{PackedResumeTable, ResumeEntries, ResumeEntry, ResumeTable};
 pub use switch::{Case, NoCases};

@@ -63,6 +63,16 @@ pub enum ResumeEntry {
 impl ResumeEntry {
     /// Evaluation from the first instruction, as without a table.
     pub const START: Self = ResumeEntry::Resume { pc: 0, x: 0 };
+
+    /// The entry as one number, equal for equal entries only (one compare
+    /// where the derived `==` takes several); never `u64::MAX`.
+    #[inline]
+    fn key(self) -> u64 {
+        match self {
+            ResumeEntry::Return(value) => 1 << 48 | u64::from(value),
+            ResumeEntry::Resume { pc, x } => u64::from(pc) << 32 | u64::from(x),
+        }
+    }
 }
 
 impl Default for ResumeEntry {
@@ -269,6 +279,242 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     /// Length of the program the table was built for.
     pub fn prog_len(&self) -> usize {
         self.prog_len
+    }
+}
+
+/// Per-number resume entries, as [`super::cache::ConstantTable::build_from_resume`]
+/// reads them from a [`ResumeTable`] or a [`PackedResumeTable`].
+pub trait ResumeEntries {
+    /// The architecture the entries describe.
+    fn arch(&self) -> u32;
+    /// Number of system call numbers described.
+    fn nr_count(&self) -> usize;
+    /// The entry of every number, when a single one is stored for all.
+    fn uniform(&self) -> Option<ResumeEntry>;
+    /// The entry of number `nr`, if below [`ResumeEntries::nr_count`].
+    fn entry(&self, nr: usize) -> Option<ResumeEntry>;
+    /// For a packed table, its indexes (one per number, or one for all)
+    /// and distinct entries.
+    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
+        None
+    }
+}
+
+impl<S: Deref<Target = [ResumeEntry]>> ResumeEntries for ResumeTable<S> {
+    fn arch(&self) -> u32 {
+        self.arch
+    }
+
+    fn nr_count(&self) -> usize {
+        self.nr_count
+    }
+
+    fn uniform(&self) -> Option<ResumeEntry> {
+        match *self.entries {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn entry(&self, nr: usize) -> Option<ResumeEntry> {
+        self.get(nr)
+    }
+}
+
+/// Most distinct entries a [`PackedResumeTable`] keeps: its indexes are
+/// bytes.
+pub const PACKED_MAX_ENTRIES: usize = 256;
+
+/// A [`ResumeTable`] in the memory a filter keeps it in: a byte per system
+/// call number, indexing the table's distinct entries (usually a few
+/// dozen: a verdict or two and one resume point per argument check), so
+/// 463 numbers take under 1 KiB instead of 3.7.
+///
+/// A table whose numbers all have the same entry keeps one index for all.
+/// Past [`PACKED_MAX_ENTRIES`] distinct entries, the numbers whose entry
+/// found no room start from the first instruction
+/// ([`ResumeEntry::START`], as without a table): the same results, less
+/// skipped.
+#[derive(Clone, Debug)]
+pub struct PackedResumeTable<I, E> {
+    arch: u32,
+    /// Length of the program the table was built for.
+    prog_len: usize,
+    /// The table describes the numbers below this.
+    nr_count: usize,
+    /// Per number, an index into `entries`; or one index for all.
+    indexes: I,
+    /// The distinct entries.
+    entries: E,
+}
+
+impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
+    /// The table packed into storage that `indexes` and `entries` return
+    /// for the lengths they are given (their contents are overwritten);
+    /// `None` if they do not have those lengths.
+    ///
+    /// One pass over the numbers, comparing each entry with its
+    /// neighbour's (numbers mostly share their entry in runs), else with
+    /// the first number of each distinct entry so far.
+    pub fn pack<I, E, Err>(
+        &self,
+        indexes: impl FnOnce(usize) -> Result<I, Err>,
+        entries: impl FnOnce(usize) -> Result<E, Err>,
+    ) -> Result<Option<PackedResumeTable<I, E>>, Err>
+    where
+        I: DerefMut<Target = [u8]>,
+        E: DerefMut<Target = [ResumeEntry]>,
+    {
+        // Per distinct entry, the first number that has it, or `START_MARK`
+        // for the start, added when the distinct entries overflow.
+        const START_MARK: u16 = u16::MAX;
+        let mut firsts = [0u16; PACKED_MAX_ENTRIES];
+        let mut distinct = 0;
+        let mut start_index = None;
+        let first_entry = |first: u16| match first {
+            START_MARK => ResumeEntry::START,
+            nr => self
+                .entries
+                .get(usize::from(nr))
+                .copied()
+                .unwrap_or(ResumeEntry::START),
+        };
+        let mut indexes = indexes(self.entries.len())?;
+        if indexes.len() != self.entries.len() {
+            return Ok(None);
+        }
+        let (mut previous_key, mut previous_index) = (u64::MAX, 0u8);
+        // Plain indexes: the kernel may be built for size (`-Os`), where
+        // zipped iterators are not flattened into a simple loop.
+        for nr in 0..self.entries.len() {
+            let Some(key) = self.entries.get(nr).map(|entry| entry.key()) else {
+                break;
+            };
+            if key != previous_key {
+                let known = firsts
+                    .iter()
+                    .take(distinct)
+                    .position(|&first| first_entry(first).key() == key);
+                let room = distinct < PACKED_MAX_ENTRIES - 1;
+                let index = match (known, u16::try_from(nr), start_index) {
+                    (Some(index), ..) => index,
+                    (None, Ok(nr), None) if room => {
+                        if let Some(first) = firsts.get_mut(distinct) {
+                            *first = nr;
+                        }
+                        distinct += 1;
+                        distinct - 1
+                    }
+                    (None, _, Some(start)) => start,
+                    // The last slot: the start, for this entry and every
+                    // later one without room.
+                    (None, _, None) => {
+                        if let Some(first) = firsts.get_mut(distinct) {
+                            *first = START_MARK;
+                        }
+                        distinct += 1;
+                        *start_index.insert(distinct - 1)
+                    }
+                };
+                previous_key = key;
+                previous_index = u8::try_from(index).unwrap_or(0);
+            }
+            if let Some(slot) = indexes.get_mut(nr) {
+                *slot = previous_index;
+            }
+        }
+        let mut entries = entries(distinct)?;
+        if entries.len() != distinct {
+            return Ok(None);
+        }
+        for (slot, &first) in entries.iter_mut().zip(&firsts) {
+            *slot = first_entry(first);
+        }
+        Ok(Some(PackedResumeTable {
+            arch: self.arch,
+            prog_len: self.prog_len,
+            nr_count: self.nr_count,
+            indexes,
+            entries,
+        }))
+    }
+}
+
+impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTable<I, E> {
+    /// Where `filter` starts for system call `nr` of `arch`, the lookup
+    /// clamped under speculation with `M`: this table's entry, or
+    /// [`ResumeEntry::START`] when the table has none or was built for a
+    /// program of another length. `filter` must be the program the table
+    /// was built for to give the result of [`DecodedProgram::run`].
+    #[inline]
+    pub fn entry_masked<M: IndexMask, P, C>(
+        &self,
+        filter: &DecodedProgram<P, C>,
+        arch: u32,
+        nr: i32,
+    ) -> ResumeEntry
+    where
+        P: Deref<Target = [Insn]>,
+        C: Deref<Target = [Case]>,
+    {
+        if arch != self.arch || self.prog_len != filter.len() {
+            return ResumeEntry::START;
+        }
+        nospec::get_per_number::<_, M>(&self.indexes, self.nr_count, nospec::nr_index(nr))
+            .and_then(|index| self.entries.get(usize::from(index)).copied())
+            .unwrap_or(ResumeEntry::START)
+    }
+
+    /// The distinct entries.
+    pub fn entries(&self) -> &[ResumeEntry] {
+        &self.entries
+    }
+
+    /// Per number, the index of its entry in [`PackedResumeTable::entries`]
+    /// (or one index for all).
+    pub fn indexes(&self) -> &[u8] {
+        &self.indexes
+    }
+}
+
+impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
+    for PackedResumeTable<I, E>
+{
+    fn arch(&self) -> u32 {
+        self.arch
+    }
+
+    fn nr_count(&self) -> usize {
+        self.nr_count
+    }
+
+    fn uniform(&self) -> Option<ResumeEntry> {
+        match (&*self.indexes, &*self.entries) {
+            ([_], [only, ..]) => Some(*only),
+            _ => None,
+        }
+    }
+
+    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
+        Some((&self.indexes, &self.entries))
+    }
+
+    #[inline]
+    fn entry(&self, nr: usize) -> Option<ResumeEntry> {
+        if nr >= self.nr_count {
+            return None;
+        }
+        let index = match *self.indexes {
+            [only] => only,
+            ref indexes => *indexes.get(nr)?,
+        };
+        Some(
+            self.entries
+                .get(usize::from(index))
+                .copied()
+                .unwrap_or(ResumeEntry::START),
+        )
     }
 }
 

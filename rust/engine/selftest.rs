@@ -1970,14 +1970,12 @@ fn switched<'c, const N: usize>(
     cases: &'c mut [switch::Case],
 ) -> Result<DecodedProgram<Storage<N>, &'c mut [switch::Case]>, Failure> {
     let line = Location::caller().line();
-    decoded(raw)?
-        .compile_switches(cases)
-        .map_err(|error| Failure {
-            check: "compile_switches()",
-            line,
-            expected: 0,
-            actual: error.report(),
-        })
+    decoded(raw)?.compile(cases).map_err(|error| Failure {
+        check: "compile()",
+        line,
+        expected: 0,
+        actual: error.report(),
+    })
 }
 
 /// `compiled` gives the result `plain` does for first arguments 0 to 11.

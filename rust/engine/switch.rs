@@ -10,7 +10,7 @@
 //! every constant of the chain in turn and jumps to the taken target of
 //! the first that is equal, or past the chain when none is.
 //!
-//! [`DecodedProgram::compile_switches`] replaces the first `jeq` of each
+//! [`DecodedProgram::compile`] replaces the first `jeq` of each
 //! chain of at least [`MIN_SWITCH_LEN`] with an [`Insn::Switch`]: the
 //! chain's constants, each with its target, in a tight scan for a short
 //! chain (in its order) and a binary search for a longer one (sorted, the
@@ -22,6 +22,12 @@
 //! Chains comparing the system call number are left alone: the resume
 //! tables already skip them for every number they cover.
 //!
+//! Then each load of a data word followed by a `jeq` or a switch becomes
+//! one [`Insn::LdJeqK`] or [`Insn::LdSwitch`], the instruction after it
+//! unchanged: an argument check of libseccomp's (load the high word,
+//! `jeq 0`, load the low word, compare) takes three steps of the
+//! interpreter instead of five.
+//!
 //! Every instruction is in at most one switch's cases (a chain is only
 //! compiled while the cases so far and its own stay within the program's
 //! length), so the cases take at most 8 bytes per instruction.
@@ -32,7 +38,7 @@ use core::ops::{Deref, DerefMut};
 use super::cache::follow_nr;
 use super::checker::InsnBitSet;
 use super::insn::opcode::BPF_MAXINSNS;
-use super::insn::Insn;
+use super::insn::{Insn, Skip};
 use super::interp::{DecodeError, DecodedProgram};
 
 /// Shortest chain worth a switch: below it, the `jeq`s cost about as
@@ -92,7 +98,7 @@ struct Chain<'a> {
 }
 
 impl Iterator for Chain<'_> {
-    type Item = (usize, u32, NonZeroU16);
+    type Item = (usize, u32, Skip);
 
     fn next(&mut self) -> Option<Self::Item> {
         let here = self.pc;
@@ -149,7 +155,7 @@ fn switch_len(insns: &[Insn], continued: &InsnBitSet, head: usize, total: usize)
 }
 
 impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
-    /// Number of [`Case`]s [`DecodedProgram::compile_switches`] needs.
+    /// Number of [`Case`]s [`DecodedProgram::compile`] needs.
     pub fn switch_cases(&self) -> usize {
         let insns = self.insns();
         let continued = continued(insns);
@@ -161,9 +167,11 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
     /// Replaces the head of each long enough chain of `jeq`s with a
     /// [`Insn::Switch`] whose cases go in `cases`, which must have
     /// [`DecodedProgram::switch_cases`] elements (its contents are
-    /// overwritten). The program gives the same result as before for
-    /// every input, from every instruction.
-    pub fn compile_switches<C>(self, mut cases: C) -> Result<DecodedProgram<S, C>, DecodeError>
+    /// overwritten), then fuses each load of a data word with the `jeq` or
+    /// switch after it ([`Insn::LdJeqK`], [`Insn::LdSwitch`]). The program
+    /// gives the same result as before for every input, from every
+    /// instruction.
+    pub fn compile<C>(self, mut cases: C) -> Result<DecodedProgram<S, C>, DecodeError>
     where
         C: DerefMut<Target = [Case]>,
     {
@@ -202,7 +210,29 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
             }
             total += len;
         }
+        fuse_loads(&mut insns);
         Ok(DecodedProgram::with_cases(insns, cases))
+    }
+}
+
+/// Replaces each `LdData` followed by a `JeqK` or a [`Insn::Switch`] with
+/// an [`Insn::LdJeqK`] or [`Insn::LdSwitch`]: the load and the comparison
+/// that follows in one step of the interpreter (the argument checks of
+/// libseccomp's filters are such pairs). The instruction after the load
+/// stays as it is, for the jumps that reach it.
+fn fuse_loads(insns: &mut [Insn]) {
+    for pc in 1..insns.len() {
+        let (Some(&Insn::LdData(word)), Some(&next)) = (insns.get(pc - 1), insns.get(pc)) else {
+            continue;
+        };
+        let fused = match next {
+            Insn::JeqK(k, jt, jf) => Insn::LdJeqK(word, k, jt, jf),
+            Insn::Switch(first, len, default) => Insn::LdSwitch(word, first, len, default),
+            _ => continue,
+        };
+        if let Some(load) = insns.get_mut(pc - 1) {
+            *load = fused;
+        }
     }
 }
 

@@ -380,7 +380,7 @@ fn kernel_path_ret(chain: &[DecodedProgram<Vec<Insn>>], data: &SeccompData) -> u
     for (prog, resume) in chain.iter().zip(&resumes).rev() {
         // The kernel runs the program with its chains of `jeq`s compiled.
         let cases = vec![seccomp_engine::Case::default(); prog.switch_cases()];
-        let compiled = prog.clone().compile_switches(cases).unwrap();
+        let compiled = prog.clone().compile(cases).unwrap();
         ret = chain_step(ret, compiled.run_with(resume, data));
     }
     ret

@@ -202,6 +202,11 @@ fn resume_falls_back_when_the_budget_runs_out() {
 
 /// Host only: the container profile and ten full tables (463 entries,
 /// 3.7 KiB each) at once.
+/// The known verdicts of `table`, entry by entry.
+fn verdicts(table: &ConstantTable<Vec<Constant>>) -> Vec<Option<u32>> {
+    table.entries().iter().map(|c| c.get()).collect()
+}
+
 #[test]
 fn constant_table_from_resume_matches_build() {
     let first = decoded(&linear_allowlist(&[0, 1, 2]));
@@ -214,15 +219,15 @@ fn constant_table_from_resume_matches_build() {
         let rn = ResumeTable::build(arch, vec![ResumeEntry::START; 463], &notif);
         let t1 = ConstantTable::build(arch, vec![Constant::UNKNOWN; 463], &first, none);
         let f1 = ConstantTable::build_from_resume(arch, vec![Constant::UNKNOWN; 463], &r1, none);
-        assert_eq!(t1.entries(), f1.entries());
+        assert_eq!(verdicts(&t1), verdicts(&f1));
         let t2 = ConstantTable::build(arch, vec![Constant::UNKNOWN; 463], &second, Some(&t1));
         let f2 =
             ConstantTable::build_from_resume(arch, vec![Constant::UNKNOWN; 463], &r2, Some(&f1));
-        assert_eq!(t2.entries(), f2.entries());
+        assert_eq!(verdicts(&t2), verdicts(&f2));
         let tn = ConstantTable::build(arch, vec![Constant::UNKNOWN; 463], &notif, Some(&t2));
         let fn_ =
             ConstantTable::build_from_resume(arch, vec![Constant::UNKNOWN; 463], &rn, Some(&f2));
-        assert_eq!(tn.entries(), fn_.entries());
+        assert_eq!(verdicts(&tn), verdicts(&fn_));
         // A resume table of another architecture gives nothing constant.
         let other = if arch == AUDIT_ARCH_I386 {
             AUDIT_ARCH_X86_64
@@ -231,5 +236,162 @@ fn constant_table_from_resume_matches_build() {
         };
         let f = ConstantTable::build_from_resume(other, vec![Constant::UNKNOWN; 463], &r1, none);
         assert!(f.entries().iter().all(|c| c.get().is_none()));
+    }
+}
+
+// ---- packed resume tables ------------------------------------------------
+
+/// `table` packed into storage of the sizes it asks for.
+fn packed_table(
+    table: &ResumeTable<Vec<ResumeEntry>>,
+) -> PackedResumeTable<Vec<u8>, Vec<ResumeEntry>> {
+    table
+        .pack(
+            |indexes| Ok::<_, ()>(vec![0xff; indexes]),
+            |entries| Ok(vec![ResumeEntry::Return(7); entries]),
+        )
+        .unwrap()
+        .expect("storage of the sizes asked for")
+}
+
+/// The container profile's table packs into a byte per number and a few
+/// distinct entries, each number keeping its own entry; the chain table
+/// derived from it is the one derived from the full table.
+#[test]
+fn packed_resume_table_keeps_every_entry() {
+    let prog = decoded(&container_profile());
+    let table = resume_table(&prog);
+    let packed = packed_table(&table);
+    assert_eq!(packed.indexes().len(), X86_64_NR_SYSCALLS);
+    assert!(
+        packed.entries().len() < 64,
+        "{} entries",
+        packed.entries().len()
+    );
+    for nr in -1..X86_64_NR_SYSCALLS as i32 + 2 {
+        let full = table
+            .lookup_nr_masked::<PlainMask>(AUDIT_ARCH_X86_64, nr)
+            .unwrap_or(ResumeEntry::START);
+        let small = packed.entry_masked::<PlainMask, _, _>(&prog, AUDIT_ARCH_X86_64, nr);
+        assert_eq!(full, small, "nr {nr}");
+    }
+    assert_eq!(
+        packed.entry_masked::<PlainMask, _, _>(&prog, AUDIT_ARCH_I386, 0),
+        ResumeEntry::START
+    );
+    let none = None::<&ConstantTable<Vec<Constant>>>;
+    let storage = || vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS];
+    let from_full = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &table, none);
+    let from_packed = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &packed, none);
+    assert_eq!(from_full.entries(), from_packed.entries());
+    // And on top of an older chain.
+    let newer = decoded(&linear_allowlist(&[0, 1, 2, 60, 61, 200]));
+    let newer_table = resume_table(&newer);
+    let newer_packed = packed_table(&newer_table);
+    let older = Some(&from_full);
+    let from_full =
+        ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &newer_table, older);
+    let from_packed =
+        ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &newer_packed, older);
+    assert_eq!(from_full.entries(), from_packed.entries());
+    assert!(from_packed.entries().iter().any(|c| c.get().is_some()));
+    assert!(from_packed.entries().iter().any(|c| c.get().is_none()));
+    // Storage of other sizes is refused.
+    let wrong = table.pack(
+        |_| Ok::<_, ()>(vec![0; 3]),
+        |n| Ok(vec![ResumeEntry::START; n]),
+    );
+    assert!(wrong.unwrap().is_none());
+    let wrong = table.pack(
+        |n| Ok::<_, ()>(vec![0; n]),
+        |n| Ok(vec![ResumeEntry::START; n + 1]),
+    );
+    assert!(wrong.unwrap().is_none());
+}
+
+/// A filter with an argument check for each of 300 numbers has 301
+/// distinct entries: 256 are kept, the start first, and every number
+/// still gets the filter's result.
+#[test]
+fn packed_resume_table_overflows_to_the_start() {
+    let mut raw = vec![ld_abs(0)];
+    for nr in 0..300 {
+        // Number `nr` resumes at its own load of argument 0.
+        raw.extend([jeq(nr, 0, 2), ld_abs(16), ret(SECCOMP_RET_ALLOW | 1)]);
+        raw.last_mut().unwrap().code = 0x16; // BPF_RET | BPF_A
+    }
+    raw.push(ret(SECCOMP_RET_KILL_PROCESS));
+    let prog = decoded(&raw);
+    let table = resume_table(&prog);
+    let packed = packed_table(&table);
+    assert_eq!(
+        (packed.indexes().len(), packed.entries().len()),
+        (X86_64_NR_SYSCALLS, 256)
+    );
+    // The first 255 distinct entries, then the start.
+    assert_eq!(packed.entries()[255], ResumeEntry::START);
+    assert!(!packed.entries()[..255].contains(&ResumeEntry::START));
+    let mut from_start = 0;
+    for nr in 0..X86_64_NR_SYSCALLS as i32 {
+        let full = table
+            .lookup_nr_masked::<PlainMask>(AUDIT_ARCH_X86_64, nr)
+            .unwrap_or(ResumeEntry::START);
+        let small = packed.entry_masked::<PlainMask, _, _>(&prog, AUDIT_ARCH_X86_64, nr);
+        if small != full {
+            assert_eq!(small, ResumeEntry::START, "nr {nr}");
+            from_start += 1;
+        }
+        let mut d = data();
+        d.nr = nr;
+        d.args[0] = 0x1234_5678_9abc;
+        assert_eq!(prog.run_from(small, &d), prog.run(&d), "nr {nr}");
+    }
+    // The first 255 numbers keep their resume points; the later ones
+    // (45 resume points, and the verdict of the numbers past 299, first
+    // seen after them) start from the start.
+    assert_eq!(from_start, X86_64_NR_SYSCALLS - 255);
+}
+
+/// A filter whose numbers all resume at one instruction gets a one-entry
+/// chain table that still tells where: running from there gives the
+/// filter's result.
+#[test]
+fn uniform_resume_point_in_the_chain_table() {
+    // The architecture checked, then argument 0 against eight constants.
+    let mut raw = vec![
+        ld_abs(4),
+        jeq(AUDIT_ARCH_X86_64, 1, 0),
+        ret(SECCOMP_RET_KILL_PROCESS),
+    ];
+    raw.push(ld_abs(16));
+    for k in 0..8 {
+        raw.push(jeq(k * 3, 8 - k as u8, 0));
+    }
+    raw.extend([ret(SECCOMP_RET_ERRNO | 1), ret(SECCOMP_RET_ALLOW)]);
+    let prog = decoded(&raw);
+    let table = ResumeTable::build_compact(
+        AUDIT_ARCH_X86_64,
+        vec![ResumeEntry::START; 1],
+        X86_64_NR_SYSCALLS,
+        &prog,
+        || Ok::<_, ()>(vec![ResumeEntry::START; X86_64_NR_SYSCALLS]),
+    )
+    .unwrap();
+    let packed = packed_table(&table);
+    let none = None::<&ConstantTable<Vec<Constant>>>;
+    let chain = ConstantTable::build_compact_from_resume(
+        AUDIT_ARCH_X86_64,
+        vec![Constant::UNKNOWN; 1],
+        &packed,
+        none,
+        || vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS],
+    );
+    assert_eq!(chain.entries().len(), 1);
+    let pc = chain.entries()[0].newest_resume().expect("a resume point");
+    assert_eq!(pc, 3);
+    for arg in 0..30 {
+        let mut input = data();
+        input.args[0] = arg;
+        assert_eq!(prog.run_at(usize::from(pc), 0, 0, &input), prog.run(&input));
     }
 }

@@ -411,7 +411,7 @@ pub fn random_profile(rng: &mut Rng) -> Vec<SockFilter> {
 /// input, with constants from a small pool so that equal ones recur),
 /// their not-taken branches mostly to the next instruction, sometimes
 /// through `ja`s or past a few instructions, their taken ones anywhere
-/// forward: what [`seccomp_engine::DecodedProgram::compile_switches`]
+/// forward: what [`seccomp_engine::DecodedProgram::compile`]
 /// compiles. Always accepted by the checker.
 pub fn random_jeq_chains(rng: &mut Rng) -> Vec<SockFilter> {
     let len = match rng.below(10) {
