@@ -182,7 +182,7 @@ pub(crate) struct Filter {
     /// run really starts: its verdict if constant, else the first
     /// instruction that depends on the system call's arguments (and X
     /// there).
-    resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
+    resume: [PackedResumeTable<KVec<u16>, KVec<ResumeEntry>>; NR_ABIS],
     /// Length of the program after the C implementation's conversion to
     /// eBPF (and constant blinding, if the JIT blinded when the filter was
     /// created), which the chain length limit counts.
@@ -341,7 +341,7 @@ pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
     raw: KVVec<SockFilter>,
     prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
-    resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
+    resume: [PackedResumeTable<KVec<u16>, KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
     cache_storage: [ChainTableRoom; NR_ABIS],
     log: bool,
@@ -406,7 +406,7 @@ impl PreparedFilter {
         // only: done here, where we may sleep, not under the siglock.
         // A table whose numbers all have the same entry (an ABI the filter
         // rejects as a whole, say) keeps one entry instead of one each, and
-        // a full one is kept packed: a byte per number, indexing its
+        // a full one is kept packed: two bytes per number, indexing its
         // distinct entries.
         let resume = per_abi(|abi| {
             let one = KVec::from_elem(ResumeEntry::START, 1, alloc_flags())?;
@@ -414,7 +414,7 @@ impl PreparedFilter {
                 KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())
             })?;
             let packed = table.pack(
-                |indexes| KVec::from_elem(0u8, indexes, alloc_flags()),
+                |indexes| KVec::from_elem(0u16, indexes, alloc_flags()),
                 |entries| KVec::from_elem(ResumeEntry::START, entries, alloc_flags()),
             )?;
             // The storage has the sizes the table asked for.

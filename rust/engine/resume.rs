@@ -295,7 +295,7 @@ pub trait ResumeEntries {
     fn entry(&self, nr: usize) -> Option<ResumeEntry>;
     /// For a packed table, its indexes (one per number, or one for all)
     /// and distinct entries.
-    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
+    fn packed(&self) -> Option<(&[u16], &[ResumeEntry])> {
         None
     }
 }
@@ -322,20 +322,22 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeEntries for ResumeTable<S> {
     }
 }
 
-/// Most distinct entries a [`PackedResumeTable`] keeps: its indexes are
-/// bytes.
-pub const PACKED_MAX_ENTRIES: usize = 256;
+/// Most distinct entries a [`PackedResumeTable`] keeps: more than any
+/// system call table has numbers (x86-64: 463), so that every number keeps
+/// its entry, constant verdicts included (which the chain's constant table
+/// and `/proc/<pid>/seccomp_cache` are made of).
+pub const PACKED_MAX_ENTRIES: usize = 512;
 
-/// A [`ResumeTable`] in the memory a filter keeps it in: a byte per system
-/// call number, indexing the table's distinct entries (usually a few
-/// dozen: a verdict or two and one resume point per argument check), so
-/// 463 numbers take under 1 KiB instead of 3.7.
+/// A [`ResumeTable`] in the memory a filter keeps it in: two bytes per
+/// system call number, indexing the table's distinct entries (usually a
+/// few dozen: a verdict or two and one resume point per argument check),
+/// so 463 numbers take about 1 KiB instead of 3.7.
 ///
 /// A table whose numbers all have the same entry keeps one index for all.
-/// Past [`PACKED_MAX_ENTRIES`] distinct entries, the numbers whose entry
-/// found no room start from the first instruction
-/// ([`ResumeEntry::START`], as without a table): the same results, less
-/// skipped.
+/// Past [`PACKED_MAX_ENTRIES`] distinct entries (a table of more numbers
+/// than any architecture has), the numbers whose entry found no room start
+/// from the first instruction ([`ResumeEntry::START`], as without a
+/// table): the same results, less skipped.
 #[derive(Clone, Debug)]
 pub struct PackedResumeTable<I, E> {
     arch: u32,
@@ -363,7 +365,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         entries: impl FnOnce(usize) -> Result<E, Err>,
     ) -> Result<Option<PackedResumeTable<I, E>>, Err>
     where
-        I: DerefMut<Target = [u8]>,
+        I: DerefMut<Target = [u16]>,
         E: DerefMut<Target = [ResumeEntry]>,
     {
         // Per distinct entry, the first number that has it, or `START_MARK`
@@ -384,7 +386,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         if indexes.len() != self.entries.len() {
             return Ok(None);
         }
-        let (mut previous_key, mut previous_index) = (u64::MAX, 0u8);
+        let (mut previous_key, mut previous_index) = (u64::MAX, 0u16);
         // Plain indexes: the kernel may be built for size (`-Os`), where
         // zipped iterators are not flattened into a simple loop.
         for nr in 0..self.entries.len() {
@@ -418,7 +420,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
                     }
                 };
                 previous_key = key;
-                previous_index = u8::try_from(index).unwrap_or(0);
+                previous_index = u16::try_from(index).unwrap_or(0);
             }
             if let Some(slot) = indexes.get_mut(nr) {
                 *slot = previous_index;
@@ -441,7 +443,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     }
 }
 
-impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTable<I, E> {
+impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTable<I, E> {
     /// Where `filter` starts for system call `nr` of `arch`, the lookup
     /// clamped under speculation with `M`: this table's entry, or
     /// [`ResumeEntry::START`] when the table has none or was built for a
@@ -473,12 +475,12 @@ impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTabl
 
     /// Per number, the index of its entry in [`PackedResumeTable::entries`]
     /// (or one index for all).
-    pub fn indexes(&self) -> &[u8] {
+    pub fn indexes(&self) -> &[u16] {
         &self.indexes
     }
 }
 
-impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
+impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
     for PackedResumeTable<I, E>
 {
     fn arch(&self) -> u32 {
@@ -496,7 +498,7 @@ impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
         }
     }
 
-    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
+    fn packed(&self) -> Option<(&[u16], &[ResumeEntry])> {
         Some((&self.indexes, &self.entries))
     }
 

@@ -244,7 +244,7 @@ fn constant_table_from_resume_matches_build() {
 /// `table` packed into storage of the sizes it asks for.
 fn packed_table(
     table: &ResumeTable<Vec<ResumeEntry>>,
-) -> PackedResumeTable<Vec<u8>, Vec<ResumeEntry>> {
+) -> PackedResumeTable<Vec<u16>, Vec<ResumeEntry>> {
     table
         .pack(
             |indexes| Ok::<_, ()>(vec![0xff; indexes]),
@@ -309,30 +309,57 @@ fn packed_resume_table_keeps_every_entry() {
     assert!(wrong.unwrap().is_none());
 }
 
-/// A filter with an argument check for each of 300 numbers has 301
-/// distinct entries: 256 are kept, the start first, and every number
-/// still gets the filter's result.
+/// Every x86-64 number keeps its own entry, even when each has another:
+/// a filter with an argument check for each number.
 #[test]
-fn packed_resume_table_overflows_to_the_start() {
+fn packed_resume_table_keeps_distinct_entries_of_every_number() {
+    let prog = decoded(&one_check_per_number(X86_64_NR_SYSCALLS as u32));
+    let table = resume_table(&prog);
+    let packed = packed_table(&table);
+    assert_eq!(packed.entries().len(), X86_64_NR_SYSCALLS);
+    for nr in 0..X86_64_NR_SYSCALLS as i32 {
+        let full = table.lookup_nr_masked::<PlainMask>(AUDIT_ARCH_X86_64, nr);
+        let small = packed.entry_masked::<PlainMask, _, _>(&prog, AUDIT_ARCH_X86_64, nr);
+        assert_eq!(Some(small), full, "nr {nr}");
+    }
+    // So the chain's constant verdicts are those of the full table.
+    let storage = || vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS];
+    let none = None::<&ConstantTable<Vec<Constant>>>;
+    let from_full = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &table, none);
+    let from_packed = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &packed, none);
+    assert_eq!(from_full.entries(), from_packed.entries());
+}
+
+/// `count` numbers, each resuming at its own load of argument 0 (and
+/// returning it as an `ALLOW` with data), the others killed.
+fn one_check_per_number(count: u32) -> Vec<SockFilter> {
     let mut raw = vec![ld_abs(0)];
-    for nr in 0..300 {
-        // Number `nr` resumes at its own load of argument 0.
+    for nr in 0..count {
         raw.extend([jeq(nr, 0, 2), ld_abs(16), ret(SECCOMP_RET_ALLOW | 1)]);
         raw.last_mut().unwrap().code = 0x16; // BPF_RET | BPF_A
     }
     raw.push(ret(SECCOMP_RET_KILL_PROCESS));
-    let prog = decoded(&raw);
-    let table = resume_table(&prog);
+    raw
+}
+
+/// A table of more numbers than any architecture has, 600 with distinct
+/// entries: 511 are kept, then the start, and every number still gets the
+/// filter's result.
+#[test]
+fn packed_resume_table_overflows_to_the_start() {
+    const NUMBERS: usize = 600;
+    let prog = decoded(&one_check_per_number(NUMBERS as u32));
+    let table = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; NUMBERS], &prog);
     let packed = packed_table(&table);
     assert_eq!(
         (packed.indexes().len(), packed.entries().len()),
-        (X86_64_NR_SYSCALLS, 256)
+        (NUMBERS, 512)
     );
-    // The first 255 distinct entries, then the start.
-    assert_eq!(packed.entries()[255], ResumeEntry::START);
-    assert!(!packed.entries()[..255].contains(&ResumeEntry::START));
+    // The first 511 distinct entries, then the start.
+    assert_eq!(packed.entries()[511], ResumeEntry::START);
+    assert!(!packed.entries()[..511].contains(&ResumeEntry::START));
     let mut from_start = 0;
-    for nr in 0..X86_64_NR_SYSCALLS as i32 {
+    for nr in 0..NUMBERS as i32 {
         let full = table
             .lookup_nr_masked::<PlainMask>(AUDIT_ARCH_X86_64, nr)
             .unwrap_or(ResumeEntry::START);
@@ -346,10 +373,9 @@ fn packed_resume_table_overflows_to_the_start() {
         d.args[0] = 0x1234_5678_9abc;
         assert_eq!(prog.run_from(small, &d), prog.run(&d), "nr {nr}");
     }
-    // The first 255 numbers keep their resume points; the later ones
-    // (45 resume points, and the verdict of the numbers past 299, first
-    // seen after them) start from the start.
-    assert_eq!(from_start, X86_64_NR_SYSCALLS - 255);
+    // The first 511 numbers keep their resume points, the later ones
+    // start from the start.
+    assert_eq!(from_start, NUMBERS - 511);
 }
 
 /// A filter whose numbers all resume at one instruction gets a one-entry
