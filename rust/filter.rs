@@ -153,17 +153,6 @@ pub(crate) static LIVE_FILTERS: AtomicUsize = AtomicUsize::new(0);
 /// # Invariants
 ///
 /// Once in an [`Arc`], a filter is immutable but for `users`.
-/// What a chain's constant table says about one system call.
-pub(crate) enum Lookup {
-    /// The chain's verdict, without running it.
-    Verdict(u32),
-    /// The filters must run; the newest may start at this instruction.
-    Run {
-        /// [`engine::Constant::newest_resume`].
-        newest_from: Option<u16>,
-    },
-}
-
 pub(crate) struct Filter {
     /// Tasks whose chain runs through this filter (see the module docs).
     users: AtomicUsize,
@@ -208,9 +197,9 @@ impl Filter {
         core::iter::successors(newest, |f| f.prev.as_deref())
     }
 
-    /// The verdict of the chain ending here for system call `nr` of
-    /// `arch`, if the chain's constant table knows it without running a
-    /// filter.
+    /// What the chain ending here knows of system call `nr` of `arch`
+    /// without running a filter: its verdict from the chain's constant
+    /// table, if there, else where the newest filter starts, if known.
     ///
     /// Inlined into the syscall-entry hook: the allowed path of most
     /// system calls ends here.
@@ -331,6 +320,17 @@ impl Drop for Filter {
             };
         }
     }
+}
+
+/// What a chain's constant table says about one system call.
+pub(crate) enum Lookup {
+    /// The chain's verdict, without running it.
+    Verdict(u32),
+    /// The filters must run; the newest may start at this instruction.
+    Run {
+        /// [`engine::Constant::newest_resume`].
+        newest_from: Option<u16>,
+    },
 }
 
 /// A filter checked and allocated, not yet attached to a chain.

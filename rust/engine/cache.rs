@@ -565,13 +565,16 @@ impl Constant {
         (self.0 & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF).then_some(self.0)
     }
 
-    /// Unknown, the chain's newest filter starting at instruction `pc`
-    /// with X = 0 (its [`ResumeEntry`]); plain unknown if `pc` does not
-    /// fit the entry's 16 low bits.
-    fn unknown_resuming_at(pc: u16) -> Self {
-        match pc.checked_add(1) {
-            Some(hint) => Self(SECCOMP_RET_USER_NOTIF | u32::from(hint)),
-            None => Self::UNKNOWN,
+    /// Unknown, telling where the chain's newest filter starts when its
+    /// resume entry `entry` is a resume point with X = 0; plain unknown
+    /// otherwise (or if the point does not fit the entry's 16 low bits).
+    fn unknown_from(entry: Option<ResumeEntry>) -> Self {
+        match entry {
+            Some(ResumeEntry::Resume { pc, x: 0 }) => match pc.checked_add(1) {
+                Some(hint) => Self(SECCOMP_RET_USER_NOTIF | u32::from(hint)),
+                None => Self::UNKNOWN,
+            },
+            _ => Self::UNKNOWN,
         }
     }
 
@@ -584,7 +587,7 @@ impl Constant {
         if self.get().is_some() {
             return None;
         }
-        // `unknown_resuming_at` stored `pc + 1` in the data bits.
+        // `unknown_from` stored `pc + 1` in the data bits.
         (self.0 as u16).checked_sub(1)
     }
 }
@@ -640,10 +643,10 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     /// from, without analysing the filter again: a filter's entry is
     /// constant exactly when its resume entry is a
     /// [`ResumeEntry::Return`]. Unknown entries may also tell where that
-    /// filter resumes ([`Constant::newest_resume`]). A `resume` table for another architecture
-    /// makes every entry non-constant. Costs one pass over the entries, so
-    /// the kernel can build `resume` before attaching and this while
-    /// attaching.
+    /// filter resumes ([`Constant::newest_resume`]). A `resume` table for
+    /// another architecture makes every entry non-constant. Costs one pass
+    /// over the entries, so the kernel can build `resume` before attaching
+    /// and this while attaching.
     pub fn build_from_resume<R, T>(
         arch: u32,
         storage: S,
@@ -703,13 +706,11 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
                     None => resume.entry(nr),
                 };
                 let value = match (entry, older_constant.get()) {
-                    (Some(ResumeEntry::Return(newer)), Some(older)) if same_arch => {
+                    _ if !same_arch => Constant::UNKNOWN,
+                    (Some(ResumeEntry::Return(newer)), Some(older)) => {
                         Constant::new(Some(combine_with_older_chain(newer, older)))
                     }
-                    (Some(ResumeEntry::Resume { pc, x: 0 }), _) if same_arch => {
-                        Constant::unknown_resuming_at(pc)
-                    }
-                    _ => Constant::UNKNOWN,
+                    _ => Constant::unknown_from(entry),
                 };
                 if let Some(slot) = storage.get_mut(nr) {
                     *slot = value;
@@ -736,9 +737,8 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
         if same_arch {
             let all = table.entries.len() == 1;
             for (nr, slot) in table.entries.iter_mut().enumerate() {
-                let entry = if all { uniform } else { entry(nr) };
-                if let (Some(ResumeEntry::Resume { pc, x: 0 }), None) = (entry, slot.get()) {
-                    *slot = Constant::unknown_resuming_at(pc);
+                if slot.get().is_none() {
+                    *slot = Constant::unknown_from(if all { uniform } else { entry(nr) });
                 }
             }
         }

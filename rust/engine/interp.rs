@@ -209,9 +209,10 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
 ///
 /// The loop handles the instructions real filters are made of (the first
 /// eleven [`Insn`] variants, so that telling them from the others takes one
-/// compare); the rest go through [`run_other`], out of line. The kernel's
-/// retpoline build has no jump tables: a `match` over all 40 variants
-/// costs every instruction a tree of about six compares.
+/// compare), testing `JeqK`, `LdJeqK` and `RetK` first; the rest go
+/// through [`run_other`], out of line. The kernel's retpoline build has no
+/// jump tables: a `match` over all 42 variants costs every instruction a
+/// tree of about six compares.
 #[inline(always)]
 fn run_insns<D: DataWords>(
     insns: &[Insn],

@@ -504,13 +504,7 @@ impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
 
     #[inline]
     fn entry(&self, nr: usize) -> Option<ResumeEntry> {
-        if nr >= self.nr_count {
-            return None;
-        }
-        let index = match *self.indexes {
-            [only] => only,
-            ref indexes => *indexes.get(nr)?,
-        };
+        let index = nospec::get_per_number::<_, PlainMask>(&self.indexes, self.nr_count, nr)?;
         Some(
             self.entries
                 .get(usize::from(index))
