@@ -25,7 +25,7 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::{
-    alloc::{flags::__GFP_NOWARN, flags::GFP_KERNEL_ACCOUNT, KBox, KVVec, KVec},
+    alloc::{flags::__GFP_NOWARN, flags::GFP_KERNEL_ACCOUNT, flags::GFP_NOWAIT, KBox, KVVec, KVec},
     bindings,
     error::code::*,
     prelude::*,
@@ -35,8 +35,8 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{
-    self, cache, Case, Constant, ConstantTable, DecodedProgram, Insn, PackedResumeTable,
-    ResumeEntry, ResumeTable, SockFilter,
+    self, cache, Case, ChainTable, Constant, DecodedProgram, Insn, PackedResumeTable, ResumeEntry,
+    ResumeTable, SockFilter,
 };
 use crate::notify::Listener;
 use crate::uapi;
@@ -134,12 +134,13 @@ impl engine::IndexMask for SpecMask {
     }
 }
 
-/// `f` for each of [`ABIS`], in order; the first error stops.
-fn per_abi<T>(mut f: impl FnMut(&'static Abi) -> Result<T>) -> Result<[T; NR_ABIS]> {
+/// `f` for each of [`ABIS`] and its index, in order; the first error
+/// stops.
+fn per_abi<T>(mut f: impl FnMut(usize, &'static Abi) -> Result<T>) -> Result<[T; NR_ABIS]> {
     Ok([
-        f(&ABIS[0])?,
+        f(0, &ABIS[0])?,
         #[cfg(CONFIG_COMPAT)]
-        f(&ABIS[1])?,
+        f(1, &ABIS[1])?,
     ])
 }
 
@@ -171,15 +172,16 @@ pub(crate) struct Filter {
     /// run really starts: its verdict if constant, else the first
     /// instruction that depends on the system call's arguments (and X
     /// there).
-    resume: [PackedResumeTable<KVec<u16>, KVec<ResumeEntry>>; NR_ABIS],
+    resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
     /// Length of the program after the C implementation's conversion to
     /// eBPF (and constant blinding, if the JIT blinded when the filter was
     /// created), which the chain length limit counts.
     converted_len: usize,
     /// Per [`ABIS`] entry, the constant verdicts of the whole chain
-    /// ending here, per system call number: the interpreter is skipped for
+    /// ending here, per system call number (found through `resume`'s
+    /// indexes when kept per resume entry): the interpreter is skipped for
     /// those.
-    cache: [ConstantTable<KVec<Constant>>; NR_ABIS],
+    cache: [ChainTable<KVec<Constant>>; NR_ABIS],
     /// The supervisor's side, for `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
     listener: Option<Pin<KBox<Listener>>>,
 }
@@ -205,7 +207,8 @@ impl Filter {
     /// system calls ends here.
     #[inline(always)]
     pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
-        let cached = self.cache[abi_index(arch)].entry_masked::<SpecMask>(arch, nr);
+        let abi = abi_index(arch);
+        let cached = self.cache[abi].entry_masked::<SpecMask>(arch, nr, self.resume[abi].indexes());
         // uretprobe returns through a system call the probed task did not
         // make; filters never see it (upstream's single exception).
         if cached == Constant::ALLOW
@@ -267,10 +270,10 @@ impl Filter {
     /// known to allow it without running.
     #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
     pub(crate) fn cached_allows(&self, abi: usize) -> impl Iterator<Item = bool> + '_ {
-        let table = &self.cache[abi];
+        let (table, indexes) = (&self.cache[abi], self.resume[abi].indexes());
         (0..table.len()).map(move |nr| {
             (abi == 0 && nr == bindings::__NR_uretprobe as usize)
-                || table.get(nr).flatten() == Some(engine::action::SECCOMP_RET_ALLOW)
+                || table.entry(ABIS[abi].arch, nr, indexes) == Constant::ALLOW
         })
     }
 
@@ -341,19 +344,20 @@ pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
     raw: KVVec<SockFilter>,
     prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
-    resume: [PackedResumeTable<KVec<u16>, KVec<ResumeEntry>>; NR_ABIS],
+    resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
     cache_storage: [ChainTableRoom; NR_ABIS],
     log: bool,
     listener: Option<Pin<KBox<Listener>>>,
 }
 
-/// Room for the chain's constant table of one ABI: a full table, and one
-/// entry for when every number has the same; which one is kept is known
-/// only while attaching, which must not allocate.
+/// Room for the chain's constant table of one ABI: an entry per distinct
+/// resume entry of the filter, and one per number for when the chain
+/// needs that; which one is kept is known only while attaching, which must
+/// not allocate.
 struct ChainTableRoom {
-    full: KVec<Constant>,
-    one: KVec<Constant>,
+    per_entry: KVec<Constant>,
+    per_number: KVec<Constant>,
 }
 
 /// Allocation flags for everything a filter owns: charged to the task's
@@ -406,15 +410,15 @@ impl PreparedFilter {
         // only: done here, where we may sleep, not under the siglock.
         // A table whose numbers all have the same entry (an ABI the filter
         // rejects as a whole, say) keeps one entry instead of one each, and
-        // a full one is kept packed: two bytes per number, indexing its
+        // a full one is kept packed: a byte per number, indexing its
         // distinct entries.
-        let resume = per_abi(|abi| {
+        let resume = per_abi(|_, abi| {
             let one = KVec::from_elem(ResumeEntry::START, 1, alloc_flags())?;
             let table = ResumeTable::build_compact(abi.arch, one, abi.nr_syscalls, &prog, || {
                 KVec::from_elem(ResumeEntry::START, abi.nr_syscalls, alloc_flags())
             })?;
             let packed = table.pack(
-                |indexes| KVec::from_elem(0u16, indexes, alloc_flags()),
+                |indexes| KVec::from_elem(0u8, indexes, alloc_flags()),
                 |entries| KVec::from_elem(ResumeEntry::START, entries, alloc_flags()),
             )?;
             // The storage has the sizes the table asked for.
@@ -424,10 +428,12 @@ impl PreparedFilter {
         // its meaning, so the resume points stay valid.
         let cases = KVVec::from_elem(Case::default(), prog.switch_cases(), alloc_flags())?;
         let prog = prog.compile(cases).map_err(|_| EINVAL)?;
-        let cache_storage = per_abi(|abi| {
+        let cache_storage = per_abi(|index, abi| {
+            let distinct = resume.get(index).map_or(0, |table| table.entries().len());
             Ok(ChainTableRoom {
-                full: KVec::from_elem(Constant::UNKNOWN, abi.nr_syscalls, alloc_flags())?,
-                one: KVec::from_elem(Constant::UNKNOWN, 1, alloc_flags())?,
+                per_entry: KVec::from_elem(Constant::UNKNOWN, distinct, alloc_flags())?,
+                // Filled only if used.
+                per_number: KVec::with_capacity(abi.nr_syscalls, alloc_flags())?,
             })
         })?;
         let listener = if flags & bindings::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
@@ -473,10 +479,19 @@ impl PreparedFilter {
         let mut abi = 0;
         let cache = self.cache_storage.map(|room| {
             let (arch, resume) = (ABIS[abi].arch, &self.resume[abi]);
-            let older = prev.as_deref().map(|p| &p.cache[abi]);
+            let older = prev
+                .as_deref()
+                .map(|p| (&p.cache[abi], p.resume[abi].indexes()));
             abi += 1;
             // The storage not kept is freed here: kfree() under the siglock.
-            ConstantTable::build_compact_from_resume(arch, room.one, resume, older, || room.full)
+            ChainTable::build(arch, room.per_entry, resume, older, || {
+                let mut per_number = room.per_number;
+                let room = per_number.capacity();
+                // Within the capacity reserved: no allocation, cannot fail.
+                // If it did, an empty table: every number runs the filters.
+                let _ = per_number.extend_with(room, Constant::UNKNOWN, GFP_NOWAIT);
+                per_number
+            })
         });
         let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
         #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]

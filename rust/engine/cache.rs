@@ -38,7 +38,7 @@ use super::insn::opcode::BPF_MAXINSNS;
 use super::insn::{AluOp, Insn};
 use super::interp::DecodedProgram;
 use super::nospec::{self, IndexMask, PlainMask};
-use super::resume::{ResumeEntries, ResumeEntry};
+use super::resume::{PackedResumeTable, ResumeEntries, ResumeEntry, PACKED_MAX_ENTRIES};
 
 /// `AUDIT_ARCH_X86_64`.
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
@@ -745,48 +745,6 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
         table
     }
 
-    /// [`ConstantTable::build_from_resume`] in as little storage as the
-    /// chain needs: `one` (a single entry) when every number has the same
-    /// entry, else the storage `full` returns (as many entries as
-    /// `resume`'s numbers). Without building the full table when `resume`
-    /// has one entry for all its numbers and `older` is absent, for
-    /// another architecture, or one entry for at least as many numbers: a
-    /// chain of filters that reject an architecture as a whole gets that
-    /// table for one entry's work.
-    pub fn build_compact_from_resume<R, T>(
-        arch: u32,
-        one: S,
-        resume: &R,
-        older: Option<&ConstantTable<T>>,
-        full: impl FnOnce() -> S,
-    ) -> Self
-    where
-        R: ResumeEntries,
-        T: Deref<Target = [Constant]>,
-    {
-        // (`Option::is_none_or` is newer than the kernel's minimum Rust.)
-        let older_uniform = match older {
-            None => true,
-            Some(table) => {
-                table.arch != arch
-                    || (table.entries.len() == 1 && table.nr_count >= resume.nr_count())
-            }
-        };
-        if one.len() == 1 && resume.uniform().is_some() && older_uniform {
-            // Entry 0 stands for every number below `resume.nr_count()`.
-            let table = Self::build_from_resume(arch, one, resume, older);
-            return Self {
-                nr_count: resume.nr_count(),
-                ..table
-            };
-        }
-        let table = Self::build_from_resume(arch, full(), resume, older);
-        match table.compacted(one) {
-            Some(compact) => compact,
-            None => table,
-        }
-    }
-
     /// Fills `storage` from the newer filter's constants `newer(nr)`.
     fn fill<T>(
         arch: u32,
@@ -899,6 +857,312 @@ impl<S: Deref<Target = [Constant]>> ConstantTable<S> {
             return Constant::UNKNOWN;
         }
         nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(nr))
+            .unwrap_or(Constant::UNKNOWN)
+    }
+}
+
+/// The numbers a [`ChainTable`] covers at most: every system call number
+/// of x86 (463); numbers past them run the filters.
+pub const CHAIN_MAX_NUMBERS: usize = 512;
+
+const _: () =
+    assert!(X86_64_NR_SYSCALLS <= CHAIN_MAX_NUMBERS && I386_NR_SYSCALLS <= CHAIN_MAX_NUMBERS);
+
+/// The constant table of a filter chain as the kernel keeps it, with the
+/// chain's newest filter: what [`ConstantTable::build_from_resume`] would
+/// hold, stored per distinct entry of that filter's [`PackedResumeTable`]
+/// and found through the table's indexes, or else per system call number.
+///
+/// Per resume entry is possible whenever the chain's constant for a number
+/// depends only on which entry the newest filter has for it: always for a
+/// chain of one filter, for a filter attached on top of copies of itself,
+/// and whenever the older filters treat alike the numbers the newest one
+/// treats alike. The table then takes four bytes per distinct entry (a few
+/// dozen) rather than per number (463), and a lookup one more load.
+///
+/// The numbers the chain allows outright (exactly `SECCOMP_RET_ALLOW`, the
+/// path most system calls take) are also kept in a bitmap inside the
+/// table, as C's `seccomp_action_cache` does: one bit test decides them.
+#[derive(Clone, Debug)]
+pub struct ChainTable<S> {
+    arch: u32,
+    /// The table describes the numbers below this.
+    nr_count: usize,
+    /// Whether `entries` follow the newest filter's distinct resume
+    /// entries (else the numbers, one each).
+    per_resume_entry: bool,
+    /// A bit per number: whether the chain's constant is
+    /// `SECCOMP_RET_ALLOW`.
+    allowed: [u64; CHAIN_MAX_NUMBERS / 64],
+    entries: S,
+}
+
+impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
+    /// The table of the chain made of the filter `newest` is the packed
+    /// resume table of, attached on top of the chain `older` (its table and
+    /// its newest filter's resume indexes; `None` for the first filter),
+    /// for `newest`'s numbers up to [`CHAIN_MAX_NUMBERS`].
+    ///
+    /// Stored in `per_entry` when that has one entry per distinct entry of
+    /// `newest` and the chain allows it, else in the storage `per_number`
+    /// returns (`newest`'s count of numbers). One pass over the numbers,
+    /// a second one when per entry turns out impossible.
+    pub fn build<I, E, T>(
+        arch: u32,
+        per_entry: S,
+        newest: &PackedResumeTable<I, E>,
+        older: Option<(&ChainTable<T>, &[u8])>,
+        per_number: impl FnOnce() -> S,
+    ) -> Self
+    where
+        I: Deref<Target = [u8]>,
+        E: Deref<Target = [ResumeEntry]>,
+        T: Deref<Target = [Constant]>,
+    {
+        let same_arch = newest.arch() == arch;
+        let nr_count = newest.nr_count().min(CHAIN_MAX_NUMBERS);
+        let mut table = Self {
+            arch,
+            nr_count,
+            per_resume_entry: true,
+            allowed: [0; CHAIN_MAX_NUMBERS / 64],
+            entries: per_entry,
+        };
+        // The older chain's constant for every number, if the same.
+        let older_uniform = match older {
+            None => Some(Constant::ALLOW),
+            Some((older, _)) if older.arch != arch => Some(Constant::UNKNOWN),
+            Some((older, indexes)) => older.uniform(indexes, nr_count),
+        };
+        let older_at = |nr: usize| match (older_uniform, older) {
+            (Some(constant), _) => constant,
+            (None, Some((older, indexes))) => older.entry(arch, nr, indexes),
+            (None, None) => Constant::UNKNOWN,
+        };
+        let value = |entry: Option<ResumeEntry>, older: Constant| match (entry, older.get()) {
+            _ if !same_arch => Constant::UNKNOWN,
+            (Some(ResumeEntry::Return(newer)), Some(older)) => {
+                Constant::new(Some(combine_with_older_chain(newer, older)))
+            }
+            _ => Constant::unknown_from(entry),
+        };
+        let (indexes, entries) = (newest.indexes(), newest.entries());
+        if table.entries.len() == entries.len() && entries.len() <= PACKED_MAX_ENTRIES {
+            // When the older chain has one constant for all the numbers, or
+            // is kept per resume entry of a filter with the same indexes
+            // (a copy of this one), the constants follow this filter's
+            // entries: a step per distinct entry, then the bitmap.
+            let older_per_entry = match older {
+                Some((table, older_indexes))
+                    if table.arch == arch
+                        && table.per_resume_entry
+                        && table.nr_count == nr_count
+                        && table.entries.len() == entries.len()
+                        && older_indexes == indexes =>
+                {
+                    Some(&table.entries[..])
+                }
+                _ => None,
+            };
+            if older_uniform.is_some() || older_per_entry.is_some() {
+                let mut allow_entries = [0u64; PACKED_MAX_ENTRIES / 64];
+                for (index, slot) in table.entries.iter_mut().enumerate() {
+                    let older_constant = match (older_uniform, older_per_entry) {
+                        (Some(constant), _) => constant,
+                        (None, Some(older)) => older.get(index).copied().unwrap_or_default(),
+                        (None, None) => Constant::UNKNOWN,
+                    };
+                    *slot = value(entries.get(index).copied(), older_constant);
+                    if *slot == Constant::ALLOW {
+                        if let Some(word) = allow_entries.get_mut(index / 64) {
+                            *word |= 1 << (index % 64);
+                        }
+                    }
+                }
+                let allows = |index: usize| {
+                    let word = allow_entries.get(index / 64).copied().unwrap_or(0);
+                    word & (1 << (index % 64)) != 0
+                };
+                match indexes {
+                    [only] if allows(usize::from(*only)) => table.allow_below(table.nr_count),
+                    [_] => {}
+                    _ => {
+                        for nr in 0..table.nr_count {
+                            let index = indexes.get(nr).map_or(usize::MAX, |&i| usize::from(i));
+                            if allows(index) {
+                                table.allow(nr);
+                            }
+                        }
+                    }
+                }
+                return table;
+            }
+            // Which entries have their value yet.
+            let mut known = [0u64; PACKED_MAX_ENTRIES / 64];
+            let mut alike = true;
+            // Neighbouring numbers mostly have the same index and older
+            // constant: the last number's (none yet: past any index).
+            let (mut last_index, mut last_older, mut last) =
+                (usize::MAX, Constant::UNKNOWN, Constant::UNKNOWN);
+            // Plain indexes: the kernel may be built for size (`-Os`), where
+            // zipped iterators are not flattened into a simple loop.
+            for nr in 0..nr_count {
+                let index =
+                    nospec::get_per_number::<_, PlainMask>(indexes, nr_count, nr).map(usize::from);
+                let Some(index) = index else {
+                    alike = false;
+                    break;
+                };
+                let older_constant = older_at(nr);
+                if index != last_index || older_constant != last_older {
+                    (last_index, last_older) = (index, older_constant);
+                    last = value(entries.get(index).copied(), older_constant);
+                    let (word, bit) = (index / 64, 1u64 << (index % 64));
+                    match (known.get_mut(word), table.entries.get_mut(index)) {
+                        (Some(bits), Some(slot)) if *bits & bit == 0 => {
+                            *bits |= bit;
+                            *slot = last;
+                        }
+                        (Some(_), Some(slot)) if *slot == last => {}
+                        _ => {
+                            alike = false;
+                            break;
+                        }
+                    }
+                }
+                if last == Constant::ALLOW {
+                    table.allow(nr);
+                }
+            }
+            if alike {
+                return table;
+            }
+        }
+        table.per_resume_entry = false;
+        table.allowed = [0; CHAIN_MAX_NUMBERS / 64];
+        table.entries = per_number();
+        for nr in 0..table.entries.len().min(nr_count) {
+            let constant = value(newest.entry(nr), older_at(nr));
+            if let Some(slot) = table.entries.get_mut(nr) {
+                *slot = constant;
+            }
+            if constant == Constant::ALLOW {
+                table.allow(nr);
+            }
+        }
+        table
+    }
+
+    /// Marks number `nr` allowed in the bitmap, if it covers it.
+    #[inline]
+    fn allow(&mut self, nr: usize) {
+        if nr < self.nr_count {
+            if let Some(word) = self.allowed.get_mut(nr / 64) {
+                *word |= 1 << (nr % 64);
+            }
+        }
+    }
+
+    /// Marks the numbers below `count` allowed in the bitmap.
+    fn allow_below(&mut self, count: usize) {
+        for (index, word) in self.allowed.iter_mut().enumerate() {
+            let below = count.saturating_sub(index * 64).min(64);
+            *word = match below {
+                64 => u64::MAX,
+                n => (1u64 << n) - 1,
+            };
+        }
+    }
+}
+
+impl<S: Deref<Target = [Constant]>> ChainTable<S> {
+    /// The entries: one per distinct resume entry of the newest filter, or
+    /// one per number.
+    pub fn entries(&self) -> &[Constant] {
+        &self.entries
+    }
+
+    /// Whether the entries follow the newest filter's distinct resume
+    /// entries.
+    pub fn per_resume_entry(&self) -> bool {
+        self.per_resume_entry
+    }
+
+    /// Number of system call numbers the table describes.
+    pub fn len(&self) -> usize {
+        self.nr_count
+    }
+
+    /// Whether the table describes no number at all.
+    pub fn is_empty(&self) -> bool {
+        self.nr_count == 0
+    }
+
+    /// The entry of system call number `nr` of `arch`: unknown past the
+    /// table and for another architecture. `indexes` must be those of the
+    /// packed resume table the table was built with (its newest filter's).
+    #[inline]
+    pub fn entry(&self, arch: u32, nr: usize, indexes: &[u8]) -> Constant {
+        self.entry_at::<PlainMask>(arch, nr, indexes)
+    }
+
+    /// The entry of every number below `count`, when the table has the
+    /// same one for all (kept per resume entry, for a filter whose
+    /// `indexes` are one for all).
+    fn uniform(&self, indexes: &[u8], count: usize) -> Option<Constant> {
+        match (self.per_resume_entry, indexes, &*self.entries) {
+            (true, [0], [only]) if self.nr_count >= count => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// [`ChainTable::entry`] for the kernel's system call entry: `nr` as
+    /// user space passed it, the lookup clamped under speculation with
+    /// `M`. The numbers the chain allows outright take one bit test.
+    #[inline]
+    pub fn entry_masked<M: IndexMask>(&self, arch: u32, nr: i32, indexes: &[u8]) -> Constant {
+        if arch != self.arch {
+            return Constant::UNKNOWN;
+        }
+        let nr = nospec::nr_index(nr);
+        let mask = M::mask(nr, self.nr_count);
+        let at = nr & mask;
+        // In bounds by construction (`nr_count` is at most the bitmap's
+        // size), which the compiler sees through the `% len`.
+        let word = self.allowed[(at / 64) % self.allowed.len()] & mask as u64;
+        if word & (1 << (at % 64)) != 0 {
+            return Constant::ALLOW;
+        }
+        if mask == 0 {
+            return Constant::UNKNOWN;
+        }
+        let key = if self.per_resume_entry {
+            // The indexes were made by packing: each is below the number
+            // of entries, under speculation too.
+            let spread = usize::from(indexes.len() != 1).wrapping_neg();
+            match indexes.get(at & spread) {
+                Some(&index) => usize::from(index),
+                None => return Constant::UNKNOWN,
+            }
+        } else {
+            at & usize::from(self.entries.len() != 1).wrapping_neg()
+        };
+        self.entries.get(key).copied().unwrap_or(Constant::UNKNOWN)
+    }
+
+    #[inline(always)]
+    fn entry_at<M: IndexMask>(&self, arch: u32, nr: usize, indexes: &[u8]) -> Constant {
+        if arch != self.arch {
+            return Constant::UNKNOWN;
+        }
+        if !self.per_resume_entry {
+            return nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nr)
+                .unwrap_or(Constant::UNKNOWN);
+        }
+        // The indexes were made by packing: each is below the number of
+        // entries, under speculation too.
+        nospec::get_per_number::<_, M>(indexes, self.nr_count, nr)
+            .and_then(|index| self.entries.get(usize::from(index)).copied())
             .unwrap_or(Constant::UNKNOWN)
     }
 }

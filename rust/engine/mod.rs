@@ -44,7 +44,8 @@ pub mod switch;
 
 pub use action::{run_chain, Action, ChainVerdict};
 pub use cache::{
-    analyze, analyze_constant, same_nr_class, Analysis, Constant, ConstantTable, NrClassStarts,
+    analyze, analyze_constant, same_nr_class, Analysis, ChainTable, Constant, ConstantTable,
+    NrClassStarts,
 };
 pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedProgram};
 pub use data::{DataWords, SeccompData};

@@ -33,6 +33,7 @@
 
 use core::ops::{Deref, DerefMut};
 
+use super::action::SECCOMP_RET_ALLOW;
 use super::cache::{analyze, Analysis, NrClassStarts};
 use super::data::{DataWords, SeccompData};
 use super::insn::Insn;
@@ -295,7 +296,7 @@ pub trait ResumeEntries {
     fn entry(&self, nr: usize) -> Option<ResumeEntry>;
     /// For a packed table, its indexes (one per number, or one for all)
     /// and distinct entries.
-    fn packed(&self) -> Option<(&[u16], &[ResumeEntry])> {
+    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
         None
     }
 }
@@ -322,22 +323,23 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeEntries for ResumeTable<S> {
     }
 }
 
-/// Most distinct entries a [`PackedResumeTable`] keeps: more than any
-/// system call table has numbers (x86-64: 463), so that every number keeps
-/// its entry, constant verdicts included (which the chain's constant table
-/// and `/proc/<pid>/seccomp_cache` are made of).
-pub const PACKED_MAX_ENTRIES: usize = 512;
+/// Most distinct entries a [`PackedResumeTable`] keeps: as many as a byte
+/// can index.
+pub const PACKED_MAX_ENTRIES: usize = 256;
 
-/// A [`ResumeTable`] in the memory a filter keeps it in: two bytes per
-/// system call number, indexing the table's distinct entries (usually a
-/// few dozen: a verdict or two and one resume point per argument check),
-/// so 463 numbers take about 1 KiB instead of 3.7.
+/// A [`ResumeTable`] in the memory a filter keeps it in: a byte per system
+/// call number, indexing the table's distinct entries (usually a few
+/// dozen: a verdict or two and one resume point per argument check), so
+/// 463 numbers take 512 bytes instead of 3.7 KiB.
 ///
 /// A table whose numbers all have the same entry keeps one index for all.
-/// Past [`PACKED_MAX_ENTRIES`] distinct entries (a table of more numbers
-/// than any architecture has), the numbers whose entry found no room start
-/// from the first instruction ([`ResumeEntry::START`], as without a
-/// table): the same results, less skipped.
+/// Past [`PACKED_MAX_ENTRIES`] distinct entries (a filter returning another
+/// value, or checking arguments differently, for hundreds of numbers), the
+/// numbers whose entry found no room start from the first instruction
+/// ([`ResumeEntry::START`], as without a table): the same results, less
+/// skipped.  An exact `SECCOMP_RET_ALLOW` always keeps its room, so every
+/// number the filter allows outright stays known (what
+/// `/proc/<pid>/seccomp_cache` and the allowed path are made of).
 #[derive(Clone, Debug)]
 pub struct PackedResumeTable<I, E> {
     arch: u32,
@@ -365,12 +367,13 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         entries: impl FnOnce(usize) -> Result<E, Err>,
     ) -> Result<Option<PackedResumeTable<I, E>>, Err>
     where
-        I: DerefMut<Target = [u16]>,
+        I: DerefMut<Target = [u8]>,
         E: DerefMut<Target = [ResumeEntry]>,
     {
         // Per distinct entry, the first number that has it, or `START_MARK`
         // for the start, added when the distinct entries overflow.
         const START_MARK: u16 = u16::MAX;
+        let allow_key = ResumeEntry::Return(SECCOMP_RET_ALLOW).key();
         let mut firsts = [0u16; PACKED_MAX_ENTRIES];
         let mut distinct = 0;
         let mut start_index = None;
@@ -386,7 +389,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         if indexes.len() != self.entries.len() {
             return Ok(None);
         }
-        let (mut previous_key, mut previous_index) = (u64::MAX, 0u16);
+        let (mut previous_key, mut previous_index) = (u64::MAX, 0u8);
         // Plain indexes: the kernel may be built for size (`-Os`), where
         // zipped iterators are not flattened into a simple loop.
         for nr in 0..self.entries.len() {
@@ -398,10 +401,11 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
                     .iter()
                     .take(distinct)
                     .position(|&first| first_entry(first).key() == key);
-                let room = distinct < PACKED_MAX_ENTRIES - 1;
+                // Two slots are kept: one for the start, one for ALLOW.
+                let room = distinct < PACKED_MAX_ENTRIES - 2 || key == allow_key;
                 let index = match (known, u16::try_from(nr), start_index) {
                     (Some(index), ..) => index,
-                    (None, Ok(nr), None) if room => {
+                    (None, Ok(nr), _) if room => {
                         if let Some(first) = firsts.get_mut(distinct) {
                             *first = nr;
                         }
@@ -409,8 +413,8 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
                         distinct - 1
                     }
                     (None, _, Some(start)) => start,
-                    // The last slot: the start, for this entry and every
-                    // later one without room.
+                    // The start, for this entry and every later one
+                    // without room.
                     (None, _, None) => {
                         if let Some(first) = firsts.get_mut(distinct) {
                             *first = START_MARK;
@@ -420,7 +424,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
                     }
                 };
                 previous_key = key;
-                previous_index = u16::try_from(index).unwrap_or(0);
+                previous_index = u8::try_from(index).unwrap_or(0);
             }
             if let Some(slot) = indexes.get_mut(nr) {
                 *slot = previous_index;
@@ -443,7 +447,7 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     }
 }
 
-impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTable<I, E> {
+impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTable<I, E> {
     /// Where `filter` starts for system call `nr` of `arch`, the lookup
     /// clamped under speculation with `M`: this table's entry, or
     /// [`ResumeEntry::START`] when the table has none or was built for a
@@ -475,12 +479,12 @@ impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> PackedResumeTab
 
     /// Per number, the index of its entry in [`PackedResumeTable::entries`]
     /// (or one index for all).
-    pub fn indexes(&self) -> &[u16] {
+    pub fn indexes(&self) -> &[u8] {
         &self.indexes
     }
 }
 
-impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
+impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
     for PackedResumeTable<I, E>
 {
     fn arch(&self) -> u32 {
@@ -498,7 +502,7 @@ impl<I: Deref<Target = [u16]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
         }
     }
 
-    fn packed(&self) -> Option<(&[u16], &[ResumeEntry])> {
+    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
         Some((&self.indexes, &self.entries))
     }
 

@@ -1834,70 +1834,157 @@ fn uniform_tables_are_built_from_one_analysis() -> Result<(), Failure> {
         check_compact_resume(&allowlist, arch, !native)?;
         check_compact_resume(&arguments, arch, !native)?;
     }
-    // The chain's table: built in one entry when the filter's and the
-    // older chain's have one (or there is no older chain); else built in
-    // full, then compacted if all alike.
-    let none = None::<&ConstantTable<&mut [Constant]>>;
-    let (mut r1, mut r2) = ([ResumeEntry::START; 1], [ResumeEntry::START; TABLE_LEN]);
-    let (mut k1, mut k2, mut k3) = (
-        [Constant::UNKNOWN; 1],
-        [Constant::UNKNOWN; 1],
-        [Constant::UNKNOWN; 1],
+    Ok(())
+}
+
+/// `table` packed into `indexes` and `entries` (sized by the caller to what
+/// the table needs).
+fn packed<'a>(
+    table: &ResumeTable<&mut [ResumeEntry]>,
+    indexes: &'a mut [u8],
+    entries: &'a mut [ResumeEntry],
+) -> Result<PackedResumeTable<&'a mut [u8], &'a mut [ResumeEntry]>, Failure> {
+    let (room, mut wanted) = (entries.len(), 0);
+    let packed = table.pack(
+        |n| Ok::<_, ()>(indexes.get_mut(..n).unwrap_or_default()),
+        |n| {
+            wanted = n;
+            Ok(entries.get_mut(..n).unwrap_or_default())
+        },
     );
-    let (mut f1, mut f2, mut f3) = (
-        [Constant::UNKNOWN; TABLE_LEN],
-        [Constant::UNKNOWN; TABLE_LEN],
-        [Constant::UNKNOWN; TABLE_LEN],
-    );
+    match packed {
+        Ok(Some(packed)) => Ok(packed),
+        _ => Err(Failure {
+            check: "pack into the storage given",
+            line: line!(),
+            expected: room as u64,
+            actual: wanted as u64,
+        }),
+    }
+}
+
+/// The chain's table, kept per resume entry of its newest filter where it
+/// can be and per number where it cannot, answers as the per-number
+/// [`ConstantTable`] does, and asks for per-number storage only when it
+/// needs it.
+fn chain_tables_answer_as_constant_tables() -> Result<(), Failure> {
+    let allow_all = decoded(&[ret(SECCOMP_RET_ALLOW)])?;
+    let allowlist = linear_allowlist::<16>(&[0, 1, 2]).decoded()?;
+    let arguments = argument_filter::<32>(&[0, 1], &[(2, 0, 1)]).decoded()?;
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] {
-        let uniform = ResumeTable::build_compact(arch, &mut r1[..], TABLE_LEN, &allow_all, || {
-            Err(Failure {
-                check: "RET ALLOW: one-entry resume table",
-                line: line!(),
-                expected: 1,
-                actual: 0,
-            })
-        })?;
-        let full = ResumeTable::build(arch, &mut r2[..], &allowlist);
+        let (mut r1, mut r2) = (
+            [ResumeEntry::START; TABLE_LEN],
+            [ResumeEntry::START; TABLE_LEN],
+        );
+        let (mut i1, mut i2) = ([0u8; TABLE_LEN], [0u8; TABLE_LEN]);
+        let (mut e1, mut e2) = ([ResumeEntry::START; 8], [ResumeEntry::START; 8]);
+        // The chain: the allowlist, then the argument checks on top, then
+        // ALLOW for all on top (alike for the newest, not for the chain).
+        let full1 = ResumeTable::build(arch, &mut r1[..], &allowlist);
+        let full2 = ResumeTable::build(arch, &mut r2[..], &arguments);
+        let packed1 = packed(&full1, &mut i1, &mut e1)?;
+        let packed2 = packed(&full2, &mut i2, &mut e2)?;
+        let (mut c1, mut c2, mut c3) = (
+            [Constant::UNKNOWN; TABLE_LEN],
+            [Constant::UNKNOWN; TABLE_LEN],
+            [Constant::UNKNOWN; TABLE_LEN],
+        );
+        let none = None::<&ConstantTable<&mut [Constant]>>;
+        let reference1 = ConstantTable::build_from_resume(arch, &mut c1[..], &full1, none);
+        let reference2 =
+            ConstantTable::build_from_resume(arch, &mut c2[..], &full2, Some(&reference1));
+        let (mut k1, mut k2) = ([Constant::UNKNOWN; 8], [Constant::UNKNOWN; 8]);
+        let (mut n1, mut n2) = (
+            [Constant::UNKNOWN; TABLE_LEN],
+            [Constant::UNKNOWN; TABLE_LEN],
+        );
         let mut asked = false;
-        let first =
-            ConstantTable::build_compact_from_resume(arch, &mut k1[..], &uniform, none, || {
-                asked = true;
-                &mut f1[..]
-            });
+        let none = None::<(&ChainTable<&mut [Constant]>, &[u8])>;
+        let count1 = packed1.entries().len();
+        let chain1 = ChainTable::build(arch, &mut k1[..count1], &packed1, none, || {
+            asked = true;
+            &mut n1[..]
+        });
         check!(!asked);
-        check_eq!(first.len(), TABLE_LEN);
-        check_eq!(first.entries().len(), 1);
-        check_same!(first.get(TABLE_LEN - 1), Some(Some(SECCOMP_RET_ALLOW)));
-        check_same!(first.get(TABLE_LEN), None);
-        let again = ConstantTable::build_compact_from_resume(
-            arch,
-            &mut k2[..],
-            &uniform,
-            Some(&first),
-            || {
-                asked = true;
-                &mut f2[..]
-            },
-        );
-        check!(!asked);
-        check_eq!(again.entries().len(), 1);
-        // A resume table with an entry per number (even all alike, as the
-        // allowlist's ia32 one before compaction) needs the full build.
-        let on_full = ConstantTable::build_compact_from_resume(
-            arch,
-            &mut k3[..],
-            &full,
-            Some(&first),
-            || {
-                asked = true;
-                &mut f3[..]
-            },
-        );
-        check!(asked);
-        check_eq!(on_full.entries().len() == 1, arch == AUDIT_ARCH_I386);
+        check!(chain1.per_resume_entry());
+        let count2 = packed2.entries().len();
+        let older = Some((&chain1, packed1.indexes()));
+        let chain2 = ChainTable::build(arch, &mut k2[..count2], &packed2, older, || {
+            asked = true;
+            &mut n2[..]
+        });
+        // Per entry exactly when numbers of one entry have one constant.
+        let alike = (0..TABLE_LEN).all(|a| {
+            (0..TABLE_LEN).all(|b| {
+                packed2.indexes().get(a) != packed2.indexes().get(b)
+                    || reference2.entries().get(a) == reference2.entries().get(b)
+            })
+        });
+        check_eq!(chain2.per_resume_entry(), alike);
+        check_eq!(asked, !alike);
+        let other = if arch == AUDIT_ARCH_I386 {
+            AUDIT_ARCH_X86_64
+        } else {
+            AUDIT_ARCH_I386
+        };
         for nr in 0..TABLE_LEN + 2 {
-            check_same!(first.get(nr), again.get(nr));
+            let (expected1, expected2) = (
+                reference1.entries().get(nr).copied(),
+                reference2.entries().get(nr).copied(),
+            );
+            let (got1, got2) = (
+                chain1.entry(arch, nr, packed1.indexes()),
+                chain2.entry(arch, nr, packed2.indexes()),
+            );
+            for (got, expected) in [(got1, expected1), (got2, expected2)] {
+                let expected = expected.unwrap_or(Constant::UNKNOWN);
+                check_same!(got.get(), expected.get());
+                check_same!(got.newest_resume(), expected.newest_resume());
+            }
+            // The lookup of the system call entry (allowed numbers from the
+            // bitmap) agrees with the entries.
+            let nr = nr as i32;
+            check_same!(
+                chain1
+                    .entry_masked::<PlainMask>(arch, nr, packed1.indexes())
+                    .get(),
+                got1.get()
+            );
+            check_same!(
+                chain2
+                    .entry_masked::<PlainMask>(arch, nr, packed2.indexes())
+                    .get(),
+                got2.get()
+            );
+            check_same!(
+                chain2
+                    .entry_masked::<PlainMask>(other, nr, packed2.indexes())
+                    .get(),
+                None
+            );
+            check_same!(
+                chain1.entry(other, nr as usize, packed1.indexes()).get(),
+                None
+            );
+        }
+        // ALLOW for all on top: the chain is the older one's, per number
+        // where the allowlist decides numbers differently (x86-64).
+        let (mut r3, mut i3, mut e3) = (
+            [ResumeEntry::START; TABLE_LEN],
+            [0u8; TABLE_LEN],
+            [ResumeEntry::START; 1],
+        );
+        let full3 = ResumeTable::build(arch, &mut r3[..], &allow_all);
+        let packed3 = packed(&full3, &mut i3, &mut e3)?;
+        let mut k3 = [Constant::UNKNOWN; 1];
+        let older = Some((&chain1, packed1.indexes()));
+        let chain3 = ChainTable::build(arch, &mut k3[..], &packed3, older, || &mut c3[..]);
+        check_eq!(chain3.per_resume_entry(), arch == AUDIT_ARCH_I386);
+        for nr in 0..TABLE_LEN {
+            check_same!(
+                chain3.entry(arch, nr, packed3.indexes()).get(),
+                chain1.entry(arch, nr, packed1.indexes()).get()
+            );
         }
     }
     Ok(())
@@ -2163,5 +2250,6 @@ pub static CASES: &[Case] = cases![
     nospec_lookups_stay_in_the_table,
     compact_tables_answer_as_full_ones,
     uniform_tables_are_built_from_one_analysis,
+    chain_tables_answer_as_constant_tables,
     switches_compile_jeq_chains,
 ];

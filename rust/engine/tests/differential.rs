@@ -26,10 +26,13 @@ use common::gen::{random_data, random_program, random_ret, GenOptions, Rng, TEST
 use seccomp_engine::action::{
     chain_step, run_chain, Action, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP,
 };
-use seccomp_engine::cache::{Constant, ConstantTable, AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
+use seccomp_engine::cache::{ChainTable, Constant, AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
 use seccomp_engine::checker::{check, check_chain_length};
 use seccomp_engine::insn::opcode::*;
-use seccomp_engine::{DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter};
+use seccomp_engine::{
+    DecodedProgram, Insn, PackedResumeTable, PlainMask, ResumeEntry, ResumeTable, SeccompData,
+    SockFilter,
+};
 
 const MAX_PRIORS: usize = 4;
 const ENOSYS: i64 = 38;
@@ -361,27 +364,44 @@ fn kernel_path_ret(chain: &[DecodedProgram<Vec<Insn>>], data: &SeccompData) -> u
         .ok()
         .filter(|&nr| nr < X86_64_NR_SYSCALLS)
         .map_or(0, |nr| nr + 1);
-    let mut constants: Option<ConstantTable<Vec<Constant>>> = None;
-    let mut resumes = Vec::new();
+    // Packed resume tables and chain tables, as each filter keeps them.
+    type Tables = (
+        PackedResumeTable<Vec<u8>, Vec<ResumeEntry>>,
+        ChainTable<Vec<Constant>>,
+    );
+    let mut tables: Vec<Tables> = Vec::new();
     for prog in chain {
-        let resume = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; len], prog);
-        constants = Some(ConstantTable::build_from_resume(
+        let full = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; len], prog);
+        let resume = full
+            .pack(
+                |n| Ok::<_, ()>(vec![0; n]),
+                |n| Ok(vec![ResumeEntry::START; n]),
+            )
+            .unwrap()
+            .unwrap();
+        let older = tables.last().map(|(r, c)| (c, r.indexes()));
+        let constants = ChainTable::build(
             AUDIT_ARCH_X86_64,
-            vec![Constant::UNKNOWN; len],
+            vec![Constant::UNKNOWN; resume.entries().len()],
             &resume,
-            constants.as_ref(),
-        ));
-        resumes.push(resume);
+            older,
+            || vec![Constant::UNKNOWN; len],
+        );
+        tables.push((resume, constants));
     }
-    if let Some(ret) = constants.as_ref().and_then(|table| table.lookup(data)) {
-        return ret;
+    if let Some((resume, constants)) = tables.last() {
+        let constant = constants.entry_masked::<PlainMask>(data.arch, data.nr, resume.indexes());
+        if let Some(ret) = constant.get() {
+            return ret;
+        }
     }
     let mut ret = SECCOMP_RET_ALLOW;
-    for (prog, resume) in chain.iter().zip(&resumes).rev() {
+    for (prog, (resume, _)) in chain.iter().zip(&tables).rev() {
         // The kernel runs the program with its chains of `jeq`s compiled.
         let cases = vec![seccomp_engine::Case::default(); prog.switch_cases()];
         let compiled = prog.clone().compile(cases).unwrap();
-        ret = chain_step(ret, compiled.run_with(resume, data));
+        let entry = resume.entry_masked::<PlainMask, _, _>(prog, data.arch, data.nr);
+        ret = chain_step(ret, compiled.run_from(entry, data));
     }
     ret
 }

@@ -15,11 +15,12 @@ use common::gen::{
 use proptest::prelude::*;
 use seccomp_engine::action::Action;
 use seccomp_engine::cache::{
-    analyze, analyze_constant, same_nr_class, Constant, ConstantTable, NrClassStarts,
+    analyze, analyze_constant, same_nr_class, ChainTable, Constant, ConstantTable, NrClassStarts,
     AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
 };
 use seccomp_engine::{
-    check, Case, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
+    check, Case, DecodedProgram, Insn, PackedResumeTable, PlainMask, ResumeEntry, ResumeTable,
+    SeccompData, SockFilter,
 };
 
 fn arb_insn() -> impl Strategy<Value = SockFilter> {
@@ -227,6 +228,70 @@ proptest! {
             let ip = rng.next_u64();
             let data = random_data(&mut rng, nr as i32, ip);
             prop_assert_eq!(decoded.run_at(usize::from(pc), 0, 0, &data), decoded.run(&data));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Chains of up to four profile-like filters (a filter repeated, as
+    /// stacking copies does, or others): the chain table the kernel keeps,
+    /// through packed resume tables, per resume entry or per number, has
+    /// the per-number table's entries, with and without its bitmap.
+    #[test]
+    fn chain_tables_agree_with_constant_tables(seed in any::<u64>()) {
+        const NUMBERS: usize = 463;
+        let mut rng = Rng(seed);
+        let mut programs = Vec::new();
+        let len = 1 + rng.below(4) as usize;
+        for _ in 0..len {
+            if programs.is_empty() || rng.below(2) == 0 {
+                let raw = random_profile(&mut rng);
+                programs.push(
+                    check(&raw).unwrap().decode_into(vec![Insn::default(); raw.len()]).unwrap(),
+                );
+            } else {
+                programs.push(programs[programs.len() - 1].clone());
+            }
+        }
+        let arch = AUDIT_ARCH_X86_64;
+        let mut reference: Option<ConstantTable<Vec<Constant>>> = None;
+        let mut kept: Vec<(PackedResumeTable<Vec<u8>, Vec<ResumeEntry>>, ChainTable<Vec<Constant>>)> =
+            Vec::new();
+        for decoded in &programs {
+            let full = ResumeTable::build(arch, vec![ResumeEntry::START; NUMBERS], decoded);
+            reference = Some(ConstantTable::build_from_resume(
+                arch,
+                vec![Constant::UNKNOWN; NUMBERS],
+                &full,
+                reference.as_ref(),
+            ));
+            let packed = full
+                .pack(|n| Ok::<_, ()>(vec![0; n]), |n| Ok(vec![ResumeEntry::START; n]))
+                .unwrap()
+                .unwrap();
+            let older = kept.last().map(|(r, c)| (c, r.indexes()));
+            let chain = ChainTable::build(
+                arch,
+                vec![Constant::UNKNOWN; packed.entries().len()],
+                &packed,
+                older,
+                || vec![Constant::UNKNOWN; NUMBERS],
+            );
+            kept.push((packed, chain));
+        }
+        let (reference, (packed, chain)) = (reference.unwrap(), kept.last().unwrap());
+        for nr in 0..NUMBERS + 2 {
+            let expected = reference.entries().get(nr).copied().unwrap_or(Constant::UNKNOWN);
+            let got = chain.entry_masked::<PlainMask>(arch, nr as i32, packed.indexes());
+            prop_assert_eq!(got, expected, "nr {}", nr);
+            // And without the bitmap of allowed numbers.
+            prop_assert_eq!(chain.entry(arch, nr, packed.indexes()), expected, "nr {}", nr);
+        }
+        // Copies stacked on themselves keep the table per resume entry.
+        if programs.iter().all(|p| p.insns() == programs[0].insns()) {
+            prop_assert!(chain.per_resume_entry());
         }
     }
 }

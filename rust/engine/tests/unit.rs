@@ -244,7 +244,7 @@ fn constant_table_from_resume_matches_build() {
 /// `table` packed into storage of the sizes it asks for.
 fn packed_table(
     table: &ResumeTable<Vec<ResumeEntry>>,
-) -> PackedResumeTable<Vec<u16>, Vec<ResumeEntry>> {
+) -> PackedResumeTable<Vec<u8>, Vec<ResumeEntry>> {
     table
         .pack(
             |indexes| Ok::<_, ()>(vec![0xff; indexes]),
@@ -309,25 +309,59 @@ fn packed_resume_table_keeps_every_entry() {
     assert!(wrong.unwrap().is_none());
 }
 
-/// Every x86-64 number keeps its own entry, even when each has another:
-/// a filter with an argument check for each number.
+/// A filter returning another value for every x86-64 number overflows the
+/// packed table's 256 entries, but keeps every exact `ALLOW`: the chain's
+/// table still allows all that the full one allows, and every number still
+/// gets the filter's result.
 #[test]
-fn packed_resume_table_keeps_distinct_entries_of_every_number() {
-    let prog = decoded(&one_check_per_number(X86_64_NR_SYSCALLS as u32));
+fn packed_resume_table_keeps_allow_past_its_room() {
+    let allowed = [300, 400, 462];
+    let mut raw = vec![ld_abs(0)];
+    for nr in 0..X86_64_NR_SYSCALLS as u32 {
+        let value = if allowed.contains(&nr) {
+            SECCOMP_RET_ALLOW
+        } else {
+            SECCOMP_RET_ERRNO | nr
+        };
+        raw.extend([jeq(nr, 0, 1), ret(value)]);
+    }
+    raw.push(ret(SECCOMP_RET_KILL_PROCESS));
+    let prog = decoded(&raw);
     let table = resume_table(&prog);
     let packed = packed_table(&table);
-    assert_eq!(packed.entries().len(), X86_64_NR_SYSCALLS);
+    assert_eq!(
+        packed.entries().len(),
+        seccomp_engine::resume::PACKED_MAX_ENTRIES
+    );
+    let mut from_start = 0;
     for nr in 0..X86_64_NR_SYSCALLS as i32 {
         let full = table.lookup_nr_masked::<PlainMask>(AUDIT_ARCH_X86_64, nr);
         let small = packed.entry_masked::<PlainMask, _, _>(&prog, AUDIT_ARCH_X86_64, nr);
-        assert_eq!(Some(small), full, "nr {nr}");
+        if Some(small) != full {
+            assert_eq!(small, ResumeEntry::START, "nr {nr}");
+            from_start += 1;
+        }
+        let mut d = data();
+        d.nr = nr;
+        assert_eq!(prog.run_from(small, &d), prog.run(&d), "nr {nr}");
     }
-    // So the chain's constant verdicts are those of the full table.
+    // The first 254 values, the start for the later ones, but ALLOW.
+    assert_eq!(from_start, X86_64_NR_SYSCALLS - 254 - allowed.len());
     let storage = || vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS];
     let none = None::<&ConstantTable<Vec<Constant>>>;
     let from_full = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &table, none);
-    let from_packed = ConstantTable::build_from_resume(AUDIT_ARCH_X86_64, storage(), &packed, none);
-    assert_eq!(from_full.entries(), from_packed.entries());
+    let chain = ChainTable::build(
+        AUDIT_ARCH_X86_64,
+        vec![Constant::UNKNOWN; packed.entries().len()],
+        &packed,
+        None::<(&ChainTable<Vec<Constant>>, &[u8])>,
+        storage,
+    );
+    for nr in 0..X86_64_NR_SYSCALLS {
+        let allow = chain.entry(AUDIT_ARCH_X86_64, nr, packed.indexes()) == Constant::ALLOW;
+        assert_eq!(allow, from_full.entries()[nr] == Constant::ALLOW, "nr {nr}");
+        assert_eq!(allow, allowed.contains(&(nr as u32)), "nr {nr}");
+    }
 }
 
 /// `count` numbers, each resuming at its own load of argument 0 (and
@@ -343,7 +377,7 @@ fn one_check_per_number(count: u32) -> Vec<SockFilter> {
 }
 
 /// A table of more numbers than any architecture has, 600 with distinct
-/// entries: 511 are kept, then the start, and every number still gets the
+/// entries: 254 are kept, then the start, and every number still gets the
 /// filter's result.
 #[test]
 fn packed_resume_table_overflows_to_the_start() {
@@ -353,11 +387,12 @@ fn packed_resume_table_overflows_to_the_start() {
     let packed = packed_table(&table);
     assert_eq!(
         (packed.indexes().len(), packed.entries().len()),
-        (NUMBERS, 512)
+        (NUMBERS, 255)
     );
-    // The first 511 distinct entries, then the start.
-    assert_eq!(packed.entries()[511], ResumeEntry::START);
-    assert!(!packed.entries()[..511].contains(&ResumeEntry::START));
+    // The first 254 distinct entries, then the start (the last slot stays
+    // free for an ALLOW, which this filter has not).
+    assert_eq!(packed.entries()[254], ResumeEntry::START);
+    assert!(!packed.entries()[..254].contains(&ResumeEntry::START));
     let mut from_start = 0;
     for nr in 0..NUMBERS as i32 {
         let full = table
@@ -373,9 +408,9 @@ fn packed_resume_table_overflows_to_the_start() {
         d.args[0] = 0x1234_5678_9abc;
         assert_eq!(prog.run_from(small, &d), prog.run(&d), "nr {nr}");
     }
-    // The first 511 numbers keep their resume points, the later ones
+    // The first 254 numbers keep their resume points, the later ones
     // start from the start.
-    assert_eq!(from_start, NUMBERS - 511);
+    assert_eq!(from_start, NUMBERS - 254);
 }
 
 /// A filter whose numbers all resume at one instruction gets a one-entry
@@ -404,15 +439,15 @@ fn uniform_resume_point_in_the_chain_table() {
     )
     .unwrap();
     let packed = packed_table(&table);
-    let none = None::<&ConstantTable<Vec<Constant>>>;
-    let chain = ConstantTable::build_compact_from_resume(
+    let chain = ChainTable::build(
         AUDIT_ARCH_X86_64,
         vec![Constant::UNKNOWN; 1],
         &packed,
-        none,
-        || vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS],
+        None::<(&ChainTable<Vec<Constant>>, &[u8])>,
+        || panic!("per-number storage asked for"),
     );
     assert_eq!(chain.entries().len(), 1);
+    assert!(chain.per_resume_entry());
     let pc = chain.entries()[0].newest_resume().expect("a resume point");
     assert_eq!(pc, 3);
     for arg in 0..30 {
