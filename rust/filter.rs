@@ -209,11 +209,7 @@ impl Filter {
     pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
         let abi = abi_index(arch);
         let cached = self.cache[abi].entry_masked::<SpecMask>(arch, nr, self.resume[abi].indexes());
-        // uretprobe returns through a system call the probed task did not
-        // make; filters never see it (upstream's single exception).
-        if cached == Constant::ALLOW
-            || (arch == NATIVE_ARCH && nr == bindings::__NR_uretprobe as i32)
-        {
+        if cached == Constant::ALLOW {
             return Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW);
         }
         // A cached verdict does not say which filter decided; that only
@@ -484,14 +480,20 @@ impl PreparedFilter {
                 .map(|p| (&p.cache[abi], p.resume[abi].indexes()));
             abi += 1;
             // The storage not kept is freed here: kfree() under the siglock.
-            ChainTable::build(arch, room.per_entry, resume, older, || {
+            let mut table = ChainTable::build(arch, room.per_entry, resume, older, || {
                 let mut per_number = room.per_number;
                 let room = per_number.capacity();
                 // Within the capacity reserved: no allocation, cannot fail.
                 // If it did, an empty table: every number runs the filters.
                 let _ = per_number.extend_with(room, Constant::UNKNOWN, GFP_NOWAIT);
                 per_number
-            })
+            });
+            // uretprobe returns through a system call the probed task did
+            // not make; filters never see it (upstream's single exception).
+            if arch == NATIVE_ARCH {
+                table.allow_outright(bindings::__NR_uretprobe as usize);
+            }
+            table
         });
         let chain_logs = self.log || prev.as_deref().is_some_and(|p| p.chain_logs);
         #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]

@@ -889,7 +889,8 @@ pub struct ChainTable<S> {
     /// The table describes the numbers below this.
     nr_count: usize,
     /// Whether `entries` follow the newest filter's distinct resume
-    /// entries (else the numbers, one each).
+    /// entries, of which there are several (else the numbers: one each,
+    /// or one for all).
     per_resume_entry: bool,
     /// A bit per number: whether the chain's constant is
     /// `SECCOMP_RET_ALLOW`.
@@ -932,7 +933,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
         let older_uniform = match older {
             None => Some(Constant::ALLOW),
             Some((older, _)) if older.arch != arch => Some(Constant::UNKNOWN),
-            Some((older, indexes)) => older.uniform(indexes, nr_count),
+            Some((older, _)) => older.uniform(nr_count),
         };
         let older_at = |nr: usize| match (older_uniform, older) {
             (Some(constant), _) => constant,
@@ -995,6 +996,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
                         }
                     }
                 }
+                table.per_resume_entry = indexes.len() != 1;
                 return table;
             }
             // Which entries have their value yet.
@@ -1035,6 +1037,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
                 }
             }
             if alike {
+                table.per_resume_entry = indexes.len() != 1;
                 return table;
             }
         }
@@ -1051,6 +1054,14 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
             }
         }
         table
+    }
+
+    /// Makes [`ChainTable::entry_masked`] allow system call `nr` whatever
+    /// the filters decide, for the kernel's exceptions to filtering
+    /// (uretprobe); [`ChainTable::entry`] still gives the chain's verdict,
+    /// which attaching a newer filter combines with.
+    pub fn allow_outright(&mut self, nr: usize) {
+        self.allow(nr);
     }
 
     /// Marks number `nr` allowed in the bitmap, if it covers it.
@@ -1106,12 +1117,11 @@ impl<S: Deref<Target = [Constant]>> ChainTable<S> {
         self.entry_at::<PlainMask>(arch, nr, indexes)
     }
 
-    /// The entry of every number below `count`, when the table has the
-    /// same one for all (kept per resume entry, for a filter whose
-    /// `indexes` are one for all).
-    fn uniform(&self, indexes: &[u8], count: usize) -> Option<Constant> {
-        match (self.per_resume_entry, indexes, &*self.entries) {
-            (true, [0], [only]) if self.nr_count >= count => Some(*only),
+    /// The entry of every number below `count`, when the table has one
+    /// for all.
+    fn uniform(&self, count: usize) -> Option<Constant> {
+        match (self.per_resume_entry, &*self.entries) {
+            (false, [only]) if self.nr_count >= count => Some(*only),
             _ => None,
         }
     }
@@ -1137,10 +1147,10 @@ impl<S: Deref<Target = [Constant]>> ChainTable<S> {
             return Constant::UNKNOWN;
         }
         let key = if self.per_resume_entry {
-            // The indexes were made by packing: each is below the number
-            // of entries, under speculation too.
-            let spread = usize::from(indexes.len() != 1).wrapping_neg();
-            match indexes.get(at & spread) {
+            // One index per number (a table kept per resume entry has
+            // several), each below the number of entries: packing made
+            // them so, which holds under speculation too.
+            match indexes.get(at) {
                 Some(&index) => usize::from(index),
                 None => return Constant::UNKNOWN,
             }

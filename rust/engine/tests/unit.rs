@@ -446,8 +446,9 @@ fn uniform_resume_point_in_the_chain_table() {
         None::<(&ChainTable<Vec<Constant>>, &[u8])>,
         || panic!("per-number storage asked for"),
     );
+    // One entry for all the numbers.
     assert_eq!(chain.entries().len(), 1);
-    assert!(chain.per_resume_entry());
+    assert!(!chain.per_resume_entry());
     let pc = chain.entries()[0].newest_resume().expect("a resume point");
     assert_eq!(pc, 3);
     for arg in 0..30 {
@@ -455,4 +456,38 @@ fn uniform_resume_point_in_the_chain_table() {
         input.args[0] = arg;
         assert_eq!(prog.run_at(usize::from(pc), 0, 0, &input), prog.run(&input));
     }
+}
+
+/// A number allowed outright (the kernel's exceptions to filtering) is
+/// allowed by the lookup of the system call entry, while the chain's own
+/// verdict, which a newer filter combines with, stays.
+#[test]
+fn chain_table_allows_outright() {
+    let prog = decoded(&linear_allowlist(&[0, 1, 2]));
+    let packed = packed_table(&resume_table(&prog));
+    let mut chain = ChainTable::build(
+        AUDIT_ARCH_X86_64,
+        vec![Constant::UNKNOWN; packed.entries().len()],
+        &packed,
+        None::<(&ChainTable<Vec<Constant>>, &[u8])>,
+        || vec![Constant::UNKNOWN; X86_64_NR_SYSCALLS],
+    );
+    let lookup = |chain: &ChainTable<Vec<Constant>>, nr: i32| {
+        chain.entry_masked::<PlainMask>(AUDIT_ARCH_X86_64, nr, packed.indexes())
+    };
+    let denied = chain.entry(AUDIT_ARCH_X86_64, 335, packed.indexes());
+    assert_ne!(denied, Constant::ALLOW);
+    assert_eq!(lookup(&chain, 335), denied);
+    chain.allow_outright(335);
+    assert_eq!(lookup(&chain, 335), Constant::ALLOW);
+    assert_eq!(
+        chain.entry(AUDIT_ARCH_X86_64, 335, packed.indexes()),
+        denied
+    );
+    assert_eq!(lookup(&chain, 334), denied);
+    assert_eq!(lookup(&chain, 1), Constant::ALLOW);
+    assert_eq!(
+        chain.entry_masked::<PlainMask>(AUDIT_ARCH_I386, 335, packed.indexes()),
+        Constant::UNKNOWN
+    );
 }
