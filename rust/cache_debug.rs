@@ -8,14 +8,10 @@
 
 use core::sync::atomic::Ordering;
 
-use kernel::{
-    bindings,
-    error::code::*,
-    ffi::{c_int, c_ulong},
-    sync::Arc,
-};
+use kernel::{bindings, error::code::*, ffi::c_int, sync::Arc};
 
 use crate::filter::{self, Filter};
+use crate::task::Siglock;
 
 /// Shows `task`'s cache in `m`, in the C implementation's format
 /// (`"<arch> <nr> ALLOW|FILTER"` per line).
@@ -43,16 +39,13 @@ pub unsafe extern "C" fn proc_pid_seccomp_cache(
     if !admin {
         return EACCES.to_errno();
     }
-    let mut flags: c_ulong = 0;
-    // SAFETY: `task` is valid; the helper returns NULL if it is dead.
-    if unsafe { bindings::seccomp_lock_task_sighand(task, &mut flags) }.is_null() {
+    // SAFETY: `task` is valid (function safety requirement).
+    let Some(mut siglock) = (unsafe { Siglock::try_of_task(task) }) else {
         return ESRCH.to_errno();
-    }
-    // SAFETY: We hold `task`'s siglock, so its chain pointer stays put
-    // while we take a reference that keeps the chain alive afterwards.
-    let chain: Option<Arc<Filter>> = unsafe { filter::task_chain(task) }.map(Arc::from);
-    // SAFETY: Locked above with these flags.
-    unsafe { bindings::seccomp_unlock_task_sighand(task, &mut flags) };
+    };
+    // A reference keeps the chain alive once the lock is dropped.
+    let chain: Option<Arc<Filter>> = siglock.task().filter_chain().map(Arc::from);
+    drop(siglock);
     let Some(chain) = chain else {
         return 0;
     };

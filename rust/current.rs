@@ -3,9 +3,8 @@
 //! The running task's seccomp state.
 //!
 //! [`Mode`] is a task's seccomp mode; [`Current`] is the one door to
-//! `current->seccomp` and the few other task fields seccomp reads;
-//! [`SighandGuard`] is the lock under which a task's seccomp mode may
-//! change.
+//! `current->seccomp` and the few other task fields seccomp reads (what
+//! the siglock guards is in `task`).
 
 use kernel::bindings;
 
@@ -131,22 +130,6 @@ impl Current {
         unsafe { bindings::in_compat_syscall() }
     }
 
-    /// Takes the task's `sighand->siglock` with interrupts disabled.
-    pub(crate) fn lock_sighand(&self) -> SighandGuard<'_> {
-        // SAFETY: By the type invariant `self.task` is valid, and a running
-        // task always has its `sighand` (it is only cleared once the task
-        // is dead).
-        let lock = unsafe { core::ptr::addr_of_mut!((*(*self.task).sighand).siglock) };
-        // SAFETY: `lock` is a valid, initialised spinlock; it is released
-        // by `SighandGuard::drop`.
-        unsafe { bindings::spin_lock_irq(lock) };
-        // INVARIANT: the lock is held until the guard is dropped.
-        SighandGuard {
-            current: self,
-            lock,
-        }
-    }
-
     /// Ends the task with `SIGKILL` (`do_exit()`), never returning.
     pub(crate) fn exit_killed(&self) -> ! {
         self.exit(bindings::SIGKILL as kernel::ffi::c_long)
@@ -168,72 +151,4 @@ impl Current {
             core::ptr::addr_of_mut!((*self.task).seccomp.mode).write_volatile(Mode::Dead as i32)
         };
     }
-}
-
-/// Proof that `current->sighand->siglock` is held: the seccomp mode of the
-/// thread group may only change under it (`seccomp_may_assign_mode()` and
-/// `seccomp_assign_mode()` in C).
-///
-/// # Invariants
-///
-/// `lock` is `current.task->sighand->siglock` and is held, with interrupts
-/// disabled, until this guard is dropped.
-pub(crate) struct SighandGuard<'a> {
-    current: &'a Current,
-    lock: *mut bindings::spinlock_t,
-}
-
-impl SighandGuard<'_> {
-    /// Whether the task may enter `mode`: a mode, once set, only ever
-    /// allows itself again (strict cannot become filter and vice versa).
-    pub(crate) fn may_assign_mode(&self, mode: Mode) -> bool {
-        let now = self.current.mode();
-        now == Mode::Disabled || now == mode
-    }
-
-    /// Puts the task in `mode` and turns on the syscall-entry hook.
-    ///
-    /// Unless `SECCOMP_FILTER_FLAG_SPEC_ALLOW` is in `flags`, the task also
-    /// gets the architecture's speculative-execution mitigations.
-    pub(crate) fn assign_mode(&self, mode: Mode, flags: u32) {
-        // SAFETY: By the type invariants the task is valid and we hold its
-        // siglock.
-        unsafe { assign_mode(self.current.task, mode, flags) };
-    }
-
-    /// Stops the task from reading the time-stamp counter, where the
-    /// architecture can trap it (strict mode's historical promise).
-    pub(crate) fn disable_tsc(&self) {
-        // SAFETY: Acts on `current`, which holds its siglock (type invariant).
-        unsafe { bindings::seccomp_disable_tsc() };
-    }
-}
-
-impl Drop for SighandGuard<'_> {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the lock is held by us.
-        unsafe { bindings::spin_unlock_irq(self.lock) };
-    }
-}
-
-/// Puts `task` in `mode` and turns on its syscall-entry hook
-/// (`seccomp_assign_mode`); see [`SighandGuard::assign_mode`].
-///
-/// # Safety
-///
-/// `task` is valid and the caller holds its group's siglock, which
-/// serialises writers of the mode.
-pub(crate) unsafe fn assign_mode(task: *mut bindings::task_struct, mode: Mode, flags: u32) {
-    // SAFETY: `task` is valid and the mode's writers are serialised
-    // (function safety requirements).
-    unsafe { core::ptr::addr_of_mut!((*task).seccomp.mode).write_volatile(mode as i32) };
-    // The hook must not see SYSCALL_WORK_SECCOMP before the mode.
-    // SAFETY: A memory barrier has no preconditions.
-    unsafe { bindings::smp_mb__before_atomic() };
-    if flags & bindings::SECCOMP_FILTER_FLAG_SPEC_ALLOW == 0 {
-        // SAFETY: `task` is valid.
-        unsafe { bindings::arch_seccomp_spec_mitigate(task) };
-    }
-    // SAFETY: `task` is valid.
-    unsafe { bindings::set_task_syscall_work_seccomp(task) };
 }

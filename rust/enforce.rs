@@ -12,7 +12,7 @@ use kernel::{
 
 use crate::current::Current;
 use crate::engine::{self, Action, SeccompData};
-use crate::filter::{self, Filter, Lookup};
+use crate::filter::{Filter, Lookup};
 use crate::log;
 use crate::notify::{self, Reply};
 
@@ -139,9 +139,7 @@ pub(crate) fn filter_syscall(
     // the syscall work flag that brought us here is visible (`smp_rmb()`).
     core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
 
-    // SAFETY: `current`'s chain is only replaced by a sibling's TSYNC, with
-    // a chain that keeps the current one alive.
-    let Some(chain) = (unsafe { filter::running_chain(current.as_ptr()) }) else {
+    let Some(chain) = current.running_chain() else {
         // Filter mode without a filter: never fail open.
         kernel::pr_err!("seccomp: task in filter mode without filters\n");
         return kill(current, nr, engine::action::SECCOMP_RET_KILL_PROCESS);

@@ -18,8 +18,8 @@
 //!   reader still holds a reference.
 //!
 //! A task's pointer (`task_struct::seccomp.filter`) owns one reference and
-//! one user.  It is written under the task's siglock and read locklessly by
-//! the task itself at syscall entry.
+//! one user; `task` owns the pointer (written under the task's siglock,
+//! read locklessly by the task itself at syscall entry).
 
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -29,7 +29,7 @@ use kernel::{
     bindings,
     error::code::*,
     prelude::*,
-    sync::{Arc, ArcBorrow, UniqueArc},
+    sync::{Arc, UniqueArc},
     uaccess::UserSlice,
 };
 
@@ -528,77 +528,6 @@ fn read_fprog(current: &Current, ufprog: usize) -> Result<(usize, usize)> {
     let size = core::mem::size_of::<uapi::SockFprog>();
     let fprog: uapi::SockFprog = UserSlice::new(ufprog, size).reader().read()?;
     Ok((fprog.0.len.into(), fprog.0.filter as usize))
-}
-
-/// The filter chain `task` runs, if any, borrowed from the task.
-///
-/// # Safety
-///
-/// `task` is valid, and its chain pointer cannot be replaced and released
-/// while the borrow lives: `task` is `current` (only TSYNC from a sibling
-/// replaces it, and then by a chain that keeps the old one alive), or the
-/// caller holds the task's siglock.
-pub(crate) unsafe fn task_chain<'a>(
-    task: *mut bindings::task_struct,
-) -> Option<ArcBorrow<'a, Filter>> {
-    // SAFETY: As required by `running_chain`, the function's own.
-    let chain = unsafe { running_chain(task) }?;
-    // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw` of
-    // a `Filter` (see `install_chain`), and the task's reference keeps it
-    // alive for the borrow (function safety requirement).
-    Some(unsafe { ArcBorrow::from_raw(chain) })
-}
-
-/// The filter chain `task` runs, if any, as a plain reference: what the
-/// syscall-entry path needs, without the `ArcBorrow` layout arithmetic
-/// (out-of-line calls into `core`) [`task_chain`] does on top.
-///
-/// # Safety
-///
-/// As for [`task_chain`].
-pub(crate) unsafe fn running_chain<'a>(task: *mut bindings::task_struct) -> Option<&'a Filter> {
-    // SAFETY: `task` is valid (function safety requirement); the pointer is
-    // read once, as `READ_ONCE()` would.
-    let ptr = unsafe { core::ptr::addr_of!((*task).seccomp.filter).read_volatile() };
-    // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw` of
-    // a `Filter` (see `install_chain`), so it points at a `Filter`, which
-    // the task's reference keeps alive for the borrow (function safety
-    // requirement).
-    unsafe { ptr.cast::<Filter>().cast_const().as_ref() }
-}
-
-/// Points `task` at `chain` (which brings one reference and one user),
-/// returning what it pointed at before (with its reference and user).
-///
-/// # Safety
-///
-/// `task` is valid and the caller holds its siglock (or `task` is a new
-/// child no one else can see yet).
-pub(crate) unsafe fn install_chain(
-    task: *mut bindings::task_struct,
-    chain: Option<Arc<Filter>>,
-) -> Option<Arc<Filter>> {
-    let new = chain.map_or(core::ptr::null_mut(), |c| {
-        Arc::into_raw(c)
-            .cast_mut()
-            .cast::<bindings::seccomp_filter>()
-    });
-    // SAFETY: `task` is valid (function safety requirement).  The store is
-    // a release, so a lockless reader that sees the pointer sees the
-    // filter's contents (`smp_store_release()` in C).
-    let old = unsafe {
-        let field = core::ptr::addr_of_mut!((*task).seccomp.filter);
-        let old = field.read();
-        core::sync::atomic::fence(Ordering::Release);
-        field.write_volatile(new);
-        old
-    };
-    if old.is_null() {
-        return None;
-    }
-    // SAFETY: A non-NULL chain pointer always comes from `Arc::into_raw`,
-    // and the reference it owned is handed to the caller.
-    Some(unsafe { Arc::from_raw(old.cast::<Filter>().cast_const()) })
 }
 
 /// Drops a task's hold on `chain`: its user first (orphaning filters no

@@ -12,9 +12,10 @@ use kernel::{
     sync::Arc,
 };
 
-use crate::current::{Current, Mode, SighandGuard};
+use crate::current::{Current, Mode};
 use crate::filter::{self, Filter, PreparedFilter};
 use crate::notify;
+use crate::task::Siglock;
 
 /// The filter flags (`SECCOMP_FILTER_FLAG_MASK`).
 const FLAGS_SUPPORTED: u32 = bindings::SECCOMP_FILTER_FLAG_TSYNC
@@ -131,16 +132,14 @@ pub(crate) fn set_mode_filter(current: &Current, flags: u32, ufprog: usize) -> R
         } else {
             None
         };
-        let sighand = current.lock_sighand();
-        if !sighand.may_assign_mode(Mode::Filter) {
+        let mut siglock = Siglock::of_current(current);
+        if !siglock.task().may_assign_mode(Mode::Filter) {
             return Err(EINVAL);
         }
-        // SAFETY: `current` with its siglock held.
-        let chain = unsafe { filter::task_chain(current.as_ptr()) };
-        if prepared.duplicates_listener(chain.as_deref()) {
+        if prepared.duplicates_listener(siglock.task().filter_chain().as_deref()) {
             return Err(EBUSY);
         }
-        match attach(&sighand, current, flags, prepared)? {
+        match attach(&mut siglock, flags, prepared)? {
             Attached::Yes(filter) => filter,
             Attached::Blocked(tid) => return Ok(tid),
         }
@@ -159,22 +158,15 @@ enum Attached {
     Blocked(c_long),
 }
 
-/// Attaches `prepared` on top of `current`'s chain, with its siglock held
-/// (`seccomp_attach_filter`).  Returns 0, or for TSYNC the ID of a thread
-/// that cannot be synchronised (nothing is attached then).
-fn attach(
-    sighand: &SighandGuard<'_>,
-    current: &Current,
-    flags: u32,
-    prepared: PreparedFilter,
-) -> Result<Attached> {
-    let task = current.as_ptr();
-    // SAFETY: `task` is `current` and we hold its siglock.
-    let chain = unsafe { filter::task_chain(task) };
-    prepared.fits_on(chain.as_deref())?;
+/// Attaches `prepared` on top of the chain of the task whose siglock is
+/// held, `current` (`seccomp_attach_filter`).  For TSYNC, nothing is
+/// attached if a thread of the group cannot be synchronised: `Blocked`
+/// with its thread ID, or `ESRCH`.
+fn attach(siglock: &mut Siglock<'_>, flags: u32, prepared: PreparedFilter) -> Result<Attached> {
+    prepared.fits_on(siglock.task().filter_chain().as_deref())?;
 
     if flags & bindings::SECCOMP_FILTER_FLAG_TSYNC != 0 {
-        if let Some(blocker) = unsyncable_thread(sighand, current) {
+        if let Some(blocker) = unsyncable_thread(siglock) {
             return if flags & bindings::SECCOMP_FILTER_FLAG_TSYNC_ESRCH != 0 {
                 Err(ESRCH)
             } else {
@@ -183,69 +175,44 @@ fn attach(
         }
     }
 
-    // The task's reference and user on its old chain pass to the new
-    // filter's `prev`.
-    // SAFETY: We hold `task`'s siglock.
-    let prev = unsafe { filter::install_chain(task, None) };
-    let new = prepared.attach(prev);
-    let reference = new.clone();
-    // SAFETY: We hold `task`'s siglock.
-    let none = unsafe { filter::install_chain(task, Some(new)) };
-    debug_assert!(none.is_none());
-    // SAFETY: `task` is valid; the count is only written under the siglock.
-    unsafe { bindings::atomic_inc(core::ptr::addr_of_mut!((*task).seccomp.filter_count)) };
+    let reference = {
+        let mut task = siglock.task();
+        // The new filter's `prev` takes a reference to the old chain, which
+        // keeps the task's user: the user passes to the new filter's chain.
+        let prev = task.filter_chain().map(Arc::from);
+        let new = prepared.attach(prev);
+        let reference = new.clone();
+        // The new chain runs through the old one: it is never given back.
+        if let Ok(old) = task.replace_chain(new) {
+            drop(old);
+        }
+        let count = task.filter_count();
+        task.set_filter_count(count + 1);
+        reference
+    };
 
     if flags & bindings::SECCOMP_FILTER_FLAG_TSYNC != 0 {
-        sync_threads(sighand, current, flags);
+        sync_threads(siglock, flags);
     }
-    sighand.assign_mode(Mode::Filter, flags);
+    siglock.task().assign_mode(Mode::Filter, flags);
     Ok(Attached::Yes(reference))
 }
 
-/// The threads of `current`'s group other than itself that are not
-/// exiting, under the group's siglock.
-fn other_threads<'a>(
-    _sighand: &'a SighandGuard<'_>,
-    current: &'a Current,
-) -> impl Iterator<Item = *mut bindings::task_struct> + 'a {
-    let me = current.as_ptr();
-    // SAFETY: `me` is valid and the siglock (held, as `_sighand` proves)
-    // keeps the thread list stable.
-    let first = unsafe { bindings::seccomp_first_thread(me) };
-    core::iter::successors((!first.is_null()).then_some(first), |&t| {
-        // SAFETY: `t` is a thread of the group, valid under the siglock.
-        let next = unsafe { bindings::__next_thread(t) };
-        (!next.is_null()).then_some(next)
-    })
-    .filter(move |&t| {
-        // SAFETY: `t` is valid under the siglock.  Exiting threads may
-        // already have released their chain.
-        t != me && unsafe { (*t).flags } & bindings::PF_EXITING == 0
-    })
-}
-
-/// Finds a thread that TSYNC cannot move to `current`'s chain: one with a
-/// mode other than filter/disabled, or with a chain `current`'s chain does
-/// not descend from.  Returns the value the system call reports for it
-/// (its thread ID, or `ESRCH` if it has none in our namespace).
-fn unsyncable_thread(sighand: &SighandGuard<'_>, current: &Current) -> Option<Result<c_long>> {
-    // SAFETY: `current` is valid and we hold the siglock.
-    let mine = unsafe { filter::task_chain(current.as_ptr()) };
-    for thread in other_threads(sighand, current) {
-        // SAFETY: `thread` is valid under the siglock.
-        let mode = Mode::from_raw(unsafe { (*thread).seccomp.mode });
-        let syncable = match mode {
+/// Finds a thread that TSYNC cannot move to the chain of the task whose
+/// siglock is held: one with a mode other than filter/disabled, or with a
+/// chain that chain does not descend from.  Returns the value the system
+/// call reports for it (its thread ID, or `ESRCH` if it has none in our
+/// namespace).
+fn unsyncable_thread(siglock: &mut Siglock<'_>) -> Option<Result<c_long>> {
+    let mine = siglock.task().filter_chain().map(Arc::from);
+    for thread in siglock.other_threads() {
+        let syncable = match thread.mode() {
             Mode::Disabled => true,
-            Mode::Filter => {
-                // SAFETY: As above; the siglock keeps its chain in place.
-                let theirs = unsafe { filter::task_chain(thread) };
-                is_ancestor(theirs.as_deref(), mine.as_deref())
-            }
+            Mode::Filter => is_ancestor(thread.filter_chain().as_deref(), mine.as_deref()),
             _ => false,
         };
         if !syncable {
-            // SAFETY: `thread` is valid.
-            let tid = unsafe { bindings::task_pid_vnr(thread) };
+            let tid = thread.tid();
             return Some(if tid == 0 {
                 Err(ESRCH)
             } else {
@@ -265,38 +232,38 @@ fn is_ancestor(ancestor: Option<&Filter>, chain: Option<&Filter>) -> bool {
     chain.is_some_and(|c| c.chain().any(|f| core::ptr::eq(f, ancestor)))
 }
 
-/// Moves every other thread of the group onto `current`'s chain (whose
-/// suitability `unsyncable_thread` established under the same siglock).
-fn sync_threads(sighand: &SighandGuard<'_>, current: &Current, flags: u32) {
-    let me = current.as_ptr();
-    // SAFETY: `me` is `current` and we hold the siglock.
-    let Some(mine) = (unsafe { filter::task_chain(me) }) else {
+/// Moves every other thread of the group onto the chain of the task whose
+/// siglock is held (whose suitability `unsyncable_thread` established
+/// under the same siglock).
+fn sync_threads(siglock: &mut Siglock<'_>, flags: u32) {
+    let (mine, count) = {
+        let task = siglock.task();
+        (task.filter_chain().map(Arc::from), task.filter_count())
+    };
+    let Some(mine) = mine else {
         return;
     };
-    // SAFETY: `me` is valid.
-    let count = unsafe { bindings::atomic_read(core::ptr::addr_of!((*me).seccomp.filter_count)) };
-    let nnp = current.no_new_privs();
-    for thread in other_threads(sighand, current) {
-        let chain: kernel::sync::Arc<Filter> = mine.into();
-        chain.get_user();
-        // SAFETY: `thread` is valid and we hold the group's siglock.  Its
-        // old chain is an ancestor of ours, so releasing the thread's hold
-        // on it cannot free anything the thread might still be running.
-        unsafe {
-            let old = filter::install_chain(thread, Some(chain));
-            filter::release_chain(old);
-            bindings::atomic_set(
-                core::ptr::addr_of_mut!((*thread).seccomp.filter_count),
-                count,
-            );
-            // Without this, an unprivileged task could dodge no_new_privs
-            // by having a thread set up the filter and then die.
-            if nnp {
-                bindings::task_set_no_new_privs(thread);
+    let nnp = Current::get().no_new_privs();
+    for mut thread in siglock.other_threads() {
+        mine.get_user();
+        // The thread's old chain is an ancestor of ours, so it stays alive
+        // for the thread, which may be running it: the thread's user and
+        // reference on it are dropped.
+        match thread.replace_chain(mine.clone()) {
+            Ok(old) => filter::release_chain(old),
+            Err(refused) => {
+                filter::release_chain(Some(refused));
+                continue;
             }
-            if Mode::from_raw((*thread).seccomp.mode) == Mode::Disabled {
-                crate::current::assign_mode(thread, Mode::Filter, flags);
-            }
+        }
+        thread.set_filter_count(count);
+        // Without this, an unprivileged task could dodge no_new_privs
+        // by having a thread set up the filter and then die.
+        if nnp {
+            thread.set_no_new_privs();
+        }
+        if thread.mode() == Mode::Disabled {
+            thread.assign_mode(Mode::Filter, flags);
         }
     }
 }

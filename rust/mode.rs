@@ -9,6 +9,7 @@ use kernel::{bindings, ffi::c_long};
 
 use crate::current::{Current, Mode};
 use crate::log;
+use crate::task::Siglock;
 
 /// The system calls strict mode allows on the native ABI.
 const STRICT_NATIVE: &[u32] = &[
@@ -64,11 +65,12 @@ pub(crate) fn strict_check(current: &Current, nr: i32) {
 
 /// `seccomp(SECCOMP_SET_MODE_STRICT)`: enters strict mode, which is final.
 pub(crate) fn set_mode_strict(current: &Current) -> kernel::error::Result {
-    let guard = current.lock_sighand();
-    if !guard.may_assign_mode(Mode::Strict) {
+    let mut siglock = Siglock::of_current(current);
+    let mut task = siglock.task();
+    if !task.may_assign_mode(Mode::Strict) {
         return Err(kernel::error::code::EINVAL);
     }
-    guard.disable_tsc();
-    guard.assign_mode(Mode::Strict, 0);
+    task.disable_tsc(current);
+    task.assign_mode(Mode::Strict, 0);
     Ok(())
 }

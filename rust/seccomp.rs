@@ -47,9 +47,11 @@ pub mod notify;
 mod sync;
 #[cfg(CONFIG_SYSCTL)]
 pub mod sysctl;
+mod task;
 mod uapi;
 
 use current::{Current, Mode};
+use task::{Locked, Siglock};
 
 /// Prefix of this crate's kernel log messages.
 const __LOG_PREFIX: &[u8] = b"seccomp-rs\0";
@@ -205,18 +207,18 @@ fn get_notif_sizes(usizes: usize) -> Result<c_long> {
 ///
 /// # Safety
 ///
-/// `tsk` is a valid task that is exiting (`PF_EXITING`).
+/// `tsk` is `current`, exiting (`PF_EXITING`, in `do_exit()`); other
+/// tasks are left alone.
 #[cfg(CONFIG_SECCOMP_FILTER)]
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_filter_release(tsk: *mut bindings::task_struct) {
-    // SAFETY: `tsk` is valid (function safety requirement).
-    let siglock = unsafe { core::ptr::addr_of_mut!((*(*tsk).sighand).siglock) };
-    // SAFETY: `siglock` is an initialised spinlock, released right below.
-    unsafe { bindings::spin_lock_irq(siglock) };
-    // SAFETY: We hold `tsk`'s siglock.
-    let old = unsafe { filter::install_chain(tsk, None) };
-    // SAFETY: Taken above.
-    unsafe { bindings::spin_unlock_irq(siglock) };
+    // SAFETY: `tsk` is `current` in `do_exit()` (function safety
+    // requirement): valid, with its sighand.
+    let Some(mut siglock) = (unsafe { Siglock::of_exiting(tsk) }) else {
+        return;
+    };
+    let old = siglock.task().take_exiting_chain();
+    drop(siglock);
     filter::release_chain(old);
 }
 
@@ -229,15 +231,9 @@ pub unsafe extern "C" fn seccomp_filter_release(tsk: *mut bindings::task_struct)
 #[cfg(CONFIG_SECCOMP_FILTER)]
 #[no_mangle]
 pub unsafe extern "C" fn get_seccomp_filter(tsk: *mut bindings::task_struct) {
-    // SAFETY: `tsk` is `current` with its siglock held (function safety
-    // requirement).
-    if let Some(chain) = unsafe { filter::task_chain(tsk) } {
-        chain.get_user();
-        // The reference now belongs to the child's copy of the pointer,
-        // which C makes right after this call.
-        let child_ref: kernel::sync::Arc<filter::Filter> = chain.into();
-        let _ = kernel::sync::Arc::into_raw(child_ref);
-    }
+    // SAFETY: `tsk` is `current` with its siglock held by the caller for
+    // the call (function safety requirement).
+    unsafe { Locked::assume_locked(tsk) }.share_chain_with_child();
 }
 
 /// Whether `current` may read another task's filters through ptrace: it
@@ -264,20 +260,15 @@ unsafe fn nth_filter(
     task: *mut bindings::task_struct,
     filter_off: u64,
 ) -> Result<kernel::sync::Arc<filter::Filter>> {
-    // SAFETY: `task` is valid (function safety requirement).
-    let siglock = unsafe { core::ptr::addr_of_mut!((*(*task).sighand).siglock) };
-    // SAFETY: `siglock` is an initialised spinlock, released right below.
-    unsafe { bindings::spin_lock_irq(siglock) };
-    // SAFETY: `task` is valid and we hold its siglock.
-    let chain = unsafe {
-        if Mode::from_raw((*task).seccomp.mode) == Mode::Filter {
-            filter::task_chain(task).map(kernel::sync::Arc::from)
-        } else {
-            None
-        }
+    // SAFETY: `task` is valid and, stopped under our ptrace, keeps its
+    // sighand (function safety requirement).
+    let mut siglock = unsafe { Siglock::of_task(task) };
+    let locked = siglock.task();
+    let chain = match locked.mode() {
+        Mode::Filter => locked.filter_chain().map(kernel::sync::Arc::from),
+        _ => None,
     };
-    // SAFETY: Taken above.
-    unsafe { bindings::spin_unlock_irq(siglock) };
+    drop(siglock);
     let chain = chain.ok_or(EINVAL)?;
     let nth = filter::nth(&chain, filter_off).ok_or(ENOENT)?;
     // SAFETY: `nth` is a filter of `chain`, which keeps it alive through a
