@@ -586,7 +586,7 @@ fn chain_case(rng: &mut Rng, host: &Host) -> Option<Case> {
         priors.push(prior);
     }
     let target = (32768 + rng.below(9) as usize).checked_sub(used + 4)?;
-    let final_ret = if rng.chance(50) {
+    let final_ret = if rng.percent(50) {
         SECCOMP_RET_ALLOW
     } else {
         random_ret(rng)
@@ -712,7 +712,7 @@ fn main() {
     for n in 0..cases {
         let opts = GenOptions {
             read_ip: true,
-            invalid_percent: if rng.chance(70) { 0 } else { 3 },
+            invalid_percent: if rng.percent(70) { 0 } else { 3 },
         };
         let prog = random_program(&mut rng, &opts);
         let nr = rng.pick(&TEST_SYSCALLS);

@@ -19,7 +19,7 @@ fn fuzz_harness_random_inputs() {
     let mut rng = Rng(0x5ecc_0a11);
     for _ in 0..iterations {
         let mut bytes: Vec<u8> = (0..64).map(|_| rng.next_u32() as u8).collect();
-        if rng.chance(50) {
+        if rng.percent(50) {
             // A small plausible nr and arch so the cache paths are used.
             bytes[..4].copy_from_slice(&(rng.below(500) as u32).to_le_bytes());
         }

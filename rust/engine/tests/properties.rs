@@ -137,7 +137,7 @@ proptest! {
         let mut rng = Rng(seed);
         let prog = random_program(&mut rng, &GenOptions::default());
         for mut data in inputs {
-            data.nr = if rng.chance(50) { rng.pick(&TEST_SYSCALLS) } else { rng.below(500) as i32 };
+            data.nr = if rng.percent(50) { rng.pick(&TEST_SYSCALLS) } else { rng.below(500) as i32 };
             data.arch = rng.pick(&[AUDIT_ARCH_X86_64, AUDIT_ARCH_I386]);
             exercise(&prog, &data);
         }

@@ -71,9 +71,9 @@ lint_checkpatch() {
 	fi
 }
 
-# The user-space crates (samples, stress, benchmark guest): each is
+# The user-space crates (samples, stress, benchmark guest, test kit): each is
 # formatted with its own rustfmt.toml.
-USER_CRATES=(samples/seccomp tools/testing/seccomp-rs/stress tools/testing/seccomp-rs/bench/guest)
+USER_CRATES=(samples/seccomp tools/testing/seccomp-rs/stress tools/testing/seccomp-rs/bench/guest tools/testing/seccomp-rs/testkit)
 
 lint_rustfmt() {
 	local log=$LOGS/lint-rustfmt.log crate ok=1

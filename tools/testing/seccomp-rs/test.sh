@@ -48,6 +48,8 @@ host() {
 	cargo_tests engine "$SRS_ROOT/rust/engine"
 	step "samples: cargo test (the filter-builder DSL's resolver)"
 	cargo_tests samples "$SRS_ROOT/samples/seccomp"
+	step "testkit: cargo test (the seeded generator the tests share)"
+	cargo_tests testkit "$SRS_HARNESS/testkit"
 	step "kernel tooling: rustfmt (kernel .rustfmt.toml) and # Safety sections"
 	check "lint: rustfmt and # Safety sections" "$SRS_HARNESS/lint.sh" rustfmt safety
 	step "Documentation: every .rst renders with docutils, warnings as errors"

@@ -13,37 +13,7 @@ use seccomp_engine::data::SeccompData;
 use seccomp_engine::insn::opcode::*;
 use seccomp_engine::SockFilter;
 
-/// SplitMix64: small, fast and reproducible.
-#[derive(Clone, Debug)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    /// True with probability `percent`/100.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+pub use seccomp_testkit::Rng;
 
 /// System call numbers the differential test can execute safely:
 /// getpid, getuid, getgid, getppid, gettid and an unassigned number.
@@ -111,7 +81,7 @@ pub fn random_ret(rng: &mut Rng) -> u32 {
 }
 
 fn interesting_or_random(rng: &mut Rng) -> u32 {
-    if rng.chance(70) {
+    if rng.percent(70) {
         rng.pick(&INTERESTING)
     } else {
         rng.next_u32()
@@ -139,7 +109,7 @@ fn distance(rng: &mut Rng, pc: usize, len: usize, max: u64, invalid: bool) -> u3
         return room as u32 + rng.below(3) as u32;
     }
     let limit = room.min(max);
-    if rng.chance(60) {
+    if rng.percent(60) {
         rng.below(limit.min(4)) as u32
     } else {
         rng.below(limit) as u32
@@ -158,9 +128,9 @@ pub fn random_program(rng: &mut Rng, opts: &GenOptions) -> Vec<SockFilter> {
     // Slots stored so far on the straight-line path; reads prefer them.
     let mut stored: u16 = 0;
     for pc in 0..len {
-        let invalid = rng.chance(opts.invalid_percent);
-        let insn = if pc + 1 == len && !rng.chance(opts.invalid_percent) {
-            if rng.chance(60) {
+        let invalid = rng.percent(opts.invalid_percent);
+        let insn = if pc + 1 == len && !rng.percent(opts.invalid_percent) {
+            if rng.percent(60) {
                 SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng))
             } else {
                 SockFilter::stmt(BPF_RET | BPF_A, 0)
@@ -175,14 +145,14 @@ pub fn random_program(rng: &mut Rng, opts: &GenOptions) -> Vec<SockFilter> {
     // Give X-operand arithmetic interesting operands (shift counts past
     // 31, zero divisors) by loading X right before it.
     for pc in 1..prog.len() {
-        if prog[pc].code & 0x0f == (BPF_ALU | BPF_X) && rng.chance(40) {
+        if prog[pc].code & 0x0f == (BPF_ALU | BPF_X) && rng.percent(40) {
             prog[pc - 1] = SockFilter::stmt(BPF_LDX | BPF_IMM, rng.below(70) as u32);
         }
     }
     // Make the final value of A observable: keep 16 of its bits as the
     // data of a trap or errno return.
     let observable = prog.len() >= 4 && prog.last().is_some_and(|i| i.code == BPF_RET | BPF_A);
-    if observable && rng.chance(80) {
+    if observable && rng.percent(80) {
         let n = prog.len();
         let (select, action) = match rng.below(4) {
             0 => (
@@ -219,7 +189,7 @@ fn random_valid_insn(
         0..=21 => SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, data_offset(rng, opts)),
         22..=27 => {
             let class = rng.pick(&[BPF_LD, BPF_LDX]);
-            if rng.chance(15) {
+            if rng.percent(15) {
                 SockFilter::stmt(class | BPF_W | BPF_LEN, 0)
             } else {
                 SockFilter::stmt(class | BPF_IMM, interesting_or_random(rng))
@@ -227,7 +197,7 @@ fn random_valid_insn(
         }
         28..=43 => {
             let op = rng.pick(&alu_ops);
-            if rng.chance(30) {
+            if rng.percent(30) {
                 SockFilter::stmt(BPF_ALU | op | BPF_X, 0)
             } else {
                 let k = match op {
@@ -247,7 +217,7 @@ fn random_valid_insn(
         }
         55..=58 => {
             // Prefer a slot stored on the straight-line path.
-            let slot = if *stored != 0 && rng.chance(85) {
+            let slot = if *stored != 0 && rng.percent(85) {
                 let candidates: Vec<u32> = (0..16).filter(|s| *stored & (1 << s) != 0).collect();
                 rng.pick(&candidates)
             } else {
@@ -261,7 +231,7 @@ fn random_valid_insn(
         ),
         63..=89 => {
             let op = rng.pick(&jmp_ops);
-            let src = if rng.chance(20) { BPF_X } else { BPF_K };
+            let src = if rng.percent(20) { BPF_X } else { BPF_K };
             let jt = distance(rng, pc, len, 256, false) as u8;
             let jf = distance(rng, pc, len, 256, false) as u8;
             SockFilter::jump(BPF_JMP | op | src, interesting_or_random(rng), jt, jf)
@@ -365,11 +335,11 @@ pub fn random_profile(rng: &mut Rng) -> Vec<SockFilter> {
         jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
         stmt(BPF_RET | BPF_K, random_ret(rng)),
     ];
-    if rng.chance(30) {
+    if rng.percent(30) {
         prog.push(stmt(BPF_LDX | BPF_IMM, interesting_or_random(rng)));
     }
     prog.push(stmt(BPF_LD | BPF_W | BPF_ABS, SeccompData::NR_OFFSET));
-    let stored = rng.chance(15);
+    let stored = rng.percent(15);
     if stored {
         prog.push(stmt(BPF_ST, 5));
     }
@@ -379,21 +349,21 @@ pub fn random_profile(rng: &mut Rng) -> Vec<SockFilter> {
     }
     for _ in 0..rng.below(5) {
         let nr = rng.below(500) as u32;
-        let word = if rng.chance(10) {
+        let word = if rng.percent(10) {
             2 + rng.below(2) as u32 // instruction pointer
         } else {
             4 + rng.below(12) as u32
         };
         let mut body = vec![stmt(BPF_LD | BPF_W | BPF_ABS, 4 * word)];
-        if rng.chance(30) {
+        if rng.percent(30) {
             body.push(stmt(BPF_ALU | BPF_AND | BPF_K, interesting_or_random(rng)));
         }
-        if stored && rng.chance(30) {
+        if stored && rng.percent(30) {
             body.push(stmt(BPF_LDX | BPF_MEM, 5));
         }
         for _ in 0..1 + rng.below(3) {
             let op = rng.pick(&[BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET]);
-            let src = if rng.chance(20) { BPF_X } else { BPF_K };
+            let src = if rng.percent(20) { BPF_X } else { BPF_K };
             body.push(jump(BPF_JMP | op | src, interesting_or_random(rng), 0, 1));
             body.push(stmt(BPF_RET | BPF_K, random_ret(rng)));
         }
@@ -434,7 +404,7 @@ pub fn random_jeq_chains(rng: &mut Rng) -> Vec<SockFilter> {
             _ if room == 0 => SockFilter::stmt(BPF_RET | BPF_K, random_ret(rng)),
             0..=74 => {
                 let jt = rng.below(room.min(256)) as u8;
-                let jf = if rng.chance(85) {
+                let jf = if rng.percent(85) {
                     0
                 } else {
                     rng.below(room.min(4)) as u8
@@ -467,7 +437,7 @@ pub fn random_jeq_chains_data(rng: &mut Rng, prog: &[SockFilter]) -> SeccompData
         .map(|insn| insn.k)
         .collect();
     let word = |rng: &mut Rng| {
-        if !constants.is_empty() && rng.chance(80) {
+        if !constants.is_empty() && rng.percent(80) {
             rng.pick(&constants)
         } else {
             rng.next_u32()

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Shared by the stress programs, mostly `seccomp-diff` and `seccomp-fuzz`:
-//! a seeded PRNG, FNV-1a digests, a raw system call whose return address is
-//! known, errno names, the no-ASLR re-exec, argument parsing, shared
-//! mappings and the eBPF length the kernel's instruction limit counts.
+//! the seeded PRNG (the test kit's, which the engine's tests use too),
+//! FNV-1a digests, a raw system call whose return address is known, errno
+//! names, the no-ASLR re-exec, argument parsing, shared mappings and the
+//! eBPF length the kernel's instruction limit counts.
 //!
 //! Both programs must behave identically on the C and the Rust kernel for
 //! the same seed, so nothing here reads the clock or depends on addresses
@@ -11,73 +12,7 @@
 
 use std::fmt::Write as _;
 
-/// A splitmix64 generator: tiny, seedable, and every stream of a seed is
-/// reproducible on its own (`Rng::stream(seed, n)`).
-#[derive(Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// The generator for `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// An independent generator for item `n` of the run with `seed`, so
-    /// that item `n` can be regenerated without generating the others.
-    pub fn stream(seed: u64, n: u64) -> Self {
-        let mut r = Rng(seed ^ 0x5ecc_0a11_d1ff_0000);
-        let a = r.next_u64();
-        Rng(a ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17))
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// The next 32 random bits.
-    pub fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-
-    /// Uniform in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `percent`/100.
-    pub fn percent(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// One element of `items`.
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    /// An index into `weights`, each chosen with probability proportional
-    /// to its weight.
-    pub fn weighted(&mut self, weights: &[u32]) -> usize {
-        let total: u64 = weights.iter().map(|&w| w as u64).sum();
-        let mut x = self.below(total);
-        for (i, &w) in weights.iter().enumerate() {
-            if x < w as u64 {
-                return i;
-            }
-            x -= w as u64;
-        }
-        weights.len() - 1
-    }
-}
+pub use seccomp_testkit::Rng;
 
 /// FNV-1a, 64 bits.
 #[derive(Clone, Copy)]
