@@ -181,5 +181,6 @@ if [ "$BREAKDOWN" = 1 ]; then
 fi
 
 elapsed=$(( $(date +%s) - start ))
+# The report, printed and kept beside the CSVs (report.txt).
 python3 "$BENCH/report.py" --out "$OUT" --runs "$RUNS" --iterations "$ITERATIONS" \
-	--elapsed "$elapsed" "$OUT"/runs/run*.out
+	--elapsed "$elapsed" "$OUT"/runs/run*.out | tee "$OUT/report.txt"
