@@ -201,10 +201,12 @@ impl Filter {
 
     /// What the chain ending here knows of system call `nr` of `arch`
     /// without running a filter: its verdict from the chain's constant
-    /// table, if there, else where the newest filter starts, if known.
+    /// table, if there (uretprobe's exception included, see
+    /// [`PreparedFilter::attach`]), else where the newest filter starts,
+    /// if known.
     ///
     /// Inlined into the syscall-entry hook: the allowed path of most
-    /// system calls ends here.
+    /// system calls ends here, at the table's bit test.
     #[inline(always)]
     pub(crate) fn lookup(&self, nr: i32, arch: u32) -> Lookup {
         let abi = abi_index(arch);
@@ -229,7 +231,9 @@ impl Filter {
     ///
     /// `newest_from` is where this filter, the newest, starts, if
     /// [`Filter::lookup`] told it (it came from this filter's own resume
-    /// table, through the chain's constant table).
+    /// table, through the chain's constant table).  The newest filter runs
+    /// inlined here, the older ones (if any) through [`Filter::run_one`]:
+    /// a chain of one filter, the usual case, leaves at once.
     #[inline]
     pub(crate) fn run_filters<D: engine::DataWords>(
         &self,
@@ -238,28 +242,41 @@ impl Filter {
         words: &D,
         newest_from: Option<u16>,
     ) -> (u32, Option<&Filter>) {
-        let abi = abi_index(arch);
-        let mut ret = engine::action::SECCOMP_RET_ALLOW;
-        let mut matched = None;
-        let mut from = newest_from;
-        for filter in self.chain() {
-            let entry = match from.take() {
-                Some(pc) => ResumeEntry::Resume { pc, x: 0 },
-                None => filter.resume[abi].entry_masked::<SpecMask, _, _>(&filter.prog, arch, nr),
-            };
-            // One call of the interpreter, so that it is inlined once.
-            let candidate = match entry {
-                ResumeEntry::Return(value) => value,
-                ResumeEntry::Resume { pc, x } => {
-                    filter.prog.run_words_at(usize::from(pc), 0, x, words)
-                }
-            };
+        let entry = match newest_from {
+            Some(pc) => ResumeEntry::Resume { pc, x: 0 },
+            None => {
+                self.resume[abi_index(arch)].entry_masked::<SpecMask, _, _>(&self.prog, arch, nr)
+            }
+        };
+        let newest = match entry {
+            ResumeEntry::Return(value) => value,
+            ResumeEntry::Resume { pc, x } => self.prog.run_words_at(usize::from(pc), 0, x, words),
+        };
+        // Evaluation starts from ALLOW, as in `run_chain`.
+        let allow = engine::action::SECCOMP_RET_ALLOW;
+        let (mut ret, mut matched) = match engine::action::chain_step(allow, newest) {
+            step if step == allow => (allow, None),
+            _ => (newest, Some(self)),
+        };
+        for filter in Filter::chain_from(self.prev.as_deref()) {
+            let candidate = filter.run_one(nr, arch, words);
             if engine::action::chain_step(ret, candidate) != ret {
                 ret = candidate;
                 matched = Some(filter);
             }
         }
         (ret, matched)
+    }
+
+    /// This filter's result for system call `nr` of `arch`, from its own
+    /// resume table: an older filter of a chain [`Filter::run_filters`]
+    /// runs.
+    #[inline(never)]
+    fn run_one<D: engine::DataWords>(&self, nr: i32, arch: u32, words: &D) -> u32 {
+        match self.resume[abi_index(arch)].entry_masked::<SpecMask, _, _>(&self.prog, arch, nr) {
+            ResumeEntry::Return(value) => value,
+            ResumeEntry::Resume { pc, x } => self.prog.run_words_at(usize::from(pc), 0, x, words),
+        }
     }
 
     /// For each system call number of `ABIS[abi]`, whether the chain is

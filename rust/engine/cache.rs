@@ -21,11 +21,17 @@
 //! so that a table entry is exactly what
 //! [`super::action::run_chain`] returns for that system call.
 //!
+//! [`ChainTable`] is the form the kernel keeps with each filter: the same
+//! entries, per distinct entry of the newest filter's packed resume table
+//! when they depend on nothing else, and a bitmap of the numbers allowed
+//! outright.
+//!
 //! The kernel glue keeps three policies of its own: x32 system calls
 //! (`nr` with [`X32_SYSCALL_BIT`] set) are outside the tables and never use
 //! the cache; `SECCOMP_RET_USER_NOTIF` is never cached because it needs
 //! the matching filter's listener; and the upstream exception that always
-//! allows `uretprobe` is not part of the filter semantics computed here.
+//! allows `uretprobe` is not part of the filter semantics computed here
+//! (the kernel marks it in the bitmap, [`ChainTable::allow_outright`]).
 
 use core::ops::{Deref, DerefMut};
 

@@ -26,8 +26,9 @@
 //!    only on the system call number and architecture, so the kernel can
 //!    skip running the filters for them, and [`resume`] finds, for the
 //!    others, where each filter's evaluation can start ([`ResumeTable`],
-//!    [`interp::DecodedProgram::run_with`]).  Lookups in these tables,
-//!    indexed by the user's system call number, are clamped under
+//!    kept packed as a [`PackedResumeTable`]); the chain's verdicts are
+//!    kept with its newest filter as a [`ChainTable`].  Lookups in these
+//!    tables, indexed by the user's system call number, are clamped under
 //!    speculation ([`nospec`]).
 
 #![forbid(unsafe_code)]
