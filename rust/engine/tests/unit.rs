@@ -17,23 +17,9 @@ use common::shapes::*;
 use seccomp_engine::action::*;
 use seccomp_engine::cache::*;
 use seccomp_engine::checker::*;
+use seccomp_engine::selftest::data;
 use seccomp_engine::*;
 
-fn data() -> SeccompData {
-    SeccompData {
-        nr: 39,
-        arch: AUDIT_ARCH_X86_64,
-        instruction_pointer: 0x1122_3344_5566_7788,
-        args: [
-            0x0000_0001_0000_0002,
-            0xffff_ffff_8000_0000,
-            3,
-            4,
-            0xdead_beef_0000_0005,
-            6,
-        ],
-    }
-}
 
 fn refused(prog: &[SockFilter]) -> CheckError {
     let err = check(prog).expect_err("program should be refused");
