@@ -194,7 +194,10 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
     }
 
     /// [`DecodedProgram::run_at`] reading the data from `words`.
-    #[inline]
+    ///
+    /// Always inlined, as the loop it wraps: the kernel's chain loop runs
+    /// the newest filter in its own frame, and older ones in another.
+    #[inline(always)]
     pub fn run_words_at<D: DataWords>(&self, pc: usize, a: u32, x: u32, words: &D) -> u32 {
         run_insns(&self.insns, &self.cases, pc, a, x, words)
     }
