@@ -14,25 +14,7 @@ use std::hint::black_box;
 
 use common::shapes::*;
 use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
-use seccomp_engine::{
-    check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
-};
-
-fn decode(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
-    check(prog)
-        .unwrap()
-        .decode_into(vec![Insn::default(); prog.len()])
-        .unwrap()
-}
-
-fn input(nr: i32) -> SeccompData {
-    SeccompData {
-        nr,
-        arch: AUDIT_ARCH_X86_64,
-        instruction_pointer: 0x7f00_0000_1234,
-        args: [0x0120_0011, 0x5401, 2, 0, 0, 0],
-    }
-}
+use seccomp_engine::{DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData};
 
 #[inline(never)]
 fn measure_run(prog: &DecodedProgram<Vec<Insn>>, data: &SeccompData, iterations: u64) -> u32 {
@@ -75,8 +57,8 @@ fn main() {
         "worst_4096" => (worst_case_4096(), 0),
         other => panic!("unknown shape {other}"),
     };
-    let decoded = decode(&prog);
-    let data = input(nr);
+    let decoded = decoded(&prog);
+    let data = bench_input(nr);
     let ret = match args.get(2).map_or("run", String::as_str) {
         "run" => measure_run(&decoded, &data, iterations),
         "resume" => {

@@ -15,25 +15,7 @@ use seccomp_engine::cache::{
     Constant, ConstantTable, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, I386_NR_SYSCALLS,
     X86_64_NR_SYSCALLS,
 };
-use seccomp_engine::{
-    check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SeccompData, SockFilter,
-};
-
-fn decode(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
-    check(prog)
-        .unwrap()
-        .decode_into(vec![Insn::default(); prog.len()])
-        .unwrap()
-}
-
-fn input(nr: i32) -> SeccompData {
-    SeccompData {
-        nr,
-        arch: AUDIT_ARCH_X86_64,
-        instruction_pointer: 0x7f00_0000_1234,
-        args: [0x0120_0011, 0x5401, 2, 0, 0, 0],
-    }
-}
+use seccomp_engine::{check, DecodedProgram, Insn, ResumeEntry, ResumeTable, SockFilter};
 
 /// The shapes measured, with the system call number used for evaluation
 /// (the last allowed one: the worst case of a linear list).
@@ -59,8 +41,8 @@ fn shapes() -> Vec<(String, Vec<SockFilter>, i32)> {
 fn evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
     for (name, prog, nr) in shapes() {
-        let decoded = decode(&prog);
-        let data = input(nr);
+        let decoded = decoded(&prog);
+        let data = bench_input(nr);
         group.bench_with_input(BenchmarkId::from_parameter(&name), &data, |b, data| {
             b.iter(|| decoded.run(black_box(data)))
         });
@@ -69,9 +51,9 @@ fn evaluation(c: &mut Criterion) {
     // The same through the filter's resume table (`run_with`).
     let mut group = c.benchmark_group("resume");
     for (name, prog, nr) in shapes() {
-        let decoded = decode(&prog);
+        let decoded = decoded(&prog);
         let table = resume_table(&decoded);
-        let data = input(nr);
+        let data = bench_input(nr);
         group.bench_with_input(BenchmarkId::from_parameter(&name), &data, |b, data| {
             b.iter(|| decoded.run_with(&table, black_box(data)))
         });

@@ -20,18 +20,10 @@ use seccomp_engine::checker::*;
 use seccomp_engine::selftest::data;
 use seccomp_engine::*;
 
-
 fn refused(prog: &[SockFilter]) -> CheckError {
     let err = check(prog).expect_err("program should be refused");
     assert_eq!(err.errno(), EINVAL);
     err
-}
-
-fn decoded(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
-    check(prog)
-        .unwrap()
-        .decode_into(vec![Insn::default(); prog.len()])
-        .unwrap()
 }
 
 // ---- checker ----------------------------------------------------------

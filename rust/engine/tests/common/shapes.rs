@@ -6,10 +6,29 @@ use seccomp_engine::action::{SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_K
 use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use seccomp_engine::data::SeccompData;
 use seccomp_engine::insn::opcode::*;
-use seccomp_engine::SockFilter;
+use seccomp_engine::{check, DecodedProgram, Insn, SockFilter};
 
 /// `EPERM`, the usual default errno of allow-lists.
 pub const EPERM: u32 = 1;
+
+/// `prog`, which must be accepted, checked and decoded.
+pub fn decoded(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
+    check(prog)
+        .unwrap()
+        .decode_into(vec![Insn::default(); prog.len()])
+        .unwrap()
+}
+
+/// A call of `nr` on x86-64 with arguments the shapes' checks look at
+/// (the benchmarks' input).
+pub fn bench_input(nr: i32) -> SeccompData {
+    SeccompData {
+        nr,
+        arch: AUDIT_ARCH_X86_64,
+        instruction_pointer: 0x7f00_0000_1234,
+        args: [0x0120_0011, 0x5401, 2, 0, 0, 0],
+    }
+}
 
 /// Load the 32-bit word at `offset` of `struct seccomp_data`.
 pub fn ld_abs(offset: u32) -> SockFilter {
