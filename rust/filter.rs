@@ -244,14 +244,9 @@ impl Filter {
     ) -> (u32, Option<&Filter>) {
         let entry = match newest_from {
             Some(pc) => ResumeEntry::Resume { pc, x: 0 },
-            None => {
-                self.resume[abi_index(arch)].entry_masked::<SpecMask, _, _>(&self.prog, arch, nr)
-            }
+            None => self.resume_entry(nr, arch),
         };
-        let newest = match entry {
-            ResumeEntry::Return(value) => value,
-            ResumeEntry::Resume { pc, x } => self.prog.run_words_at(usize::from(pc), 0, x, words),
-        };
+        let newest = self.run_from(entry, words);
         // Evaluation starts from ALLOW, as in `run_chain`.
         let allow = engine::action::SECCOMP_RET_ALLOW;
         let (mut ret, mut matched) = match engine::action::chain_step(allow, newest) {
@@ -273,7 +268,20 @@ impl Filter {
     /// runs.
     #[inline(never)]
     fn run_one<D: engine::DataWords>(&self, nr: i32, arch: u32, words: &D) -> u32 {
-        match self.resume[abi_index(arch)].entry_masked::<SpecMask, _, _>(&self.prog, arch, nr) {
+        self.run_from(self.resume_entry(nr, arch), words)
+    }
+
+    /// Where this filter starts for system call `nr` of `arch`: its resume
+    /// table's entry.
+    #[inline(always)]
+    fn resume_entry(&self, nr: i32, arch: u32) -> ResumeEntry {
+        self.resume[abi_index(arch)].entry_masked::<SpecMask, _, _>(&self.prog, arch, nr)
+    }
+
+    /// This filter's result from `entry` (one of its resume table's).
+    #[inline(always)]
+    fn run_from<D: engine::DataWords>(&self, entry: ResumeEntry, words: &D) -> u32 {
+        match entry {
             ResumeEntry::Return(value) => value,
             ResumeEntry::Resume { pc, x } => self.prog.run_words_at(usize::from(pc), 0, x, words),
         }
@@ -283,10 +291,12 @@ impl Filter {
     /// known to allow it without running.
     #[cfg(CONFIG_SECCOMP_CACHE_DEBUG)]
     pub(crate) fn cached_allows(&self, abi: usize) -> impl Iterator<Item = bool> + '_ {
+        // The syscall-entry hook's own lookup, uretprobe's exception
+        // included.
         let (table, indexes) = (&self.cache[abi], self.resume[abi].indexes());
         (0..table.len()).map(move |nr| {
-            (abi == 0 && nr == bindings::__NR_uretprobe as usize)
-                || table.entry(ABIS[abi].arch, nr, indexes) == Constant::ALLOW
+            let nr = i32::try_from(nr).unwrap_or(-1);
+            table.entry_masked::<SpecMask>(ABIS[abi].arch, nr, indexes) == Constant::ALLOW
         })
     }
 

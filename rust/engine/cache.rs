@@ -650,9 +650,8 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     /// constant exactly when its resume entry is a
     /// [`ResumeEntry::Return`]. Unknown entries may also tell where that
     /// filter resumes ([`Constant::newest_resume`]). A `resume` table for
-    /// another architecture makes every entry non-constant. Costs one pass
-    /// over the entries, so the kernel can build `resume` before attaching
-    /// and this while attaching.
+    /// another architecture makes every entry non-constant. The reference
+    /// the kernel's [`ChainTable`] is tested against.
     pub fn build_from_resume<R, T>(
         arch: u32,
         storage: S,
@@ -666,69 +665,6 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
         let same_arch = resume.arch() == arch;
         // The resume table's shape is looked at once, not per number.
         let uniform = resume.uniform();
-        // The usual case while attaching, one entry per number on both
-        // sides: a straight pass.
-        let older_full = match older {
-            None => Some(None),
-            Some(table) if table.arch == arch && table.entries.len() == table.nr_count => {
-                Some(Some(&table.entries[..]))
-            }
-            Some(_) => None,
-        };
-        if let (Some(older_full), None, true) =
-            (older_full, uniform, resume.nr_count() == storage.len())
-        {
-            let mut storage = storage;
-            // Plain indexes: the kernel may be built for size (`-Os`), where
-            // zipped iterators are not flattened into a simple loop.
-            // A packed table's entries are read through its indexes here
-            // rather than through `entry()` for each number.
-            let packed = resume
-                .packed()
-                .filter(|(indexes, _)| indexes.len() == storage.len());
-            // Neighbouring numbers mostly have the same entries on both
-            // sides: the last number's entry index (none yet: past any
-            // index), older entry and value.
-            let (mut last_index, mut last_older, mut last_value) =
-                (usize::MAX, Constant::UNKNOWN, Constant::UNKNOWN);
-            for nr in 0..storage.len() {
-                let older_constant = match older_full {
-                    None => Constant::ALLOW,
-                    Some(older) => older.get(nr).copied().unwrap_or(Constant::UNKNOWN),
-                };
-                let entry = match packed {
-                    Some((indexes, entries)) => {
-                        let index = indexes.get(nr).map_or(usize::MAX - 1, |&i| usize::from(i));
-                        if index == last_index && older_constant == last_older {
-                            if let Some(slot) = storage.get_mut(nr) {
-                                *slot = last_value;
-                            }
-                            continue;
-                        }
-                        last_index = index;
-                        last_older = older_constant;
-                        entries.get(index).copied()
-                    }
-                    None => resume.entry(nr),
-                };
-                let value = match (entry, older_constant.get()) {
-                    _ if !same_arch => Constant::UNKNOWN,
-                    (Some(ResumeEntry::Return(newer)), Some(older)) => {
-                        Constant::new(Some(combine_with_older_chain(newer, older)))
-                    }
-                    _ => Constant::unknown_from(entry),
-                };
-                if let Some(slot) = storage.get_mut(nr) {
-                    *slot = value;
-                }
-                last_value = value;
-            }
-            return Self {
-                arch,
-                nr_count: storage.len(),
-                entries: storage,
-            };
-        }
         let constant = |entry: Option<ResumeEntry>| match entry {
             Some(ResumeEntry::Return(value)) if same_arch => Some(value),
             _ => None,
@@ -867,6 +803,41 @@ impl<S: Deref<Target = [Constant]>> ConstantTable<S> {
     }
 }
 
+/// A set of small numbers, a bit each in `WORDS` words.
+#[derive(Clone, Debug)]
+struct Bits<const WORDS: usize>([u64; WORDS]);
+
+impl<const WORDS: usize> Bits<WORDS> {
+    const EMPTY: Self = Self([0; WORDS]);
+
+    /// Adds `n`; nothing for numbers past the set's size.
+    #[inline]
+    fn insert(&mut self, n: usize) {
+        if let Some(word) = self.0.get_mut(n / 64) {
+            *word |= 1 << (n % 64);
+        }
+    }
+
+    /// Whether `n` is in the set (never for numbers past its size).
+    #[inline]
+    fn contains(&self, n: usize) -> bool {
+        self.0
+            .get(n / 64)
+            .is_some_and(|word| word & (1 << (n % 64)) != 0)
+    }
+
+    /// Adds every number below `count`.
+    fn insert_below(&mut self, count: usize) {
+        for (index, word) in self.0.iter_mut().enumerate() {
+            *word = match count.saturating_sub(index * 64) {
+                0 => 0,
+                n if n >= 64 => u64::MAX,
+                n => (1u64 << n) - 1,
+            };
+        }
+    }
+}
+
 /// The numbers a [`ChainTable`] covers at most: every system call number
 /// of x86 (463); numbers past them run the filters.
 pub const CHAIN_MAX_NUMBERS: usize = 512;
@@ -898,9 +869,8 @@ pub struct ChainTable<S> {
     /// entries, of which there are several (else the numbers: one each,
     /// or one for all).
     per_resume_entry: bool,
-    /// A bit per number: whether the chain's constant is
-    /// `SECCOMP_RET_ALLOW`.
-    allowed: [u64; CHAIN_MAX_NUMBERS / 64],
+    /// The numbers whose chain constant is `SECCOMP_RET_ALLOW`.
+    allowed: Bits<{ CHAIN_MAX_NUMBERS / 64 }>,
     entries: S,
 }
 
@@ -932,7 +902,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
             arch,
             nr_count,
             per_resume_entry: true,
-            allowed: [0; CHAIN_MAX_NUMBERS / 64],
+            allowed: Bits::EMPTY,
             entries: per_entry,
         };
         // The older chain's constant for every number, if the same.
@@ -972,7 +942,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
                 _ => None,
             };
             if older_uniform.is_some() || older_per_entry.is_some() {
-                let mut allow_entries = [0u64; PACKED_MAX_ENTRIES / 64];
+                let mut allow_entries = Bits::<{ PACKED_MAX_ENTRIES / 64 }>::EMPTY;
                 for (index, slot) in table.entries.iter_mut().enumerate() {
                     let older_constant = match (older_uniform, older_per_entry) {
                         (Some(constant), _) => constant,
@@ -981,22 +951,18 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
                     };
                     *slot = value(entries.get(index).copied(), older_constant);
                     if *slot == Constant::ALLOW {
-                        if let Some(word) = allow_entries.get_mut(index / 64) {
-                            *word |= 1 << (index % 64);
-                        }
+                        allow_entries.insert(index);
                     }
                 }
-                let allows = |index: usize| {
-                    let word = allow_entries.get(index / 64).copied().unwrap_or(0);
-                    word & (1 << (index % 64)) != 0
-                };
                 match indexes {
-                    [only] if allows(usize::from(*only)) => table.allow_below(table.nr_count),
+                    [only] if allow_entries.contains(usize::from(*only)) => {
+                        table.allowed.insert_below(table.nr_count)
+                    }
                     [_] => {}
                     _ => {
                         for nr in 0..table.nr_count {
                             let index = indexes.get(nr).map_or(usize::MAX, |&i| usize::from(i));
-                            if allows(index) {
+                            if allow_entries.contains(index) {
                                 table.allow(nr);
                             }
                         }
@@ -1006,7 +972,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
                 return table;
             }
             // Which entries have their value yet.
-            let mut known = [0u64; PACKED_MAX_ENTRIES / 64];
+            let mut known = Bits::<{ PACKED_MAX_ENTRIES / 64 }>::EMPTY;
             let mut alike = true;
             // Neighbouring numbers mostly have the same index and older
             // constant: the last number's (none yet: past any index).
@@ -1025,18 +991,16 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
                 if index != last_index || older_constant != last_older {
                     (last_index, last_older) = (index, older_constant);
                     last = value(entries.get(index).copied(), older_constant);
-                    let (word, bit) = (index / 64, 1u64 << (index % 64));
-                    match (known.get_mut(word), table.entries.get_mut(index)) {
-                        (Some(bits), Some(slot)) if *bits & bit == 0 => {
-                            *bits |= bit;
-                            *slot = last;
-                        }
-                        (Some(_), Some(slot)) if *slot == last => {}
+                    let first = !known.contains(index);
+                    match table.entries.get_mut(index) {
+                        Some(slot) if first => *slot = last,
+                        Some(slot) if *slot == last => {}
                         _ => {
                             alike = false;
                             break;
                         }
                     }
+                    known.insert(index);
                 }
                 if last == Constant::ALLOW {
                     table.allow(nr);
@@ -1048,7 +1012,7 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
             }
         }
         table.per_resume_entry = false;
-        table.allowed = [0; CHAIN_MAX_NUMBERS / 64];
+        table.allowed = Bits::EMPTY;
         table.entries = per_number();
         for nr in 0..table.entries.len().min(nr_count) {
             let constant = value(newest.entry(nr), older_at(nr));
@@ -1070,24 +1034,11 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
         self.allow(nr);
     }
 
-    /// Marks number `nr` allowed in the bitmap, if it covers it.
+    /// Marks number `nr` allowed in the bitmap, if the table covers it.
     #[inline]
     fn allow(&mut self, nr: usize) {
         if nr < self.nr_count {
-            if let Some(word) = self.allowed.get_mut(nr / 64) {
-                *word |= 1 << (nr % 64);
-            }
-        }
-    }
-
-    /// Marks the numbers below `count` allowed in the bitmap.
-    fn allow_below(&mut self, count: usize) {
-        for (index, word) in self.allowed.iter_mut().enumerate() {
-            let below = count.saturating_sub(index * 64).min(64);
-            *word = match below {
-                64 => u64::MAX,
-                n => (1u64 << n) - 1,
-            };
+            self.allowed.insert(nr);
         }
     }
 }
@@ -1120,7 +1071,16 @@ impl<S: Deref<Target = [Constant]>> ChainTable<S> {
     /// packed resume table the table was built with (its newest filter's).
     #[inline]
     pub fn entry(&self, arch: u32, nr: usize, indexes: &[u8]) -> Constant {
-        self.entry_at::<PlainMask>(arch, nr, indexes)
+        if arch != self.arch {
+            return Constant::UNKNOWN;
+        }
+        if !self.per_resume_entry {
+            return nospec::get_per_number::<_, PlainMask>(&self.entries, self.nr_count, nr)
+                .unwrap_or(Constant::UNKNOWN);
+        }
+        nospec::get_per_number::<_, PlainMask>(indexes, self.nr_count, nr)
+            .and_then(|index| self.entries.get(usize::from(index)).copied())
+            .unwrap_or(Constant::UNKNOWN)
     }
 
     /// The entry of every number below `count`, when the table has one
@@ -1145,7 +1105,8 @@ impl<S: Deref<Target = [Constant]>> ChainTable<S> {
         let at = nr & mask;
         // In bounds by construction (`nr_count` is at most the bitmap's
         // size), which the compiler sees through the `% len`.
-        let word = self.allowed[(at / 64) % self.allowed.len()] & mask as u64;
+        let words = &self.allowed.0;
+        let word = words[(at / 64) % words.len()] & mask as u64;
         if word & (1 << (at % 64)) != 0 {
             return Constant::ALLOW;
         }
@@ -1164,21 +1125,5 @@ impl<S: Deref<Target = [Constant]>> ChainTable<S> {
             at & usize::from(self.entries.len() != 1).wrapping_neg()
         };
         self.entries.get(key).copied().unwrap_or(Constant::UNKNOWN)
-    }
-
-    #[inline(always)]
-    fn entry_at<M: IndexMask>(&self, arch: u32, nr: usize, indexes: &[u8]) -> Constant {
-        if arch != self.arch {
-            return Constant::UNKNOWN;
-        }
-        if !self.per_resume_entry {
-            return nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nr)
-                .unwrap_or(Constant::UNKNOWN);
-        }
-        // The indexes were made by packing: each is below the number of
-        // entries, under speculation too.
-        nospec::get_per_number::<_, M>(indexes, self.nr_count, nr)
-            .and_then(|index| self.entries.get(usize::from(index)).copied())
-            .unwrap_or(Constant::UNKNOWN)
     }
 }

@@ -294,11 +294,6 @@ pub trait ResumeEntries {
     fn uniform(&self) -> Option<ResumeEntry>;
     /// The entry of number `nr`, if below [`ResumeEntries::nr_count`].
     fn entry(&self, nr: usize) -> Option<ResumeEntry>;
-    /// For a packed table, its indexes (one per number, or one for all)
-    /// and distinct entries.
-    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
-        None
-    }
 }
 
 impl<S: Deref<Target = [ResumeEntry]>> ResumeEntries for ResumeTable<S> {
@@ -500,10 +495,6 @@ impl<I: Deref<Target = [u8]>, E: Deref<Target = [ResumeEntry]>> ResumeEntries
             ([_], [only, ..]) => Some(*only),
             _ => None,
         }
-    }
-
-    fn packed(&self) -> Option<(&[u8], &[ResumeEntry])> {
-        Some((&self.indexes, &self.entries))
     }
 
     #[inline]

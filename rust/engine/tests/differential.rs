@@ -23,16 +23,14 @@ use std::sync::atomic::{AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, O
 use std::time::{Duration, Instant};
 
 use common::gen::{random_data, random_program, random_ret, GenOptions, Rng, TEST_SYSCALLS};
+use common::shapes::kernel_tables;
 use seccomp_engine::action::{
     chain_step, run_chain, Action, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP,
 };
-use seccomp_engine::cache::{ChainTable, Constant, AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
+use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X86_64_NR_SYSCALLS};
 use seccomp_engine::checker::{check, check_chain_length};
 use seccomp_engine::insn::opcode::*;
-use seccomp_engine::{
-    DecodedProgram, Insn, PackedResumeTable, PlainMask, ResumeEntry, ResumeTable, SeccompData,
-    SockFilter,
-};
+use seccomp_engine::{DecodedProgram, Insn, PlainMask, SeccompData, SockFilter};
 
 const MAX_PRIORS: usize = 4;
 const ENOSYS: i64 = 38;
@@ -365,30 +363,7 @@ fn kernel_path_ret(chain: &[DecodedProgram<Vec<Insn>>], data: &SeccompData) -> u
         .filter(|&nr| nr < X86_64_NR_SYSCALLS)
         .map_or(0, |nr| nr + 1);
     // Packed resume tables and chain tables, as each filter keeps them.
-    type Tables = (
-        PackedResumeTable<Vec<u8>, Vec<ResumeEntry>>,
-        ChainTable<Vec<Constant>>,
-    );
-    let mut tables: Vec<Tables> = Vec::new();
-    for prog in chain {
-        let full = ResumeTable::build(AUDIT_ARCH_X86_64, vec![ResumeEntry::START; len], prog);
-        let resume = full
-            .pack(
-                |n| Ok::<_, ()>(vec![0; n]),
-                |n| Ok(vec![ResumeEntry::START; n]),
-            )
-            .unwrap()
-            .unwrap();
-        let older = tables.last().map(|(r, c)| (c, r.indexes()));
-        let constants = ChainTable::build(
-            AUDIT_ARCH_X86_64,
-            vec![Constant::UNKNOWN; resume.entries().len()],
-            &resume,
-            older,
-            || vec![Constant::UNKNOWN; len],
-        );
-        tables.push((resume, constants));
-    }
+    let tables = kernel_tables(AUDIT_ARCH_X86_64, chain, len);
     if let Some((resume, constants)) = tables.last() {
         let constant = constants.entry_masked::<PlainMask>(data.arch, data.nr, resume.indexes());
         if let Some(ret) = constant.get() {

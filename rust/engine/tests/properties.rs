@@ -12,15 +12,15 @@ use common::gen::{
     random_data, random_jeq_chains, random_jeq_chains_data, random_profile, random_program,
     GenOptions, Rng, TEST_SYSCALLS,
 };
+use common::shapes::kernel_tables;
 use proptest::prelude::*;
 use seccomp_engine::action::Action;
 use seccomp_engine::cache::{
-    analyze, analyze_constant, same_nr_class, ChainTable, Constant, ConstantTable, NrClassStarts,
+    analyze, analyze_constant, same_nr_class, Constant, ConstantTable, NrClassStarts,
     AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
 };
 use seccomp_engine::{
-    check, Case, DecodedProgram, Insn, PackedResumeTable, PlainMask, ResumeEntry, ResumeTable,
-    SeccompData, SockFilter,
+    check, Case, DecodedProgram, Insn, PlainMask, ResumeEntry, ResumeTable, SeccompData, SockFilter,
 };
 
 fn arb_insn() -> impl Strategy<Value = SockFilter> {
@@ -257,8 +257,6 @@ proptest! {
         }
         let arch = AUDIT_ARCH_X86_64;
         let mut reference: Option<ConstantTable<Vec<Constant>>> = None;
-        let mut kept: Vec<(PackedResumeTable<Vec<u8>, Vec<ResumeEntry>>, ChainTable<Vec<Constant>>)> =
-            Vec::new();
         for decoded in &programs {
             let full = ResumeTable::build(arch, vec![ResumeEntry::START; NUMBERS], decoded);
             reference = Some(ConstantTable::build_from_resume(
@@ -267,20 +265,8 @@ proptest! {
                 &full,
                 reference.as_ref(),
             ));
-            let packed = full
-                .pack(|n| Ok::<_, ()>(vec![0; n]), |n| Ok(vec![ResumeEntry::START; n]))
-                .unwrap()
-                .unwrap();
-            let older = kept.last().map(|(r, c)| (c, r.indexes()));
-            let chain = ChainTable::build(
-                arch,
-                vec![Constant::UNKNOWN; packed.entries().len()],
-                &packed,
-                older,
-                || vec![Constant::UNKNOWN; NUMBERS],
-            );
-            kept.push((packed, chain));
         }
+        let kept = kernel_tables(arch, &programs, NUMBERS);
         let (reference, (packed, chain)) = (reference.unwrap(), kept.last().unwrap());
         for nr in 0..NUMBERS + 2 {
             let expected = reference.entries().get(nr).copied().unwrap_or(Constant::UNKNOWN);

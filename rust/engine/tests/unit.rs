@@ -219,19 +219,6 @@ fn constant_table_from_resume_matches_build() {
 
 // ---- packed resume tables ------------------------------------------------
 
-/// `table` packed into storage of the sizes it asks for.
-fn packed_table(
-    table: &ResumeTable<Vec<ResumeEntry>>,
-) -> PackedResumeTable<Vec<u8>, Vec<ResumeEntry>> {
-    table
-        .pack(
-            |indexes| Ok::<_, ()>(vec![0xff; indexes]),
-            |entries| Ok(vec![ResumeEntry::Return(7); entries]),
-        )
-        .unwrap()
-        .expect("storage of the sizes asked for")
-}
-
 /// The container profile's table packs into a byte per number and a few
 /// distinct entries, each number keeping its own entry; the chain table
 /// derived from it is the one derived from the full table.

@@ -3,10 +3,13 @@
 //! Builders of typical seccomp filter shapes (host only).
 
 use seccomp_engine::action::{SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS};
+use seccomp_engine::cache::{ChainTable, Constant};
 use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use seccomp_engine::data::SeccompData;
 use seccomp_engine::insn::opcode::*;
-use seccomp_engine::{check, DecodedProgram, Insn, SockFilter};
+use seccomp_engine::{
+    check, DecodedProgram, Insn, PackedResumeTable, ResumeEntry, ResumeTable, SockFilter,
+};
 
 /// `EPERM`, the usual default errno of allow-lists.
 pub const EPERM: u32 = 1;
@@ -17,6 +20,54 @@ pub fn decoded(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
         .unwrap()
         .decode_into(vec![Insn::default(); prog.len()])
         .unwrap()
+}
+
+/// `table` packed into storage of the sizes it asks for (filled with
+/// other values first: packing overwrites them).
+pub fn packed_table(
+    table: &ResumeTable<Vec<ResumeEntry>>,
+) -> PackedResumeTable<Vec<u8>, Vec<ResumeEntry>> {
+    table
+        .pack(
+            |indexes| Ok::<_, ()>(vec![0xff; indexes]),
+            |entries| Ok(vec![ResumeEntry::Return(7); entries]),
+        )
+        .unwrap()
+        .expect("storage of the sizes asked for")
+}
+
+/// A filter's packed resume table and the constant table of the chain it
+/// ends, as the kernel keeps them.
+pub type KernelTables = (
+    PackedResumeTable<Vec<u8>, Vec<ResumeEntry>>,
+    ChainTable<Vec<Constant>>,
+);
+
+/// The tables the kernel keeps for each filter of `chain` (oldest first)
+/// for the numbers below `numbers` of `arch`.
+pub fn kernel_tables(
+    arch: u32,
+    chain: &[DecodedProgram<Vec<Insn>>],
+    numbers: usize,
+) -> Vec<KernelTables> {
+    let mut tables: Vec<KernelTables> = Vec::new();
+    for prog in chain {
+        let resume = packed_table(&ResumeTable::build(
+            arch,
+            vec![ResumeEntry::START; numbers],
+            prog,
+        ));
+        let older = tables.last().map(|(r, c)| (c, r.indexes()));
+        let constants = ChainTable::build(
+            arch,
+            vec![Constant::UNKNOWN; resume.entries().len()],
+            &resume,
+            older,
+            || vec![Constant::UNKNOWN; numbers],
+        );
+        tables.push((resume, constants));
+    }
+    tables
 }
 
 /// A call of `nr` on x86-64 with arguments the shapes' checks look at
