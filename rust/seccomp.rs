@@ -248,103 +248,115 @@ fn may_read_filters() -> Result {
     Ok(())
 }
 
-/// Takes a reference to the `filter_off`-th filter (0 is the oldest) of
-/// `task`: `EINVAL` if the task is not in filter mode, `ENOENT` if it has
-/// fewer filters (`get_nth_filter`).
+/// The task of a ptrace request (`kernel/ptrace.c`): traced and stopped by
+/// `current`.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// `task` is a valid task traced and stopped by `current`.
+/// The task is valid and stays stopped under `current`'s ptrace, so keeps
+/// its sighand, while the value exists.
 #[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
-unsafe fn nth_filter(
-    task: *mut bindings::task_struct,
-    filter_off: u64,
-) -> Result<kernel::sync::Arc<filter::Filter>> {
-    // SAFETY: `task` is valid and, stopped under our ptrace, keeps its
-    // sighand (function safety requirement).
-    let mut siglock = unsafe { Siglock::of_task(task) };
-    let locked = siglock.task();
-    let chain = match locked.mode() {
-        Mode::Filter => locked.filter_chain().map(kernel::sync::Arc::from),
-        _ => None,
-    };
-    drop(siglock);
-    let chain = chain.ok_or(EINVAL)?;
-    let nth = filter::nth(&chain, filter_off).ok_or(ENOENT)?;
-    // SAFETY: `nth` is a filter of `chain`, which keeps it alive through a
-    // reference; we take one more of our own.
-    Ok(unsafe { kernel::sync::ArcBorrow::from_raw(nth) }.into())
-}
+struct Tracee(*mut bindings::task_struct);
 
-/// `PTRACE_SECCOMP_GET_FILTER`: copies the `filter_off`-th filter (0 is
-/// the oldest) of `task` to `data` (if not NULL), returning its length in
-/// instructions.
-///
-/// # Safety
-///
-/// `task` is a valid task traced and stopped by `current`.
 #[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_get_filter(
-    task: *mut bindings::task_struct,
-    filter_off: c_ulong,
-    data: *mut c_void,
-) -> c_long {
-    let get = || -> Result<c_long> {
-        may_read_filters()?;
-        // SAFETY: `task` is valid and stopped (function safety requirement).
-        let filter = unsafe { nth_filter(task, filter_off as u64) }?;
-        let len = filter.raw.len();
-        if !data.is_null() {
-            let mut writer = UserSlice::new(data as usize, len * engine::SockFilter::SIZE).writer();
-            for insn in filter.raw.iter() {
-                writer.write_slice(&insn.to_bytes()).map_err(|_| EFAULT)?;
-            }
-        }
-        Ok(len as c_long)
-    };
-    to_c(get())
-}
-
-/// `PTRACE_SECCOMP_GET_METADATA`: the flags of one of `task`'s filters,
-/// selected by the `filter_off` at the start of `data`; writes up to
-/// `size` bytes of `struct seccomp_metadata` and returns how many.
-///
-/// # Safety
-///
-/// `task` is a valid task traced and stopped by `current`.
-#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_get_metadata(
-    task: *mut bindings::task_struct,
-    size: c_ulong,
-    data: *mut c_void,
-) -> c_long {
-    let get = || -> Result<c_long> {
-        may_read_filters()?;
-        // struct seccomp_metadata { __u64 filter_off; __u64 flags; }
-        let size = size.min(16);
-        if size < 8 {
-            return Err(EINVAL);
-        }
-        let filter_off: u64 = UserSlice::new(data as usize, 8).reader().read()?;
-        // SAFETY: `task` is valid and stopped (function safety requirement).
-        let filter = unsafe { nth_filter(task, filter_off) }?;
-        let flags = if filter.log {
-            u64::from(bindings::SECCOMP_FILTER_FLAG_LOG)
-        } else {
-            0
+impl Tracee {
+    /// Takes a reference to the `filter_off`-th filter (0 is the oldest):
+    /// `EINVAL` if the task is not in filter mode, `ENOENT` if it has fewer
+    /// filters (`get_nth_filter`).
+    fn filter(&self, filter_off: u64) -> Result<kernel::sync::Arc<filter::Filter>> {
+        // SAFETY: The task is valid and, stopped under our ptrace, keeps
+        // its sighand (type invariant).
+        let mut siglock = unsafe { Siglock::of_task(self.0) };
+        let locked = siglock.task();
+        let chain = match locked.mode() {
+            Mode::Filter => locked.filter_chain().map(kernel::sync::Arc::from),
+            _ => None,
         };
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&filter_off.to_ne_bytes());
-        out[8..].copy_from_slice(&flags.to_ne_bytes());
-        UserSlice::new(data as usize, size)
-            .writer()
-            .write_slice(&out[..size])
-            .map_err(|_| EFAULT)?;
-        Ok(size as c_long)
+        drop(siglock);
+        let chain = chain.ok_or(EINVAL)?;
+        let nth = filter::nth(&chain, filter_off).ok_or(ENOENT)?;
+        // SAFETY: `nth` is a filter of `chain`, which keeps it alive
+        // through a reference; we take one more of our own.
+        Ok(unsafe { kernel::sync::ArcBorrow::from_raw(nth) }.into())
+    }
+}
+
+/// Defines `$name`, a seccomp request of `kernel/ptrace.c`, as `$request`
+/// on the [`Tracee`], its user argument and its user buffer, once
+/// `current` may read filters ([`may_read_filters`]).
+macro_rules! ptrace_request {
+    ($(#[$doc:meta])* $name:ident => $request:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// `task` is a valid task traced and stopped by `current`.
+        #[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            task: *mut bindings::task_struct,
+            arg: c_ulong,
+            data: *mut c_void,
+        ) -> c_long {
+            // INVARIANT: `task` is valid and stopped (function safety
+            // requirement) for the whole call.
+            let tracee = Tracee(task);
+            to_c(may_read_filters().and_then(|()| $request(&tracee, arg, data as usize)))
+        }
     };
-    to_c(get())
+}
+
+ptrace_request!(
+    /// `PTRACE_SECCOMP_GET_FILTER`: copies the `filter_off`-th filter (0
+    /// is the oldest) of `task` to `data` (if not NULL), returning its
+    /// length in instructions.
+    seccomp_get_filter => get_filter
+);
+
+ptrace_request!(
+    /// `PTRACE_SECCOMP_GET_METADATA`: the flags of one of `task`'s
+    /// filters, selected by the `filter_off` at the start of `data`;
+    /// writes up to `size` bytes of `struct seccomp_metadata` and returns
+    /// how many.
+    seccomp_get_metadata => get_metadata
+);
+
+#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+fn get_filter(tracee: &Tracee, filter_off: c_ulong, data: usize) -> Result<c_long> {
+    let filter = tracee.filter(filter_off as u64)?;
+    let len = filter.raw.len();
+    if data != 0 {
+        let mut writer = UserSlice::new(data, len * engine::SockFilter::SIZE).writer();
+        for insn in filter.raw.iter() {
+            writer.write_slice(&insn.to_bytes()).map_err(|_| EFAULT)?;
+        }
+    }
+    Ok(len as c_long)
+}
+
+#[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
+fn get_metadata(tracee: &Tracee, size: c_ulong, data: usize) -> Result<c_long> {
+    // struct seccomp_metadata { __u64 filter_off; __u64 flags; }, of
+    // which the caller may take less, but at least filter_off.
+    let size = size.min(core::mem::size_of::<bindings::seccomp_metadata>() as c_ulong) as usize;
+    if size < core::mem::size_of::<u64>() {
+        return Err(EINVAL);
+    }
+    let filter_off: u64 = UserSlice::new(data, core::mem::size_of::<u64>())
+        .reader()
+        .read()?;
+    let filter = tracee.filter(filter_off)?;
+    let flags = if filter.log {
+        u64::from(bindings::SECCOMP_FILTER_FLAG_LOG)
+    } else {
+        0
+    };
+    let mut writer = UserSlice::new(data, size).writer();
+    writer.write(&filter_off).map_err(|_| EFAULT)?;
+    writer
+        .write_slice(&flags.to_ne_bytes()[..size - core::mem::size_of::<u64>()])
+        .map_err(|_| EFAULT)?;
+    Ok(size as c_long)
 }
 
 /// Boot-time initialisation, called from the initcall in `syscalls.c`.

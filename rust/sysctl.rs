@@ -89,69 +89,104 @@ fn mask_from_names(names: &[u8]) -> Result<u32> {
     Ok(mask)
 }
 
-/// Runs `proc_dostring()` for `ro_table` on `buf` instead of its data.
+/// One call of a sysctl's `proc_handler`: its table and the user's buffer,
+/// as the sysctl core passed them.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// The arguments are those the sysctl core passed to our handler.
-unsafe fn dostring(
-    ro_table: *const bindings::ctl_table,
+/// The pointers are the sysctl core's arguments of a call still running:
+/// `table` is a valid string table, `buffer`, `lenp` and `ppos` describe
+/// the caller's kernel buffer and file position.
+struct ProcCall {
+    table: *const bindings::ctl_table,
     write: c_int,
-    buf: &mut [u8; NAMES_LEN],
     buffer: *mut c_void,
     lenp: *mut usize,
     ppos: *mut bindings::loff_t,
-) -> c_int {
-    // SAFETY: `ro_table` is valid (function safety requirement); the copy
-    // only lives for this call and points at `buf`, which outlives it.
-    let mut table = unsafe { ro_table.read() };
-    table.data = buf.as_mut_ptr().cast();
-    table.maxlen = NAMES_LEN as c_int;
-    // SAFETY: `table` is a valid string table; the other arguments come
-    // from the sysctl core (function safety requirement).
-    unsafe { bindings::proc_dostring(&table, write, buffer, lenp, ppos) }
 }
 
-/// Handler of `kernel.seccomp.actions_avail` (read-only).
-///
-/// # Safety
-///
-/// Called by the sysctl core with its usual arguments.
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_rs_actions_avail_handler(
-    ro_table: *const bindings::ctl_table,
-    write: c_int,
-    buffer: *mut c_void,
-    lenp: *mut usize,
-    ppos: *mut bindings::loff_t,
-) -> c_int {
-    let all = ACTIONS.iter().fold(0, |mask, a| mask | a.log_bit);
-    let mut names = Names::from_mask(all, b' ');
-    // SAFETY: Our arguments are the sysctl core's (function safety
-    // requirement); the file is 0444, so `write` is never set.
-    unsafe { dostring(ro_table, write, &mut names.buf, buffer, lenp, ppos) }
-}
-
-/// Handler of `kernel.seccomp.actions_logged` (read and, with
-/// `CAP_SYS_ADMIN`, write; `allow` cannot be logged).
-///
-/// # Safety
-///
-/// Called by the sysctl core with its usual arguments.
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_rs_actions_logged_handler(
-    ro_table: *const bindings::ctl_table,
-    write: c_int,
-    buffer: *mut c_void,
-    lenp: *mut usize,
-    ppos: *mut bindings::loff_t,
-) -> c_int {
-    if write == 0 {
-        let mut names = Names::from_mask(ACTIONS_LOGGED.load(Ordering::Relaxed), b' ');
-        // SAFETY: Our arguments are the sysctl core's.
-        return unsafe { dostring(ro_table, 0, &mut names.buf, buffer, lenp, ppos) };
+impl ProcCall {
+    /// Whether the call writes the sysctl.
+    fn is_write(&self) -> bool {
+        self.write != 0
     }
+
+    /// Runs `proc_dostring()` on `buf` instead of the table's data: copies
+    /// `buf` out on a read, the user's text into it on a write.
+    fn dostring(&self, buf: &mut [u8; NAMES_LEN]) -> Result {
+        // SAFETY: `table` is valid (type invariant); the copy only lives
+        // for this call and points at `buf`, which outlives it.
+        let mut table = unsafe { self.table.read() };
+        table.data = buf.as_mut_ptr().cast();
+        table.maxlen = NAMES_LEN as c_int;
+        // SAFETY: `table` is a valid string table of `NAMES_LEN` bytes; the
+        // other arguments are the sysctl core's (type invariant).
+        let ret = unsafe {
+            bindings::proc_dostring(&table, self.write, self.buffer, self.lenp, self.ppos)
+        };
+        match ret {
+            0 => Ok(()),
+            ret => Err(Error::from_errno(ret)),
+        }
+    }
+}
+
+/// Defines `$name`, a `proc_handler` for the sysctl core, as `$handler`
+/// on a [`ProcCall`], its result given back as 0 or a negative errno.
+macro_rules! proc_handler {
+    ($(#[$doc:meta])* $name:ident => $handler:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// Called by the sysctl core with its usual arguments.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            table: *const bindings::ctl_table,
+            write: c_int,
+            buffer: *mut c_void,
+            lenp: *mut usize,
+            ppos: *mut bindings::loff_t,
+        ) -> c_int {
+            // INVARIANT: The arguments of this call of the sysctl core
+            // (function safety requirement).
+            let call = ProcCall {
+                table,
+                write,
+                buffer,
+                lenp,
+                ppos,
+            };
+            match $handler(&call) {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            }
+        }
+    };
+}
+
+proc_handler!(
+    /// Handler of `kernel.seccomp.actions_avail` (read-only: the file is
+    /// 0444, so no call writes).
+    seccomp_rs_actions_avail_handler => actions_avail
+);
+
+proc_handler!(
+    /// Handler of `kernel.seccomp.actions_logged` (read and, with
+    /// `CAP_SYS_ADMIN`, write; `allow` cannot be logged).
+    seccomp_rs_actions_logged_handler => actions_logged
+);
+
+fn actions_avail(call: &ProcCall) -> Result {
+    let all = ACTIONS.iter().fold(0, |mask, a| mask | a.log_bit);
+    call.dostring(&mut Names::from_mask(all, b' ').buf)
+}
+
+fn actions_logged(call: &ProcCall) -> Result {
     let old = ACTIONS_LOGGED.load(Ordering::Relaxed);
+    if !call.is_write() {
+        return call.dostring(&mut Names::from_mask(old, b' ').buf);
+    }
     let mut new = 0;
     let mut write_names = || -> Result {
         // SAFETY: FFI call without preconditions.
@@ -159,11 +194,7 @@ pub unsafe extern "C" fn seccomp_rs_actions_logged_handler(
             return Err(EPERM);
         }
         let mut buf = [0u8; NAMES_LEN];
-        // SAFETY: Our arguments are the sysctl core's.
-        let ret = unsafe { dostring(ro_table, 1, &mut buf, buffer, lenp, ppos) };
-        if ret != 0 {
-            return Err(Error::from_errno(ret));
-        }
+        call.dostring(&mut buf)?;
         new = mask_from_names(&buf)?;
         if new & bit::ALLOW != 0 {
             return Err(EINVAL);
@@ -173,10 +204,7 @@ pub unsafe extern "C" fn seccomp_rs_actions_logged_handler(
     };
     let result = write_names();
     audit_change(new, old, result.is_ok());
-    match result {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    result
 }
 
 /// Records a change of `actions_logged` in the audit log, if auditing is

@@ -606,10 +606,8 @@ impl Default for Constant {
 
 /// Per-system-call constant return values of a filter chain for one
 /// architecture, in caller-provided storage with one entry per system call
-/// number (e.g. [`X86_64_NR_SYSCALLS`] entries).
-///
-/// Like a [`super::ResumeTable`], a table whose numbers all have the same entry
-/// can be [`ConstantTable::compacted`] into a single entry.
+/// number (e.g. [`X86_64_NR_SYSCALLS`] entries): the reference the tests
+/// check the kernel's [`ChainTable`] against.
 #[derive(Clone, Debug)]
 pub struct ConstantTable<S> {
     arch: u32,
@@ -747,44 +745,17 @@ impl<S: Deref<Target = [Constant]>> ConstantTable<S> {
         self.nr_count == 0
     }
 
-    /// The entry of number `nr`, if below [`ConstantTable::len`].
-    pub fn get(&self, nr: usize) -> Option<Option<u32>> {
-        nospec::get_per_number::<_, PlainMask>(&self.entries, self.nr_count, nr).map(Constant::get)
-    }
-
-    /// The same table in `storage` (one entry is enough) if every number
-    /// has the same entry; `None` otherwise.
-    pub fn compacted<T: DerefMut<Target = [Constant]>>(
-        &self,
-        mut storage: T,
-    ) -> Option<ConstantTable<T>> {
-        if !nospec::compact_into(&self.entries, &mut storage) {
-            return None;
-        }
-        Some(ConstantTable {
-            arch: self.arch,
-            nr_count: self.nr_count,
-            entries: storage,
-        })
-    }
-
     /// The chain's constant return value for `data`, if any: `None` for
     /// another architecture, negative numbers, numbers past the table
     /// (including x32 numbers) and non-constant entries.
     #[inline]
     pub fn lookup(&self, data: &SeccompData) -> Option<u32> {
-        self.lookup_masked::<PlainMask>(data)
+        self.lookup_nr_masked::<PlainMask>(data.arch, data.nr)
     }
 
-    /// [`ConstantTable::lookup`], its index clamped under speculation
-    /// with `M` ([`super::nospec`]).
-    #[inline]
-    pub fn lookup_masked<M: IndexMask>(&self, data: &SeccompData) -> Option<u32> {
-        self.lookup_nr_masked::<M>(data.arch, data.nr)
-    }
-
-    /// [`ConstantTable::lookup_masked`] for system call `nr` of `arch`,
-    /// the only fields of [`SeccompData`] a lookup reads.
+    /// [`ConstantTable::lookup`] for system call `nr` of `arch` (the only
+    /// fields of [`SeccompData`] a lookup reads), its index clamped under
+    /// speculation with `M` ([`super::nospec`]).
     #[inline]
     pub fn lookup_nr_masked<M: IndexMask>(&self, arch: u32, nr: i32) -> Option<u32> {
         self.entry_masked::<M>(arch, nr).get()

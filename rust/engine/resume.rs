@@ -257,18 +257,13 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     /// numbers), for which evaluation starts at the first instruction.
     #[inline]
     pub fn lookup(&self, data: &SeccompData) -> Option<ResumeEntry> {
-        self.lookup_masked::<PlainMask>(data)
+        self.lookup_nr_masked::<PlainMask>(data.arch, data.nr)
     }
 
-    /// [`ResumeTable::lookup`], its index clamped under speculation with
-    /// `M` ([`super::nospec`]): a mispredicted lookup yields another entry
-    /// of this table, whose resume point lies within the program.
-    #[inline]
-    pub fn lookup_masked<M: IndexMask>(&self, data: &SeccompData) -> Option<ResumeEntry> {
-        self.lookup_nr_masked::<M>(data.arch, data.nr)
-    }
-
-    /// [`ResumeTable::lookup_masked`] for system call `nr` of `arch`.
+    /// [`ResumeTable::lookup`] for system call `nr` of `arch`, its index
+    /// clamped under speculation with `M` ([`super::nospec`]): a
+    /// mispredicted lookup yields another entry of this table, whose
+    /// resume point lies within the program.
     #[inline]
     pub fn lookup_nr_masked<M: IndexMask>(&self, arch: u32, nr: i32) -> Option<ResumeEntry> {
         if arch != self.arch {

@@ -2,17 +2,19 @@
 
 //! Builders of typical seccomp filter shapes (host only).
 
-use seccomp_engine::action::{SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS};
+use seccomp_engine::action::{SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO};
+use seccomp_engine::cache::AUDIT_ARCH_X86_64;
 use seccomp_engine::cache::{ChainTable, Constant};
-use seccomp_engine::cache::{AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use seccomp_engine::data::SeccompData;
 use seccomp_engine::insn::opcode::*;
 use seccomp_engine::{
     check, DecodedProgram, Insn, PackedResumeTable, ResumeEntry, ResumeTable, SockFilter,
 };
 
-/// `EPERM`, the usual default errno of allow-lists.
-pub const EPERM: u32 = 1;
+/// The instruction constructors and the shapes the in-kernel self-tests
+/// build too.
+pub use seccomp_engine::selftest::{jeq, jge, ld_abs, ret, EPERM};
+use seccomp_engine::selftest::{push_arch_prologue, push_argument_filter, push_linear_allowlist};
 
 /// `prog`, which must be accepted, checked and decoded.
 pub fn decoded(prog: &[SockFilter]) -> DecodedProgram<Vec<Insn>> {
@@ -81,26 +83,6 @@ pub fn bench_input(nr: i32) -> SeccompData {
     }
 }
 
-/// Load the 32-bit word at `offset` of `struct seccomp_data`.
-pub fn ld_abs(offset: u32) -> SockFilter {
-    SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, offset)
-}
-
-/// Return the constant `ret`.
-pub fn ret(ret: u32) -> SockFilter {
-    SockFilter::stmt(BPF_RET | BPF_K, ret)
-}
-
-/// `jeq k, jt, jf`.
-pub fn jeq(k: u32, jt: u8, jf: u8) -> SockFilter {
-    SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf)
-}
-
-/// `jge k, jt, jf`.
-pub fn jge(k: u32, jt: u8, jf: u8) -> SockFilter {
-    SockFilter::jump(BPF_JMP | BPF_JGE | BPF_K, k, jt, jf)
-}
-
 /// `ja k`.
 pub fn ja(k: u32) -> SockFilter {
     SockFilter::stmt(BPF_JMP | BPF_JA, k)
@@ -114,25 +96,16 @@ pub fn allow_all() -> Vec<SockFilter> {
 /// The usual prologue: kill foreign architectures and x32 numbers, then
 /// load the system call number into A.
 pub fn arch_prologue() -> Vec<SockFilter> {
-    vec![
-        ld_abs(SeccompData::ARCH_OFFSET),
-        jeq(AUDIT_ARCH_X86_64, 1, 0),
-        ret(SECCOMP_RET_KILL_PROCESS),
-        ld_abs(SeccompData::NR_OFFSET),
-        jge(X32_SYSCALL_BIT, 0, 1),
-        ret(SECCOMP_RET_KILL_PROCESS),
-    ]
+    let mut prog = Vec::new();
+    push_arch_prologue(&mut prog);
+    prog
 }
 
 /// libseccomp-style allow-list: prologue, one `jeq nr` per allowed
 /// system call, default `ERRNO(EPERM)`.
 pub fn linear_allowlist(syscalls: &[u32]) -> Vec<SockFilter> {
-    let mut prog = arch_prologue();
-    for &nr in syscalls {
-        prog.push(jeq(nr, 0, 1));
-        prog.push(ret(SECCOMP_RET_ALLOW));
-    }
-    prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+    let mut prog = Vec::new();
+    push_linear_allowlist(&mut prog, syscalls);
     prog
 }
 
@@ -171,20 +144,8 @@ fn tree_node(sorted: &[u32]) -> Vec<SockFilter> {
 /// only when the low word of argument `arg` has none of `forbidden_bits`
 /// (e.g. `openat` without `O_WRONLY|O_RDWR`), else `ERRNO(EPERM)`.
 pub fn argument_filter(plain: &[u32], checked: &[(u32, u32, u32)]) -> Vec<SockFilter> {
-    let mut prog = arch_prologue();
-    for &nr in plain {
-        prog.push(jeq(nr, 0, 1));
-        prog.push(ret(SECCOMP_RET_ALLOW));
-    }
-    for &(nr, arg, bits) in checked {
-        prog.push(jeq(nr, 0, 5));
-        prog.push(ld_abs(SeccompData::arg_low_offset(arg)));
-        prog.push(SockFilter::jump(BPF_JMP | BPF_JSET | BPF_K, bits, 1, 0));
-        prog.push(ret(SECCOMP_RET_ALLOW));
-        prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
-        prog.push(ld_abs(SeccompData::NR_OFFSET));
-    }
-    prog.push(ret(SECCOMP_RET_ERRNO | EPERM));
+    let mut prog = Vec::new();
+    push_argument_filter(&mut prog, plain, checked);
     prog
 }
 
