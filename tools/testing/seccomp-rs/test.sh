@@ -66,23 +66,83 @@ docutils.core.publish_string(open(sys.argv[1]).read(), source_path=sys.argv[1],
 	check "stress programs build" make -s -C "$SRS_ROOT" stress
 }
 
-# guest_sample IMPL NAME CMD EXPECT...: run a sample in the guest; its exit
-# status must be 0 and its output must contain every EXPECT line.
-guest_sample() {
-	local impl=$1 name=$2 cmd=$3; shift 3
-	guest_run "$impl" "$name" "$cmd" "$SRS_CACHE/samples" "$@"
+# The guest checks run in one boot per kernel and kernel command line
+# (suite.sh); each program's output is kept in its own log.
+GUEST_RESULTS=guest
+AUDIT_RESULTS=guest-audit
+
+# guest_tests IMPL: the checks of the main boot, one a line: "NAME<TAB>
+# DIR<TAB>COMMAND".  The kernel log comes first, while it still holds the
+# boot's KUnit report.
+guest_tests() {
+	local samples=$SRS_CACHE/samples stress=$SRS_CACHE/stress kst=$SRS_CACHE/kselftest/extra
+	t() { printf '%s\t%s\t%s\n' "$@"; }
+	if [ "$1" = rust ]; then
+		t dmesg "$samples" 'dmesg'
+	fi
+	t seccomp_bpf "$kst" './seccomp_bpf'
+	t seccomp_bpf_32 "$kst" './seccomp_bpf_32'
+	t strict-demo "$samples" './strict-demo'
+	t bpf-direct "$samples" 'echo Ada | ./bpf-direct 2>/dev/null'
+	t bpf-fancy "$samples" './bpf-fancy'
+	t dropper "$samples" './dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; echo "mkdir exit=$?"; ./dropper 83 0x40000003 1 /bin/busybox mkdir /tmp/kept; echo "mkdir exit=$?"; ./dropper 63 0xc000003e -1 /bin/busybox uname; echo "uname exit=$?"'
+	t user-trap "$samples" './user-trap'
+	t notif-stress "$stress" './notif-stress 12'
+	t chain-stress "$stress" './chain-stress all'
+	t compat-check "$stress" './compat-check'
+	t seccomp-fuzz "$stress" "./seccomp-fuzz --seed $FUZZ_SEED --iterations $FUZZ_ITERATIONS"
+	# Rust's cache analysis proves more system calls constant-allowed than
+	# upstream's emulator (README, "Differences"): its seccomp_cache may
+	# list more ALLOW lines, each still checked.
+	local extra=
+	[ "$1" = rust ] && extra=--cache-may-allow-more
+	t seccomp-diff "$stress" "./seccomp-diff --seed $DIFF_SEED --cases $DIFF_CASES $extra"
+	# Its own "≈" expectations are flaky under TCG: it counts as run when
+	# it completes (benchmark below), whatever its exit status.
+	t seccomp_benchmark "$kst" './seccomp_benchmark 100000; echo "seccomp_benchmark: exit $?"'
 }
 
-# guest_run IMPL NAME CMD DIR EXPECT...: the same for programs in DIR.
-guest_run() {
-	local impl=$1 name=$2 cmd=$3 dir=$4; shift 4
-	local out rc=0
-	out=$(QEMU_LOG=$RESULTS/$impl/$name.log "$SRS_HARNESS/qemu.sh" "$impl" "$cmd" \
-		"$dir") || rc=$?
-	printf '%s\n' "$out"
-	[ "$rc" = 0 ] || { fail "$name on $impl (exit $rc)"; return; }
+# guest_boots: both kernels run their checks, in the main boot and with
+# audit=1 (audit-check's boot).
+guest_boots() {
+	local impl list
+	for impl in c rust; do
+		step "guest checks on IMPL=$impl: one boot (suite.sh), KTAP parsed by kunit.py"
+		list=$RESULTS/$impl/guest-tests.tsv
+		guest_tests "$impl" > "$list"
+		check "guest boot on $impl: ran to the end, no kernel report" \
+			"$SRS_HARNESS/suite.sh" "$impl" "$list" "$RESULTS/$impl/$GUEST_RESULTS"
+		step "guest checks on IMPL=$impl with audit=1 (audit-check)"
+		list=$RESULTS/$impl/guest-audit-tests.tsv
+		printf 'audit-check\t%s\t./audit-check\n' "$SRS_CACHE/stress" > "$list"
+		check "guest boot on $impl with audit=1: ran to the end, no kernel report" \
+			env KERNEL_CMDLINE=audit=1 "$SRS_HARNESS/suite.sh" "$impl" "$list" \
+			"$RESULTS/$impl/$AUDIT_RESULTS"
+	done
+}
+
+# guest_log IMPL NAME: the output of guest check NAME.
+guest_log() {
+	local log=$RESULTS/$1/$GUEST_RESULTS/$2.log
+	[ -e "$log" ] || log=$RESULTS/$1/$AUDIT_RESULTS/$2.log
+	echo "$log"
+}
+
+# guest_passed IMPL NAME: whether guest check NAME exited 0 (its KTAP
+# result).
+guest_passed() {
+	grep -qxF "$2	pass" "$RESULTS/$1/$GUEST_RESULTS/results.tsv" \
+		"$RESULTS/$1/$AUDIT_RESULTS/results.tsv" 2>/dev/null
+}
+
+# guest_check IMPL NAME EXPECT...: guest check NAME exited 0 and its output
+# has every EXPECT line.
+guest_check() {
+	local impl=$1 name=$2 log want; shift 2
+	log=$(guest_log "$impl" "$name")
+	guest_passed "$impl" "$name" || { fail "$name on $impl (see $log)"; return; }
 	for want in "$@"; do
-		grep -qxF -- "$want" <<< "$out" || { fail "$name on $impl: missing '$want'"; return; }
+		grep -qxF -- "$want" "$log" || { fail "$name on $impl: missing '$want'"; return; }
 	done
 	pass "$name on $impl"
 }
@@ -96,70 +156,46 @@ kernels() {
 	done
 	step "kselftests: building seccomp_bpf (64-bit and ia32) and seccomp_benchmark from the pinned source"
 	check "kselftest build" "$SRS_HARNESS/kselftest.sh" build
+	guest_boots
 	local bits prog
 	for bits in "" 32; do
 		prog=seccomp_bpf${bits:+_$bits}
 		for impl in c rust; do
 			step "kselftest $prog on IMPL=$impl"
 			check "$prog on $impl: every planned case ran and passed" \
-				"$SRS_HARNESS/kselftest.sh" run "$impl" $bits
+				"$SRS_HARNESS/kselftest.sh" judge "$impl" "$(guest_log "$impl" "$prog")" $bits
 			count_kselftest "$impl" "$prog"
 		done
 		step "$prog: C vs Rust"
 		check "$prog: every case passes on C and on Rust" "$SRS_HARNESS/kselftest.sh" compare $bits
 	done
 	for impl in c rust; do
-		step "strict-mode sample on IMPL=$impl"
-		guest_sample "$impl" strict-demo './strict-demo' \
+		step "samples on IMPL=$impl: strict mode, bpf-direct (stderr to /dev/null), bpf-fancy (labels), dropper, user-trap"
+		guest_check "$impl" strict-demo \
 			"parent: /proc/<child>/status: Seccomp: 1" \
 			"parent: child was killed by SIGKILL" "strict-demo: PASS"
-	done
-	for impl in c rust; do
-		step "bpf-direct sample on IMPL=$impl (stderr to /dev/null)"
-		guest_sample "$impl" bpf-direct 'echo Ada | ./bpf-direct 2>/dev/null' \
+		guest_check "$impl" bpf-direct \
 			"[ERR] What is your name?" "Hello, Ada!" \
 			"[ERR] this went to stderr, and seccomp put it on stdout"
-	done
-	for impl in c rust; do
-		step "bpf-fancy sample on IMPL=$impl (filter built with labels)"
-		guest_sample "$impl" bpf-fancy './bpf-fancy' \
+		guest_check "$impl" bpf-fancy \
 			'bpf-fancy: filter of 20 instructions, 5 labels resolved' \
 			'child: write(pipe, "x", 1) = -1 EPERM (only fds 1 and 2 are writable)' \
 			'child: getpid() = 4242 (trapped: SIGSYS with data 0x5ec, answered by the handler)' \
 			'parent: child was killed by SIGSYS' 'bpf-fancy: PASS'
-		step "dropper sample on IMPL=$impl"
-		guest_sample "$impl" dropper \
-			'./dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; echo "mkdir exit=$?"
-			./dropper 83 0x40000003 1 /bin/busybox mkdir /tmp/kept; echo "mkdir exit=$?"
-			./dropper 63 0xc000003e -1 /bin/busybox uname; echo "uname exit=$?"' \
+		guest_check "$impl" dropper \
 			"mkdir: can't create directory '/tmp/dropped': Operation not permitted" \
 			'mkdir exit=1' 'mkdir exit=0' 'uname exit=159'
-	done
-	for impl in c rust; do
-		step "user-trap sample on IMPL=$impl"
-		guest_sample "$impl" user-trap './user-trap' \
+		guest_check "$impl" user-trap \
 			'child: mkdir("/tmp/user-trap") = 0' \
 			'child: mkdir("/user-trap") = -1 (permission denied)' \
 			'child: read: hello from the supervisor' 'user-trap: PASS'
-	done
-	for impl in c rust; do
-		step "notification stress on IMPL=$impl (threads trapping, supervisor killing/closing mid-wait)"
-		guest_run "$impl" notif-stress './notif-stress 12' "$SRS_CACHE/stress" 'notif-stress: PASS'
-	done
-	for impl in c rust; do
-		step "chain stress on IMPL=$impl (fork storm, 32768-instruction chains, TSYNC races, ptrace suspend, JIT hardening, CVE patterns; filters freed)"
-		guest_run "$impl" chain-stress './chain-stress all' "$SRS_CACHE/stress" 'chain-stress: PASS'
-	done
-	for impl in c rust; do
-		step "compat ABIs on IMPL=$impl (int \$0x80 in strict and filter mode, x32, seccomp_cache's ia32 section)"
-		guest_run "$impl" compat-check './compat-check' "$SRS_CACHE/stress" 'compat-check: PASS'
+		step "stress on IMPL=$impl: notifications (threads trapping, supervisor killing/closing mid-wait), chains (fork storm, 32768-instruction chains, TSYNC races, ptrace suspend, JIT hardening, CVE patterns; filters freed), compat ABIs (int \$0x80 in strict and filter mode, x32, seccomp_cache's ia32 section), audit records (every action, a cancelled TRACE, ia32, actions_logged; audit=1)"
+		guest_check "$impl" notif-stress 'notif-stress: PASS'
+		guest_check "$impl" chain-stress 'chain-stress: PASS'
+		guest_check "$impl" compat-check 'compat-check: PASS'
+		guest_check "$impl" audit-check 'audit-check: PASS'
 	done
 	check "compat-check: the same report on C and Rust" same_report compat-check
-	for impl in c rust; do
-		step "audit records on IMPL=$impl (every action, a cancelled TRACE, ia32, actions_logged; audit=1)"
-		KERNEL_CMDLINE=audit=1 guest_run "$impl" audit-check './audit-check' "$SRS_CACHE/stress" \
-			'audit-check: PASS'
-	done
 	check "audit-check: the same records on C and Rust" same_report audit-check
 	hostile_input
 	differential
@@ -167,13 +203,13 @@ kernels() {
 		step "seccomp_benchmark on IMPL=$impl (reported, not judged: TCG timing is noisy)"
 		benchmark "$impl"
 	done
-	step "boot banner of the Rust implementation"
-	# loglevel=7: KUnit reports at KERN_INFO.
-	KERNEL_CMDLINE=loglevel=7 guest_sample rust banner \
-		'dmesg | grep -o "seccomp-rs: seccomp implemented in Rust"' \
-		"seccomp-rs: seccomp implemented in Rust"
-	step "KUnit suite seccomp_rust_engine (run at boot; kunit.py parse of the console)"
-	kunit_results "$RESULTS/rust/banner.log"
+	step "boot banner of the Rust implementation, and the KUnit suite seccomp_rust_engine (run at boot; kunit.py parse of its report)"
+	if grep -q "seccomp-rs: seccomp implemented in Rust" "$(guest_log rust dmesg)"; then
+		pass "banner on rust"
+	else
+		fail "banner on rust: no 'seccomp implemented in Rust' in $(guest_log rust dmesg)"
+	fi
+	kunit_results "$(guest_log rust dmesg)"
 	for impl in c rust; do
 		step "virtme-ng on IMPL=$impl: a host program, the host's userland"
 		vng_run "$impl"
@@ -234,12 +270,12 @@ DIFF_SEED=${DIFF_SEED:-1}
 DIFF_CASES=${DIFF_CASES:-100000}
 
 # same_digests NAME UNIT: the per-block digests NAME printed on the C and
-# on the Rust kernel (console logs; kernel messages may interleave) must be
-# the same, and there must be some.  Prints the first differing block.
+# on the Rust kernel must be the same, and there must be some.  Prints the
+# first differing block.
 same_digests() {
 	local name=$1 re="$2 [0-9]+-[0-9]+ digest [0-9a-f]{16}" c r
-	c=$(grep -oE "$re" "$RESULTS/c/$name.log" || true)
-	r=$(grep -oE "$re" "$RESULTS/rust/$name.log" || true)
+	c=$(grep -oE "$re" "$(guest_log c "$name")" || true)
+	r=$(grep -oE "$re" "$(guest_log rust "$name")" || true)
 	[ -n "$c" ] || { echo "$name: no digests from the C kernel"; return 1; }
 	if [ "$c" != "$r" ]; then
 		echo "$name: $(diff <(echo "$c") <(echo "$r") | grep -c '^<') of $(wc -l <<< "$c") blocks differ; first:"
@@ -253,8 +289,8 @@ same_digests() {
 # are the same, and there are some.
 same_report() {
 	local c r
-	c=$(grep -o "$1: .*" "$RESULTS/c/$1.log" | tr -d '\r' || true)
-	r=$(grep -o "$1: .*" "$RESULTS/rust/$1.log" | tr -d '\r' || true)
+	c=$(grep -o "$1: .*" "$(guest_log c "$1")" || true)
+	r=$(grep -o "$1: .*" "$(guest_log rust "$1")" || true)
 	[ -n "$c" ] || { echo "$1: no report from the C kernel"; return 1; }
 	[ "$c" = "$r" ] || { diff <(echo "$c") <(echo "$r"); return 1; }
 }
@@ -265,9 +301,8 @@ hostile_input() {
 	local impl
 	for impl in c rust; do
 		step "hostile input on IMPL=$impl: seccomp-fuzz --seed $FUZZ_SEED --iterations $FUZZ_ITERATIONS"
-		guest_run "$impl" seccomp-fuzz \
-			"./seccomp-fuzz --seed $FUZZ_SEED --iterations $FUZZ_ITERATIONS" \
-			"$SRS_CACHE/stress" 'seccomp-fuzz: PASS' | grep -E '^seccomp-fuzz: [0-9]+ iterations|FAIL' || true
+		grep -E '^seccomp-fuzz: [0-9]+ iterations|FAIL' "$(guest_log "$impl" seccomp-fuzz)" || true
+		guest_check "$impl" seccomp-fuzz 'seccomp-fuzz: PASS'
 	done
 	step "hostile input: C vs Rust, call by call (reproduce: --verbose on both)"
 	check "seccomp-fuzz: C and Rust give the same results" same_digests seccomp-fuzz iterations
@@ -279,16 +314,12 @@ hostile_input() {
 # by block.  On a divergence the first differing block is run again on
 # both kernels with --verbose and the first differing case printed.
 differential() {
-	local impl extra out
+	local impl out
 	for impl in c rust; do
 		step "differential corpus on IMPL=$impl: seccomp-diff --seed $DIFF_SEED --cases $DIFF_CASES"
-		# Rust's cache analysis proves more system calls constant-allowed
-		# than upstream's emulator (README, "Differences"): its
-		# seccomp_cache may list more ALLOW lines, each still checked.
-		extra=; [ "$impl" = rust ] && extra=--cache-may-allow-more
-		guest_run "$impl" seccomp-diff \
-			"./seccomp-diff --seed $DIFF_SEED --cases $DIFF_CASES $extra" \
-			"$SRS_CACHE/stress" 'seccomp-diff: PASS' | grep -E '^seccomp-diff: ([0-9]+ cases|outcomes|actions|installs|FAIL)' || true
+		grep -E '^seccomp-diff: ([0-9]+ cases|outcomes|actions|installs|FAIL)' \
+			"$(guest_log "$impl" seccomp-diff)" || true
+		guest_check "$impl" seccomp-diff 'seccomp-diff: PASS'
 	done
 	step "differential corpus: C vs Rust, case by case"
 	if out=$(same_digests seccomp-diff cases); then
@@ -309,15 +340,14 @@ differential() {
 	fail "seccomp-diff: C and Rust diverge (reproduce: ./seccomp-diff --seed $DIFF_SEED --from $from --count 1000 --verbose)"
 }
 
-# benchmark IMPL: run upstream's seccomp_benchmark with a fixed sample
-# count and keep its report; its own "≈" expectations are flaky under TCG,
-# so only a run that did not complete counts as a failure.
+# benchmark IMPL: upstream's seccomp_benchmark with a fixed sample count,
+# its report kept; its own "≈" expectations are flaky under TCG, so only a
+# run that did not complete counts as a failure.
 benchmark() {
-	local impl=$1 out=$RESULTS/$1/seccomp_benchmark.txt
-	QEMU_LOG=$RESULTS/$impl/seccomp_benchmark.log "$SRS_HARNESS/qemu.sh" "$impl" \
-		'./seccomp_benchmark 100000' "$SRS_CACHE/kselftest/extra" > "$out" || true
+	local out
+	out=$(guest_log "$1" seccomp_benchmark)
 	grep -E '^# (getpid|Estimated)' "$out" || true
-	check "seccomp_benchmark completes on $impl" grep -q '^# Estimated seccomp entry overhead' "$out"
+	check "seccomp_benchmark completes on $1" grep -q '^# Estimated seccomp entry overhead' "$out"
 }
 
 # count_kselftest IMPL PROG: one check per case, from the per-case results
