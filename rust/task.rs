@@ -89,12 +89,11 @@ impl<'a> Siglock<'a> {
             return None;
         }
         // SAFETY: As required by `of_task`, the function's own.
-        let lock = unsafe { Self::of_task(task) };
-        // INVARIANT: the task is exiting.
-        Some(Self {
-            exiting: true,
-            ..lock
-        })
+        let mut lock = unsafe { Self::of_task(task) };
+        // INVARIANT: the task is exiting. (The guard itself is returned: a
+        // copy of its fields would leave it to unlock on its own drop.)
+        lock.exiting = true;
+        Some(lock)
     }
 
     /// Takes the siglock of `task` unless it has lost its sighand, being
