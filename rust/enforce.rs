@@ -53,9 +53,13 @@ const _: () = {
     );
 };
 
-/// Describes system call `nr` of `arch`, which `current` is entering, for
-/// the filters to run on (`populate_seccomp_data()`).
-fn describe(nr: i32, arch: u32) -> SeccompData {
+/// Describes system call `nr` of `arch`, which `current` is entering: `sd`
+/// if the architecture provided it, else from the registers
+/// (`populate_seccomp_data()`).
+fn describe(nr: i32, arch: u32, sd: Option<&bindings::seccomp_data>) -> SeccompData {
+    if let Some(sd) = sd {
+        return from_c(sd);
+    }
     let mut data = MaybeUninit::<SeccompData>::uninit();
     // SAFETY: We are at syscall entry of `current`; `SeccompData` has the
     // layout of `struct seccomp_data` (checked above), every field of
@@ -86,6 +90,91 @@ fn as_words(data: &SeccompData) -> &[u32; 16] {
     // above), aligned at least as `[u32; 16]` needs, and any bytes are a
     // valid `u32`. The view borrows `data`, so it cannot outlive it.
     unsafe { &*core::ptr::from_ref(data).cast::<[u32; 16]>() }
+}
+
+/// The system call `current` is entering, read word by word from its
+/// register frame as the filters load them: `populate_seccomp_data()`
+/// without filling a `struct seccomp_data` first (an argument check loads
+/// two or four of its sixteen words).
+///
+/// # Invariants
+///
+/// `regs` is `current`'s register frame at syscall entry, viewed as the
+/// 32-bit halves of the `unsigned long`s it is made of, and `halves` where
+/// each word of `struct seccomp_data` but `arch` is among them for the
+/// system call's ABI.
+struct EntryRegs<'a> {
+    arch: u32,
+    regs: &'a [u32; PT_REGS_HALVES],
+    halves: &'static [u8; 16],
+}
+
+/// `struct pt_regs` of x86_64: 21 `unsigned long`s (or unions as large).
+const PT_REGS_HALVES: usize = 42;
+const _: () = {
+    assert!(core::mem::size_of::<bindings::pt_regs>() == PT_REGS_HALVES * 4);
+    assert!(core::mem::align_of::<bindings::pt_regs>() >= core::mem::align_of::<u32>());
+    assert!(cfg!(target_endian = "little"));
+};
+
+/// The halves of `struct pt_regs` that words 0 and 2 to 15 of `struct
+/// seccomp_data` are, given the registers holding the system call number,
+/// the instruction pointer and the six arguments (word 1, `arch`, is in no
+/// register).
+const fn halves(regs: [usize; 8]) -> [u8; 16] {
+    let mut halves = [0u8; 16];
+    let mut i = 0;
+    while i < 8 {
+        // The low half first: this machine is little-endian.
+        halves[2 * i] = (2 * regs[i] / 8) as u8;
+        halves[2 * i + 1] = (2 * regs[i] / 8 + 1) as u8;
+        i += 1;
+    }
+    halves
+}
+
+/// Byte offsets of the registers holding `nr` (`syscall_get_nr()`), the
+/// instruction pointer (`KSTK_EIP()`) and the arguments
+/// (`syscall_get_arguments()`), of the native ABI and of the ia32 one.
+macro_rules! regs {
+    ($($field:ident),*) => {
+        halves([$(core::mem::offset_of!(bindings::pt_regs, $field)),*])
+    };
+}
+static NATIVE_HALVES: [u8; 16] = regs!(orig_ax, ip, di, si, dx, r10, r8, r9);
+static IA32_HALVES: [u8; 16] = regs!(orig_ax, ip, bx, cx, dx, si, di, bp);
+
+impl EntryRegs<'_> {
+    /// The system call of `arch` that `current` is entering (its number
+    /// is the one in its registers).
+    fn of_current(arch: u32) -> Self {
+        // SAFETY: At syscall entry `current`'s register frame is valid for
+        // the whole entry, on `current`'s own stack, and only `current`
+        // writes it meanwhile (a ptrace stop ends before we read it).
+        // `struct pt_regs` is 21 `unsigned long`s or unions of that size
+        // (checked above), all stored by the entry code: any bit pattern
+        // is a valid `u32`.
+        let regs = unsafe { &*bindings::current_pt_regs().cast::<[u32; PT_REGS_HALVES]>() };
+        let halves = if arch == engine::cache::AUDIT_ARCH_I386 {
+            &IA32_HALVES
+        } else {
+            &NATIVE_HALVES
+        };
+        // INVARIANT: `current`'s frame and the registers of its ABI.
+        EntryRegs { arch, regs, halves }
+    }
+}
+
+impl engine::DataWords for EntryRegs<'_> {
+    #[inline(always)]
+    fn word(&self, index: u8) -> u32 {
+        let index = usize::from(index & 15);
+        if index == 1 {
+            return self.arch;
+        }
+        let half = self.halves.get(index).copied().unwrap_or(0);
+        self.regs.get(usize::from(half)).copied().unwrap_or(0)
+    }
 }
 
 /// Converts the C description of a system call.
@@ -148,14 +237,7 @@ pub(crate) fn filter_syscall(
     // when the filters must run.
     match chain.lookup(nr, arch) {
         Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
-        Lookup::Verdict(ret) => {
-            let data = SeccompData {
-                nr,
-                arch,
-                ..SeccompData::default()
-            };
-            act(current, &data, ret, None, recheck_after_trace)
-        }
+        Lookup::Verdict(ret) => act(current, nr, arch, sd, ret, None, recheck_after_trace),
         Lookup::Run { newest_from } => run_filters(
             current,
             chain,
@@ -181,33 +263,35 @@ fn run_filters(
     newest_from: Option<u16>,
     recheck_after_trace: bool,
 ) -> Outcome {
-    let data = match sd {
-        Some(sd) => from_c(sd),
-        None => describe(nr, arch),
+    let (ret, matched) = match sd {
+        Some(sd) => chain.run_filters(nr, arch, as_words(&from_c(sd)), newest_from),
+        None => chain.run_filters(nr, arch, &EntryRegs::of_current(arch), newest_from),
     };
-    let (ret, matched) = chain.run_filters(nr, arch, as_words(&data), newest_from);
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
     }
-    act(current, &data, ret, matched, recheck_after_trace)
+    act(current, nr, arch, sd, ret, matched, recheck_after_trace)
 }
 
-/// Carries out verdict `ret` of the chain for the system call `data`
-/// describes; `matched` is the filter that decided, if known.
+/// Carries out verdict `ret` of the chain for system call `nr` of `arch`
+/// (described by `sd` if the architecture provided it, else read from the
+/// registers when a supervisor must see it); `matched` is the filter that
+/// decided, if known.
 ///
 /// Kept out of line: inlined, its many cases would make the allow path of
 /// [`filter_syscall`], taken on most system calls, save and spill more.
 #[inline(never)]
 fn act(
     current: &Current,
-    data: &SeccompData,
+    nr: i32,
+    arch: u32,
+    sd: Option<&bindings::seccomp_data>,
     ret: u32,
     matched: Option<&Filter>,
     recheck_after_trace: bool,
 ) -> Outcome {
     use engine::action::{SECCOMP_RET_ERRNO, SECCOMP_RET_LOG};
     use engine::action::{SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF};
-    let nr = data.nr;
     let requested_log = matched.is_some_and(|f| f.log);
     // A skipped system call is logged if its filter asked for it, under
     // the number it has by then (a tracer may have cancelled it: -1). Each
@@ -233,11 +317,9 @@ fn act(
             if recheck_after_trace {
                 return Outcome::Run;
             }
-            trace(current, nr, data.arch, message, |nr| {
-                skip(nr, SECCOMP_RET_TRACE)
-            })
+            trace(current, nr, arch, message, |nr| skip(nr, SECCOMP_RET_TRACE))
         }
-        Action::UserNotif => match notify::handle(current, matched, data) {
+        Action::UserNotif => match notify::handle(current, matched, &describe(nr, arch, sd)) {
             Reply::Continue => Outcome::Run,
             Reply::Return { error, val } => {
                 set_return(current, error, val);

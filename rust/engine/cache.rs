@@ -191,7 +191,9 @@ fn step(insn: Insn, state: &mut PathState, arch: u32, nr: i32) -> Step {
             return branch(state, compare(a, x, |a, x| a & x != 0), jt.get(), jf.get())
         }
         // Never in the programs analysed (compiled after), unknown if it were.
-        Insn::Switch(..) | Insn::LdJeqK(..) | Insn::LdSwitch(..) => return Step::Unknown,
+        Insn::Switch(..) | Insn::LdJeqK(..) | Insn::LdSwitch(..) | Insn::LdAndK(..) => {
+            return Step::Unknown
+        }
         Insn::RetK(k) => return Step::Return(k),
         Insn::RetA => return a.map_or(Step::Unknown, Step::Return),
     }

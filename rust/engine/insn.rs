@@ -256,6 +256,10 @@ pub enum Insn {
     /// (same fields), its distances counted from it. Only
     /// [`super::DecodedProgram::compile`] writes it.
     LdSwitch(u8, u16, u16, NonZeroU16),
+    /// `A = seccomp_data word & k`: a load and the `and` that follows it
+    /// (a masked argument check of libseccomp's), going on after the
+    /// `and`. Only [`super::DecodedProgram::compile`] writes it.
+    LdAndK(u8, u32),
     /// `A = k` (also used for `BPF_LD|BPF_W|BPF_LEN`, which reads 64).
     LdImm(u32),
     /// `X = k` (also used for `BPF_LDX|BPF_W|BPF_LEN`).

@@ -211,7 +211,7 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
 /// loop saves a call and the passing of seven arguments per filter.
 ///
 /// The loop handles the instructions real filters are made of (the first
-/// eleven [`Insn`] variants, so that telling them from the others takes one
+/// twelve [`Insn`] variants, so that telling them from the others takes one
 /// compare), testing `JeqK`, `LdJeqK` and `RetK` first; the rest go
 /// through [`run_other`], out of line. The kernel's retpoline build has no
 /// jump tables: a `match` over all 42 variants costs every instruction a
@@ -277,6 +277,15 @@ fn run_insns<D: DataWords>(
                 match switch::switch_step(cases, first, len, default, a) {
                     Some(distance) => 1 + distance,
                     None => return FAIL_CLOSED,
+                }
+            }
+            // The load and the `and` after it; then, without going
+            // round the loop, the `jeq` after them, as usual.
+            Insn::LdAndK(word, mask) => {
+                a = data.word(word) & mask;
+                match insns.get(pc.wrapping_add(2)) {
+                    Some(&Insn::JeqK(k, jt, jf)) => 2 + branch(a == k, jt, jf),
+                    _ => 2,
                 }
             }
             other => match run_other(other, &mut a, &mut x, &mut mem) {
@@ -354,9 +363,11 @@ fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut Option<[u32; 16]>) 
         Insn::RetK(k) => return Other::Return(k),
         Insn::AndK(k) => *a &= k,
         // Needs the data or the cases, which `run_insns` has: never here.
-        Insn::LdData(_) | Insn::Switch(..) | Insn::LdJeqK(..) | Insn::LdSwitch(..) => {
-            return Other::Return(FAIL_CLOSED)
-        }
+        Insn::LdData(_)
+        | Insn::Switch(..)
+        | Insn::LdJeqK(..)
+        | Insn::LdSwitch(..)
+        | Insn::LdAndK(..) => return Other::Return(FAIL_CLOSED),
     }
     Other::Step(1)
 }

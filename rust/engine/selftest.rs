@@ -1962,7 +1962,7 @@ fn with_arg(arg: u64) -> SeccompData {
 }
 
 /// `raw` checked and decoded, and again with its switches compiled into
-/// `cases`, which must be exactly as many as it needs.
+/// the first [`DecodedProgram::switch_cases`] of `cases`.
 #[track_caller]
 fn switched<'c, const N: usize>(
     raw: &[SockFilter; N],
@@ -1970,14 +1970,13 @@ fn switched<'c, const N: usize>(
 ) -> Result<SwitchedPair<'c, N>, Failure> {
     let line = Location::caller().line();
     let plain = decoded(raw)?;
-    if plain.switch_cases() != cases.len() {
-        return Err(Failure {
-            check: "switch_cases()",
-            line,
-            expected: cases.len() as u64,
-            actual: plain.switch_cases() as u64,
-        });
-    }
+    let needed = plain.switch_cases();
+    let cases = cases.get_mut(..needed).ok_or(Failure {
+        check: "switch_cases() fit",
+        line,
+        expected: needed as u64,
+        actual: 0,
+    })?;
     let compiled = decoded(raw)?.compile(cases).map_err(|error| Failure {
         check: "compile()",
         line,
@@ -2022,16 +2021,16 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
         ret(2),
         ret(3),
     ];
-    let mut storage = [switch::Case::default(); 5];
+    let mut storage = [switch::Case::default(); 64];
     let (plain, compiled) = switched(&raw, &mut storage)?;
     let (first, len, default) = match compiled.insns()[1] {
         Insn::Switch(first, len, default) => (first, len, default.get()),
         _ => (u16::MAX, u16::MAX, u16::MAX),
     };
-    // Cases 0..5, scanned in the chain's order (the second 5 is never
-    // reached), else to 7.
+    // Four distinct constants in a hash table of 8 slots after its header
+    // (the second 5 is never reached), else to 7.
     check_eq!(first, 0);
-    check_eq!(len, 5);
+    check_eq!(len, switch::HASHED | 9);
     check_eq!(default, 6);
     check_eq!(u32::from(compiled.insns()[4] == plain.insns()[4]), 1);
     for (arg, expected) in [(5, 1), (3, 2), (7, 2), (9, 3), (4, 100), (1 << 32 | 5, 1)] {
@@ -2043,7 +2042,7 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
             check_eq!(compiled.run_at(pc, a, 0, &d), plain.run_at(pc, a, 0, &d));
         }
     }
-    // Ten `jeq`s, the last repeating the first: nine cases, searched.
+    // Ten `jeq`s, the last repeating the first: hashed too.
     let long = [
         ld_abs(16),
         jeq(10, 10, 0),
@@ -2062,27 +2061,27 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
         ret(3),
         ret(4),
     ];
-    let mut storage = [switch::Case::default(); 10];
     let (plain, compiled) = switched(&long, &mut storage)?;
-    check_eq!(
-        u32::from(matches!(compiled.insns()[1], Insn::Switch(0, 9, _))),
-        1
-    );
+    check!(matches!(compiled.insns()[1], Insn::Switch(0, len, _) if len & switch::HASHED != 0));
     same_for_first_argument(&compiled, &plain)?;
     // The first 10 decides, not the last.
     check_eq!(compiled.run(&with_arg(10)), 1);
-    // Nine distinct constants in descending order (as libseccomp lists
-    // them): reversed rather than sorted, then searched.
-    let mut descending = [ret(1); 12];
+    // More constants than a hash table takes, in descending order (as
+    // libseccomp lists them): reversed rather than sorted, then searched.
+    const LONGEST: usize = switch::HASH_MAX + 2;
+    let mut descending = [ret(1); LONGEST + 3];
     descending[0] = ld_abs(16);
-    for k in 1..=9u8 {
-        // At 10 - k, taken to the last `ret`.
-        descending[usize::from(10 - k)] = jeq(k.into(), k, 0);
+    for i in 0..LONGEST {
+        // Constants LONGEST down to 1, each taken to the last `ret`.
+        descending[1 + i] = jeq((LONGEST - i) as u32, (LONGEST - i) as u8, 0);
     }
-    descending[10] = ret(100);
-    let mut storage = [switch::Case::default(); 9];
+    descending[LONGEST + 1] = ret(100);
+    let mut storage = [switch::Case::default(); LONGEST];
     let (plain, compiled) = switched(&descending, &mut storage)?;
+    check!(matches!(compiled.insns()[1], Insn::Switch(0, len, _) if usize::from(len) == LONGEST));
     same_for_first_argument(&compiled, &plain)?;
+    check_eq!(compiled.run(&with_arg(LONGEST as u64)), 1);
+    check_eq!(compiled.run(&with_arg(LONGEST as u64 + 1)), 100);
     // Three `jeq`s are not worth a switch.
     check_eq!(
         decoded(&[ld_abs(16), jeq(1, 2, 0), jeq(2, 1, 0), jeq(3, 0, 0), ret(0)])?.switch_cases(),

@@ -12,25 +12,30 @@
 //!
 //! [`DecodedProgram::compile`] replaces the first `jeq` of each
 //! chain of at least [`MIN_SWITCH_LEN`] with an [`Insn::Switch`]: the
-//! chain's constants, each with its target, in a tight scan for a short
-//! chain (in its order) and a binary search for a longer one (sorted, the
-//! first of equal constants kept, as the chain would match it). Only the
-//! head changes: a jump into the middle of a chain still runs the `jeq`s
-//! from there, and every instruction keeps its meaning, so anything
-//! computed on the program before (resume points) stays valid.
+//! chain's distinct constants (the first of equal ones kept, as the chain
+//! would match it), each with its target, in a hash table when the chain
+//! has at most [`HASH_MAX`] `jeq`s and a multiplier spreads the constants
+//! ([`HashPlan`]: one multiply, one shift, one compare whatever the
+//! number of cases), else sorted for a binary search. Only the head
+//! changes: a jump into the middle of a chain still runs the `jeq`s from
+//! there, and every instruction keeps its meaning, so anything computed
+//! on the program before (resume points) stays valid.
 //!
 //! Chains comparing the system call number are left alone: the resume
 //! tables already skip them for every number they cover.
 //!
-//! Then each load of a data word followed by a `jeq` or a switch becomes
-//! one [`Insn::LdJeqK`] or [`Insn::LdSwitch`], the instruction after it
-//! unchanged: an argument check of libseccomp's (load the high word,
-//! `jeq 0`, load the low word, compare) takes three steps of the
-//! interpreter instead of five.
+//! Then each load of a data word followed by a `jeq`, a switch or an `and`
+//! becomes one [`Insn::LdJeqK`], [`Insn::LdSwitch`] or [`Insn::LdAndK`],
+//! the instruction after it unchanged: an argument check of libseccomp's
+//! (load the high word, `jeq 0`, load the low word, compare) takes three
+//! steps of the interpreter instead of five, a masked one (load, `and`,
+//! `jeq`, for each half) three instead of seven.
 //!
-//! Every instruction is in at most one switch's cases (a chain is only
-//! compiled while the cases so far and its own stay within the program's
-//! length), so the cases take at most 8 bytes per instruction.
+//! Every instruction is in at most one switch's chain, and a chain of `n`
+//! `jeq`s takes at most `4n` cases (a hash table at most four times as
+//! large as its constants, and its header), and a program's switches at
+//! most four cases per instruction: 32 bytes per instruction at worst,
+//! which only a program made of short chains reaches.
 
 use core::num::NonZeroU16;
 use core::ops::{Deref, DerefMut};
@@ -45,9 +50,15 @@ use super::interp::{DecodeError, DecodedProgram};
 /// much as the search.
 pub const MIN_SWITCH_LEN: usize = 4;
 
-/// Switches of at most this many cases are scanned rather than searched:
-/// about four instructions a case against eight a step of the search.
-const LINEAR_SCAN_MAX: usize = 8;
+/// Chains of at most this many `jeq`s get a hash table if a multiplier
+/// that spreads their constants is found ([`HashPlan`]).
+pub const HASH_MAX: usize = 64;
+
+/// Flag of a switch's length: its cases are a hash table ([`HashPlan`]).
+pub const HASHED: u16 = 0x8000;
+
+/// Multipliers tried for each table size, in this order.
+const HASH_TRIES: u32 = 32;
 
 /// One constant of a switch and where a value equal to it goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,19 +150,138 @@ fn continued(insns: &[Insn]) -> InsnBitSet {
     continued
 }
 
-/// The length of the chain at `head` if it gets a switch, `total` cases
-/// being taken already: a head, at least [`MIN_SWITCH_LEN`] long, and
-/// room for it within the program's length.
-fn switch_len(insns: &[Insn], continued: &InsnBitSet, head: usize, total: usize) -> Option<usize> {
+/// The length of the chain at `head` and the cases of its switch, if it
+/// gets one, `total` cases being taken already: a head, at least
+/// [`MIN_SWITCH_LEN`] long, and room for its cases within four per
+/// instruction of the program.
+fn switch_len(
+    insns: &[Insn],
+    continued: &InsnBitSet,
+    head: usize,
+    total: usize,
+) -> Option<(usize, usize)> {
     if insns.len() > BPF_MAXINSNS
         || !matches!(insns.get(head), Some(Insn::JeqK(..)))
         || continued.contains(head)
     {
         return None;
     }
-    let room = insns.len().checked_sub(total)?;
-    let len = chain(insns, head).take(room.saturating_add(1)).count();
-    (MIN_SWITCH_LEN..=room).contains(&len).then_some(len)
+    let room = (4 * insns.len()).checked_sub(total)?;
+    let len = chain(insns, head).take(insns.len()).count();
+    if len < MIN_SWITCH_LEN {
+        return None;
+    }
+    let size = HashPlan::for_chain(insns, head).map_or(len, HashPlan::size);
+    (size <= room).then_some((len, size))
+}
+
+/// The smallest `b` with `2^b >= n`.
+const fn ceil_log2(n: usize) -> u32 {
+    usize::BITS - n.saturating_sub(1).leading_zeros()
+}
+
+/// A hash table for the constants of a chain: constant `k` is in slot
+/// `k.wrapping_mul(multiplier) >> (32 - bits)` of `2^bits` slots, each
+/// holding its constant and target (the first of equal constants' target,
+/// as the chain would match it). The switch's first case holds the
+/// multiplier and the shift, `32 - bits`, and an empty slot a copy of a case, whose
+/// constant never hashes there. One multiply, one shift and one compare
+/// find the case of a value, or that it has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HashPlan {
+    multiplier: u32,
+    bits: u32,
+}
+
+impl HashPlan {
+    /// A table for the constants of the chain at `head`, if it has at most
+    /// [`HASH_MAX`] `jeq`s: the smallest size, then twice as large, each
+    /// with [`HASH_TRIES`] multipliers. At most `4n` cases for `n` `jeq`s.
+    fn for_chain(insns: &[Insn], head: usize) -> Option<Self> {
+        let mut keys = [0u32; HASH_MAX];
+        let mut len = 0;
+        for (_, k, _) in chain(insns, head) {
+            *keys.get_mut(len)? = k;
+            len += 1;
+        }
+        let keys = keys.get(..len)?;
+        let mut held = [0u32; 2 * HASH_MAX];
+        let smallest = ceil_log2(len).max(1);
+        for bits in smallest..=smallest + 1 {
+            // Odd multipliers from a fixed sequence (SplitMix's
+            // increment), so sizing and compiling choose the same.
+            let mut multiplier = 0x9e37_79b9u32;
+            for _ in 0..HASH_TRIES {
+                let plan = HashPlan { multiplier, bits };
+                if plan.spreads(keys, &mut held) {
+                    return Some(plan);
+                }
+                multiplier = multiplier.wrapping_add(0x7f4a_7c16) | 1;
+            }
+        }
+        None
+    }
+
+    /// The cases the switch takes: the header and the slots.
+    fn size(self) -> usize {
+        1 + (1 << self.bits)
+    }
+
+    /// The slot of `k`.
+    #[inline(always)]
+    fn slot(self, k: u32) -> usize {
+        (k.wrapping_mul(self.multiplier) >> (32 - self.bits)) as usize
+    }
+
+    /// Whether distinct `keys` all have slots of their own; `held` is
+    /// scratch space for the key of each slot (read only where this call
+    /// wrote).
+    fn spreads(self, keys: &[u32], held: &mut [u32; 2 * HASH_MAX]) -> bool {
+        let mut taken = 0u128;
+        keys.iter().all(|&k| {
+            let slot = self.slot(k);
+            let bit = 1u128.checked_shl(slot as u32).unwrap_or(0);
+            match held.get_mut(slot) {
+                Some(key) if taken & bit == 0 => {
+                    taken |= bit;
+                    *key = k;
+                    true
+                }
+                Some(key) => *key == k,
+                None => false,
+            }
+        })
+    }
+
+    /// Fills `slots` (of [`HashPlan::size`]) for the chain at `head`.
+    fn fill(self, insns: &[Insn], head: usize, slots: &mut [Case]) {
+        let Some((header, table)) = slots.split_first_mut() else {
+            return;
+        };
+        *header = Case {
+            k: self.multiplier,
+            distance: NonZeroU16::new((32 - self.bits) as u16).unwrap_or(NonZeroU16::MIN),
+        };
+        let mut filled = [false; 2 * HASH_MAX];
+        let mut first = None;
+        for (pc, k, jt) in chain(insns, head) {
+            let case = Case {
+                k,
+                distance: distance(head, pc + usize::from(jt.get())).unwrap_or(NonZeroU16::MAX),
+            };
+            let slot = self.slot(k);
+            if let (Some(entry), Some(done)) = (table.get_mut(slot), filled.get_mut(slot)) {
+                if !*done {
+                    *entry = case;
+                    *done = true;
+                }
+            }
+            first.get_or_insert(case);
+        }
+        for (entry, _) in table.iter_mut().zip(filled).filter(|(_, done)| !done) {
+            *entry = first.unwrap_or_default();
+        }
+    }
 }
 
 impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
@@ -160,7 +290,7 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
         let insns = self.insns();
         let continued = continued(insns);
         (0..insns.len()).fold(0, |total, head| {
-            total + switch_len(insns, &continued, head, total).unwrap_or(0)
+            total + switch_len(insns, &continued, head, total).map_or(0, |(_, size)| size)
         })
     }
 
@@ -188,13 +318,19 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
         // head does not change the chains after it.
         let mut total = 0;
         for head in 0..insns.len() {
-            let Some(len) = switch_len(&insns, &continued, head, total) else {
+            let Some((len, size)) = switch_len(&insns, &continued, head, total) else {
                 continue;
             };
-            let Some(slot) = cases.get_mut(total..total + len) else {
+            let Some(slot) = cases.get_mut(total..total + size) else {
                 break;
             };
-            let kept = sort_cases(&insns, head, slot);
+            let kept = match HashPlan::for_chain(&insns, head) {
+                Some(plan) => {
+                    plan.fill(&insns, head, slot);
+                    size | usize::from(HASHED)
+                }
+                None => sort_cases(&insns, head, slot.get_mut(..len).unwrap_or_default()),
+            };
             let mut walk = chain(&insns, head);
             walk.by_ref().for_each(drop);
             // A switch the fields cannot describe stays a `jeq`: the same
@@ -208,18 +344,19 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
                     *insn = Insn::Switch(first, kept, default);
                 }
             }
-            total += len;
+            total += size;
         }
         fuse_loads(&mut insns);
         Ok(DecodedProgram::with_cases(insns, cases))
     }
 }
 
-/// Replaces each `LdData` followed by a `JeqK` or a [`Insn::Switch`] with
-/// an [`Insn::LdJeqK`] or [`Insn::LdSwitch`]: the load and the comparison
-/// that follows in one step of the interpreter (the argument checks of
-/// libseccomp's filters are such pairs). The instruction after the load
-/// stays as it is, for the jumps that reach it.
+/// Replaces each `LdData` followed by a `JeqK`, a [`Insn::Switch`] or an
+/// `AndK` with an [`Insn::LdJeqK`], [`Insn::LdSwitch`] or
+/// [`Insn::LdAndK`]: the load and the instruction that follows in one step
+/// of the interpreter (the argument checks of libseccomp's filters are such
+/// pairs). The instruction after the load stays as it is, for the jumps
+/// that reach it.
 fn fuse_loads(insns: &mut [Insn]) {
     for pc in 1..insns.len() {
         let (Some(&Insn::LdData(word)), Some(&next)) = (insns.get(pc - 1), insns.get(pc)) else {
@@ -228,6 +365,7 @@ fn fuse_loads(insns: &mut [Insn]) {
         let fused = match next {
             Insn::JeqK(k, jt, jf) => Insn::LdJeqK(word, k, jt, jf),
             Insn::Switch(first, len, default) => Insn::LdSwitch(word, first, len, default),
+            Insn::AndK(mask) => Insn::LdAndK(word, mask),
             _ => continue,
         };
         if let Some(load) = insns.get_mut(pc - 1) {
@@ -244,21 +382,9 @@ fn distance(from: usize, to: usize) -> Option<NonZeroU16> {
 }
 
 /// Fills `slot` (as long as the chain at `head`) with the chain's cases
-/// and returns how many it keeps: a short chain's in its order (they are
-/// scanned, the first equal one matching as in the chain), a longer
-/// chain's sorted by constant, the first of equal ones only (they are
-/// searched).
+/// sorted by constant, the first of equal ones only (as the chain would
+/// match it), and returns how many it keeps.
 fn sort_cases(insns: &[Insn], head: usize, slot: &mut [Case]) -> usize {
-    if slot.len() <= LINEAR_SCAN_MAX {
-        for (case, (pc, k, jt)) in slot.iter_mut().zip(chain(insns, head)) {
-            let target = distance(head, pc + usize::from(jt.get()));
-            *case = Case {
-                k,
-                distance: target.unwrap_or(NonZeroU16::MAX),
-            };
-        }
-        return slot.len();
-    }
     // First each `jeq`'s own distance from the head, plus one: its rank
     // in the chain, which breaks ties between equal constants.
     for (case, (pc, k, _)) in slot.iter_mut().zip(chain(insns, head)) {
@@ -311,18 +437,28 @@ pub(super) fn switch_step(
     a: u32,
 ) -> Option<usize> {
     let start = usize::from(first);
-    let cases = cases.get(start..start + usize::from(len))?;
-    // A few cases are scanned, in the chain's order; more are sorted and
-    // searched. Either way the indexes stay below `len` whatever the
+    if len & HASHED != 0 {
+        let (header, table) = cases
+            .get(start..start + usize::from(len & !HASHED))?
+            .split_first()?;
+        // The header: the multiplier and the shift, `32 - bits`.
+        let slot = a
+            .wrapping_mul(header.k)
+            .wrapping_shr(u32::from(header.distance.get())) as usize;
+        // Below `2^bits`, the table's length, whatever `a`: the `min` only
+        // keeps a table of another length (which `compile` never writes)
+        // in bounds, without a branch to mispredict.
+        let case = table.get(slot.min(table.len().checked_sub(1)?))?;
+        let found = if case.k == a { case.distance } else { default };
+        return Some(usize::from(found.get()));
+    }
+    // Sorted cases are searched: the indexes stay below `len` whatever the
     // comparisons (and their prediction) say.
-    let found = if cases.len() <= LINEAR_SCAN_MAX {
-        cases.iter().find(|case| case.k == a)
-    } else {
-        cases
-            .binary_search_by_key(&a, |case| case.k)
-            .ok()
-            .and_then(|i| cases.get(i))
-    };
+    let cases = cases.get(start..start + usize::from(len))?;
+    let found = cases
+        .binary_search_by_key(&a, |case| case.k)
+        .ok()
+        .and_then(|i| cases.get(i));
     Some(usize::from(
         found.map_or(default, |case| case.distance).get(),
     ))
