@@ -29,14 +29,13 @@ use kernel::{
     ffi::{c_int, c_long, c_uint, c_ulong, c_void},
     prelude::*,
     sync::Arc,
-    types::Opaque,
     uaccess::UserSlice,
 };
 
 use crate::current::Current;
 use crate::engine::SeccompData;
 use crate::filter::Filter;
-use crate::sync::{ClassKey, InterruptibleMutex};
+use crate::sync::{ClassKey, Completion, InterruptibleMutex, WaitQueue};
 use crate::uapi::{Notif, NotifAddfd, NotifResp};
 use crate::{errno, to_c};
 
@@ -49,70 +48,6 @@ extern "C" {
     /// private data yet.
     /// (Declared returning `void *`: a `struct file` pointer, opaque here.)
     fn seccomp_rs_notify_file() -> *mut c_void;
-}
-
-/// A C `struct completion`: one side waits, the other completes.
-pub(crate) struct Completion(Opaque<bindings::completion>);
-
-// SAFETY: A completion is designed to be signalled and waited on from
-// different tasks; all access goes through the C functions.
-unsafe impl Send for Completion {}
-// SAFETY: As above.
-unsafe impl Sync for Completion {}
-
-impl Completion {
-    /// A completion to be initialised where it will stay ([`Completion::init`]).
-    const fn uninit() -> Self {
-        Completion(Opaque::uninit())
-    }
-
-    /// Initialises the completion at `this`, not yet completed.
-    ///
-    /// # Safety
-    ///
-    /// `this` is valid, will not move, and no one else uses it yet.
-    unsafe fn init(this: *const Completion) {
-        // SAFETY: As the function's safety requirements say.
-        unsafe { bindings::init_completion(Opaque::raw_get(core::ptr::addr_of!((*this).0))) };
-    }
-
-    /// A new, not yet completed completion.
-    fn new() -> Result<Arc<Self>> {
-        let this = Arc::new(Completion(Opaque::uninit()), GFP_KERNEL)?;
-        // SAFETY: The completion is in its final place (an `Arc` never
-        // moves its contents) and no one else can see it yet.
-        unsafe { bindings::init_completion(this.0.get()) };
-        Ok(this)
-    }
-
-    fn complete(&self, on_current_cpu: bool) {
-        // SAFETY: The completion was initialised by `new`.
-        unsafe {
-            if on_current_cpu {
-                bindings::complete_on_current_cpu(self.0.get())
-            } else {
-                bindings::complete(self.0.get())
-            }
-        }
-    }
-
-    /// Waits for a completion; `Err` (`ERESTARTSYS`) if a signal (any, or
-    /// only fatal ones if `killable`) came first.
-    fn wait(&self, killable: bool) -> Result {
-        // SAFETY: The completion was initialised by `new`; we may sleep.
-        let ret = unsafe {
-            if killable {
-                bindings::wait_for_completion_killable(self.0.get())
-            } else {
-                bindings::wait_for_completion_interruptible(self.0.get())
-            }
-        };
-        if ret == 0 {
-            Ok(())
-        } else {
-            Err(Error::from_errno(ret))
-        }
-    }
 }
 
 /// Where a notification is in its life.
@@ -342,7 +277,7 @@ pub(crate) struct Listener {
     state: InterruptibleMutex<ListenerState>,
     /// Pollers and `NOTIF_RECV` callers wait here.
     #[pin]
-    wqh: Opaque<bindings::wait_queue_head>,
+    waiters: WaitQueue,
     /// Notifications queued but not yet claimed by a receiver.
     requests: AtomicI32,
     /// The listener fd is still open (C: `filter->notif` is not NULL).
@@ -354,12 +289,6 @@ pub(crate) struct Listener {
     /// only wakes for fatal signals.
     wait_killable_recv: bool,
 }
-
-// SAFETY: The wait queue head is only used through the C wait-queue API,
-// which does its own locking; the rest is behind the mutex or atomic.
-unsafe impl Send for Listener {}
-// SAFETY: As above.
-unsafe impl Sync for Listener {}
 
 impl Listener {
     /// A listener for a new filter.
@@ -377,8 +306,7 @@ impl Listener {
                 kernel::c_str!("seccomp_notify_lock"),
                 &NOTIFY_LOCK_CLASS,
             ),
-            // SAFETY: `init_waitqueue_head` initialises the head in place.
-            wqh <- Opaque::ffi_init(|p| unsafe { bindings::seccomp_init_waitqueue_head(p) }),
+            waiters <- WaitQueue::new(),
             requests: AtomicI32::new(0),
             open: AtomicBool::new(true),
             wait_killable_recv,
@@ -387,14 +315,7 @@ impl Listener {
     }
 
     fn wake(&self, mask: u32, sync: bool) {
-        // SAFETY: The wait queue head was initialised in `new`.
-        unsafe {
-            if sync {
-                bindings::wake_up_poll_on_current_cpu(self.wqh.get(), mask)
-            } else {
-                bindings::wake_up_poll(self.wqh.get(), mask)
-            }
-        }
+        self.waiters.wake_poll(mask, sync);
     }
 
     /// Tells pollers that no task uses the filter any more.
@@ -724,8 +645,9 @@ pub unsafe extern "C" fn seccomp_rs_notify_poll(
     let Some(listener) = filter.listener() else {
         return epoll::ERR;
     };
-    // SAFETY: `file`, the wait queue and `table` are valid.
-    unsafe { bindings::poll_wait(file, listener.wqh.get(), table) };
+    // SAFETY: `file` is the listener file being polled (function safety
+    // requirement), `table` the VFS's poll table for it.
+    unsafe { listener.waiters.poll_wait(file, table) };
     let mut mask = 0;
     {
         let Ok(state) = listener.state.lock_interruptible() else {
@@ -782,32 +704,9 @@ fn wait_for_request(filter: &Filter, listener: &Listener) -> Result {
     if !filter.has_users() || listener.claim_request() {
         return Ok(());
     }
-    let mut wait = core::mem::MaybeUninit::<bindings::wait_queue_entry>::uninit();
-    let wait = wait.as_mut_ptr();
-    // SAFETY: Initialises the entry in place; it does not move until
-    // `finish_wait` below removed it from the queue.
-    unsafe { bindings::init_wait(wait) };
-    let result = loop {
-        // SAFETY: The queue and the entry are initialised and stay put.
-        let ret = unsafe {
-            bindings::prepare_to_wait_event(
-                listener.wqh.get(),
-                wait,
-                bindings::TASK_INTERRUPTIBLE as c_int,
-            )
-        };
-        if listener.claim_request() || !filter.has_users() {
-            break Ok(());
-        }
-        if ret != 0 {
-            break Err(Error::from_errno(ret as c_int));
-        }
-        // SAFETY: Sleeping is allowed here.
-        unsafe { bindings::schedule() };
-    };
-    // SAFETY: As for `prepare_to_wait_event`.
-    unsafe { bindings::finish_wait(listener.wqh.get(), wait) };
-    result
+    listener
+        .waiters
+        .wait_interruptible_until(|| listener.claim_request() || !filter.has_users())
 }
 
 /// `SECCOMP_IOCTL_NOTIF_RECV`: the oldest notification not received yet.
