@@ -41,7 +41,7 @@ pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 /// `AUDIT_ARCH_I386`, the `arch` of 32-bit x86 system calls.
 pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
 /// Most instructions a classic BPF program may have.
-pub const BPF_MAXINSNS: usize = 4096;
+pub const BPF_MAXINSNS: usize = libc::BPF_MAXINSNS as usize;
 /// Longest conditional jump: `jt` and `jf` are 8-bit offsets.
 pub const MAX_COND_JUMP: usize = 255;
 

@@ -234,5 +234,5 @@ pub mod notif {
     /// `SECCOMP_IOCTL_NOTIF_ADDFD`.
     pub const ADDFD: u64 = ioc(IOC_WRITE, 3, std::mem::size_of::<NotifAddfd>());
     /// `SECCOMP_ADDFD_FLAG_SEND`: install and answer with the new fd.
-    pub const ADDFD_FLAG_SEND: u32 = 1 << 1;
+    pub const ADDFD_FLAG_SEND: u32 = libc::SECCOMP_ADDFD_FLAG_SEND as u32;
 }

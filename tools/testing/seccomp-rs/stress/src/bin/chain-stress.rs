@@ -498,7 +498,7 @@ fn fork_storm(_ctx: &Ctx) -> Result<(), String> {
 /// of the eBPF translation ([`converted_len`]), not of the classic program.
 const MAX_INSNS_PER_PATH: usize = 32768;
 const PENALTY: usize = 4;
-const BPF_MAXINSNS: usize = 4096;
+const BPF_MAXINSNS: usize = libc::BPF_MAXINSNS as usize;
 
 /// How a filter of the insn-limit case looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -61,42 +61,42 @@ const NR_TRAPPED: u64 = 1010;
 /// Digest lines: one per this many iterations.
 const DIGEST_EVERY: u64 = 100;
 
-const NR_IOCTL: u64 = 16;
-const NR_GETPID: u64 = 39;
-const NR_EXIT: u64 = 60;
-const NR_KILL: u64 = 62;
-const NR_PTRACE: u64 = 101;
-const NR_GETPPID: u64 = 110;
-const NR_PRCTL: u64 = 157;
-const NR_SECCOMP: u64 = 317;
+const NR_IOCTL: u64 = libc::SYS_ioctl as u64;
+const NR_GETPID: u64 = libc::SYS_getpid as u64;
+const NR_EXIT: u64 = libc::SYS_exit as u64;
+const NR_KILL: u64 = libc::SYS_kill as u64;
+const NR_PTRACE: u64 = libc::SYS_ptrace as u64;
+const NR_GETPPID: u64 = libc::SYS_getppid as u64;
+const NR_PRCTL: u64 = libc::SYS_prctl as u64;
+const NR_SECCOMP: u64 = libc::SYS_seccomp as u64;
 
-const PR_GET_SECCOMP: u64 = 21;
-const PR_SET_SECCOMP: u64 = 22;
-const PTRACE_TRACEME: u64 = 0;
-const PTRACE_CONT: u64 = 7;
-const PTRACE_SETOPTIONS: u64 = 0x4200;
+const PR_GET_SECCOMP: u64 = libc::PR_GET_SECCOMP as u64;
+const PR_SET_SECCOMP: u64 = libc::PR_SET_SECCOMP as u64;
+const PTRACE_TRACEME: u64 = libc::PTRACE_TRACEME as u64;
+const PTRACE_CONT: u64 = libc::PTRACE_CONT as u64;
+const PTRACE_SETOPTIONS: u64 = libc::PTRACE_SETOPTIONS as u64;
 const PTRACE_SECCOMP_GET_FILTER: u64 = 0x420c;
 const PTRACE_SECCOMP_GET_METADATA: u64 = 0x420d;
-const PTRACE_O_MASK: u64 = 0x0030_00ff;
-const PTRACE_O_SUSPEND_SECCOMP: u64 = 1 << 21;
+const PTRACE_O_MASK: u64 = libc::PTRACE_O_MASK as u64;
+const PTRACE_O_SUSPEND_SECCOMP: u64 = libc::PTRACE_O_SUSPEND_SECCOMP as u64;
 
-const FLAG_TSYNC: u64 = 1;
-const FLAG_LOG: u64 = 2;
-const FLAG_SPEC_ALLOW: u64 = 4;
-const FLAG_NEW_LISTENER: u64 = 8;
-const FLAG_TSYNC_ESRCH: u64 = 16;
-const FLAG_WAIT_KILLABLE_RECV: u64 = 32;
-const RET_ALLOW: u32 = 0x7fff_0000;
-const RET_ERRNO: u32 = 0x0005_0000;
-const RET_USER_NOTIF: u32 = 0x7fc0_0000;
+const FLAG_TSYNC: u64 = libc::SECCOMP_FILTER_FLAG_TSYNC as u64;
+const FLAG_LOG: u64 = libc::SECCOMP_FILTER_FLAG_LOG as u64;
+const FLAG_SPEC_ALLOW: u64 = libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW as u64;
+const FLAG_NEW_LISTENER: u64 = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u64;
+const FLAG_TSYNC_ESRCH: u64 = libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH as u64;
+const FLAG_WAIT_KILLABLE_RECV: u64 = libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as u64;
+const RET_ALLOW: u32 = libc::SECCOMP_RET_ALLOW as u32;
+const RET_ERRNO: u32 = libc::SECCOMP_RET_ERRNO as u32;
+const RET_USER_NOTIF: u32 = libc::SECCOMP_RET_USER_NOTIF as u32;
 const KNOWN_ACTIONS: [u32; 8] =
     [0x8000_0000, 0, 0x0003_0000, RET_ERRNO, RET_USER_NOTIF, 0x7ff0_0000, 0x7ffc_0000, RET_ALLOW];
 /// `SECCOMP_USER_NOTIF_FLAG_CONTINUE`.
-const NOTIF_CONTINUE: u32 = 1;
+const NOTIF_CONTINUE: u32 = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32;
 /// `SECCOMP_ADDFD_FLAG_SETFD`.
-const ADDFD_SETFD: u32 = 1;
+const ADDFD_SETFD: u32 = libc::SECCOMP_ADDFD_FLAG_SETFD as u32;
 /// `SECCOMP_ADDFD_FLAG_SEND`.
-const ADDFD_SEND: u32 = 2;
+const ADDFD_SEND: u32 = libc::SECCOMP_ADDFD_FLAG_SEND as u32;
 
 /// `_IOC(dir, '!', nr, size)`.
 const fn ioc(dir: u64, nr: u64, size: u64) -> u64 {
