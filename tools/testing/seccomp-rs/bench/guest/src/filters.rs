@@ -11,13 +11,13 @@
 use libc::sock_filter;
 
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
+pub const RET_KILL_PROCESS: u32 = libc::SECCOMP_RET_KILL_PROCESS as u32;
 pub const RET_ERRNO_EPERM: u32 = 0x0005_0000 | libc::EPERM as u32;
 pub const RET_ERRNO_EACCES: u32 = 0x0005_0000 | libc::EACCES as u32;
-pub const RET_ALLOW: u32 = 0x7fff_0000;
+pub const RET_ALLOW: u32 = libc::SECCOMP_RET_ALLOW as u32;
 
 /// Longest program the kernel accepts (`BPF_MAXINSNS`).
-pub const BPF_MAXINSNS: usize = 4096;
+pub const BPF_MAXINSNS: usize = libc::BPF_MAXINSNS as usize;
 /// Longest path of instructions over a task's filter chain the kernel
 /// accepts, each filter counting 4 more than its length
 /// (`MAX_INSNS_PER_PATH` in kernel/seccomp.c).

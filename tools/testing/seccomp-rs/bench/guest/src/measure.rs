@@ -537,15 +537,13 @@ pub fn attach_cost(filter: &[sock_filter], first: usize, total: usize, what: &st
 // --- operations: user notification, fork, TSYNC ----------------------------
 
 /// `SECCOMP_RET_USER_NOTIF`.
-const RET_USER_NOTIF: u32 = 0x7fc0_0000;
-const SECCOMP_FILTER_FLAG_TSYNC: libc::c_ulong = 1;
-const SECCOMP_FILTER_FLAG_NEW_LISTENER: libc::c_ulong = 1 << 3;
-/// `SECCOMP_IOCTL_NOTIF_RECV`, `_SEND`, `_SET_FLAGS` (`_IOWR('!', 0,
-/// struct seccomp_notif)`, `_IOWR('!', 1, struct seccomp_notif_resp)`,
-/// `_IOW('!', 4, __u64)`).
-const IOCTL_NOTIF_RECV: libc::c_ulong = 0xc050_2100;
-const IOCTL_NOTIF_SEND: libc::c_ulong = 0xc018_2101;
-const IOCTL_NOTIF_SET_FLAGS: libc::c_ulong = 0x4008_2104;
+const RET_USER_NOTIF: u32 = libc::SECCOMP_RET_USER_NOTIF as u32;
+const SECCOMP_FILTER_FLAG_TSYNC: libc::c_ulong = libc::SECCOMP_FILTER_FLAG_TSYNC;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER: libc::c_ulong = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+const IOCTL_NOTIF_RECV: libc::c_ulong = libc::SECCOMP_IOCTL_NOTIF_RECV as libc::c_ulong;
+const IOCTL_NOTIF_SEND: libc::c_ulong = libc::SECCOMP_IOCTL_NOTIF_SEND as libc::c_ulong;
+const IOCTL_NOTIF_SET_FLAGS: libc::c_ulong = libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS as libc::c_ulong;
+/// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (not in libc).
 const USER_NOTIF_FD_SYNC_WAKE_UP: libc::c_ulong = 1;
 
 /// Attaches `filter` with `flags`; the listener fd (NEW_LISTENER) or 0.
