@@ -2,6 +2,7 @@
 
 //! What the stress programs in `src/bin/` share.
 
+pub mod abi;
 pub mod fuzzkit;
 pub mod ia32;
 pub mod leak;

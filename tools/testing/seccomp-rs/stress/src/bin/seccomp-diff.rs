@@ -62,6 +62,7 @@ use std::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 use libc::sock_filter;
 use seccomp_samples::bpf::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use seccomp_samples::{SigsysInfo, SYS_SECCOMP};
+use seccomp_stress::abi::*;
 use seccomp_stress::fuzzkit::{self, raw_syscall, raw_syscall_ip, ret_text, status_text, Counts, Fnv, Rng};
 
 const USAGE: &str = "seccomp-diff [--seed S] [--cases N] [--from I] [--count K] [--verbose] [--cache-may-allow-more]";
@@ -85,22 +86,7 @@ const ALARM_SECONDS: u32 = 20;
 const CACHE_EVERY: u64 = 3;
 
 // seccomp ABI values the libc crate has as c_ulong/c_uint; u32 here.
-const FLAG_TSYNC: u32 = libc::SECCOMP_FILTER_FLAG_TSYNC as u32;
-const FLAG_LOG: u32 = libc::SECCOMP_FILTER_FLAG_LOG as u32;
-const FLAG_SPEC_ALLOW: u32 = libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW as u32;
-const FLAG_NEW_LISTENER: u32 = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u32;
-const FLAG_TSYNC_ESRCH: u32 = libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH as u32;
-const FLAG_WAIT_KILLABLE_RECV: u32 = libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as u32;
 const FLAG_MASK: u32 = 63;
-const RET_KILL_PROCESS: u32 = libc::SECCOMP_RET_KILL_PROCESS as u32;
-const RET_KILL_THREAD: u32 = libc::SECCOMP_RET_KILL_THREAD as u32;
-const RET_TRAP: u32 = libc::SECCOMP_RET_TRAP as u32;
-const RET_ERRNO: u32 = libc::SECCOMP_RET_ERRNO as u32;
-const RET_USER_NOTIF: u32 = libc::SECCOMP_RET_USER_NOTIF as u32;
-const RET_TRACE: u32 = libc::SECCOMP_RET_TRACE as u32;
-const RET_LOG: u32 = libc::SECCOMP_RET_LOG as u32;
-const RET_ALLOW: u32 = libc::SECCOMP_RET_ALLOW as u32;
-const RET_ACTION_FULL: u32 = libc::SECCOMP_RET_ACTION_FULL as u32;
 
 // Classic BPF opcodes (libc's BPF_* parts, combined).
 const LD_W_ABS: u16 = 0x20;
@@ -128,40 +114,6 @@ const ALU_OPS: [u16; 9] = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0]
 const OP_DIV: u16 = 0x30;
 const OP_LSH: u16 = 0x60;
 const OP_RSH: u16 = 0x70;
-
-// x86_64 system call numbers.
-const NR_READ: u64 = libc::SYS_read as u64;
-const NR_WRITE: u64 = libc::SYS_write as u64;
-const NR_CLOSE: u64 = libc::SYS_close as u64;
-const NR_FSTAT: u64 = libc::SYS_fstat as u64;
-const NR_LSEEK: u64 = libc::SYS_lseek as u64;
-const NR_RT_SIGRETURN: u64 = libc::SYS_rt_sigreturn as u64;
-const NR_IOCTL: u64 = libc::SYS_ioctl as u64;
-const NR_SCHED_YIELD: u64 = libc::SYS_sched_yield as u64;
-const NR_DUP: u64 = libc::SYS_dup as u64;
-const NR_GETPID: u64 = libc::SYS_getpid as u64;
-const NR_EXIT: u64 = libc::SYS_exit as u64;
-const NR_FCNTL: u64 = libc::SYS_fcntl as u64;
-const NR_UMASK: u64 = libc::SYS_umask as u64;
-const NR_GETUID: u64 = libc::SYS_getuid as u64;
-const NR_GETGID: u64 = libc::SYS_getgid as u64;
-const NR_GETEUID: u64 = libc::SYS_geteuid as u64;
-const NR_GETEGID: u64 = libc::SYS_getegid as u64;
-const NR_GETPPID: u64 = libc::SYS_getppid as u64;
-const NR_GETPGID: u64 = libc::SYS_getpgid as u64;
-const NR_PERSONALITY: u64 = libc::SYS_personality as u64;
-const NR_SCHED_GETSCHEDULER: u64 = libc::SYS_sched_getscheduler as u64;
-const NR_PRCTL: u64 = libc::SYS_prctl as u64;
-const NR_GETTID: u64 = libc::SYS_gettid as u64;
-const NR_EXIT_GROUP: u64 = libc::SYS_exit_group as u64;
-const NR_SECCOMP: u64 = libc::SYS_seccomp as u64;
-const NR_URETPROBE: u64 = 335;
-const NR_UPROBE: u64 = 336;
-
-const PR_GET_DUMPABLE: u64 = libc::PR_GET_DUMPABLE as u64;
-const PR_GET_SECCOMP: u64 = libc::PR_GET_SECCOMP as u64;
-const PR_SET_SECCOMP: u64 = libc::PR_SET_SECCOMP as u64;
-const PR_GET_NO_NEW_PRIVS: u64 = libc::PR_GET_NO_NEW_PRIVS as u64;
 
 const ENOSYS: i64 = libc::ENOSYS as i64;
 const EINVAL: i64 = libc::EINVAL as i64;

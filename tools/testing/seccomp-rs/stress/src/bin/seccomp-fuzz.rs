@@ -48,6 +48,7 @@ use std::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use seccomp_samples::notif::{Notif, NotifAddfd, NotifResp, ID_VALID, RECV, SEND};
+use seccomp_stress::abi::*;
 use seccomp_stress::fuzzkit::{self, errno_name, raw_syscall, Counts, Fnv, Rng};
 
 const USAGE: &str = "seccomp-fuzz [--seed S] [--iterations N] [--verbose]";
@@ -61,17 +62,6 @@ const NR_TRAPPED: u64 = 1010;
 /// Digest lines: one per this many iterations.
 const DIGEST_EVERY: u64 = 100;
 
-const NR_IOCTL: u64 = libc::SYS_ioctl as u64;
-const NR_GETPID: u64 = libc::SYS_getpid as u64;
-const NR_EXIT: u64 = libc::SYS_exit as u64;
-const NR_KILL: u64 = libc::SYS_kill as u64;
-const NR_PTRACE: u64 = libc::SYS_ptrace as u64;
-const NR_GETPPID: u64 = libc::SYS_getppid as u64;
-const NR_PRCTL: u64 = libc::SYS_prctl as u64;
-const NR_SECCOMP: u64 = libc::SYS_seccomp as u64;
-
-const PR_GET_SECCOMP: u64 = libc::PR_GET_SECCOMP as u64;
-const PR_SET_SECCOMP: u64 = libc::PR_SET_SECCOMP as u64;
 const PTRACE_TRACEME: u64 = libc::PTRACE_TRACEME as u64;
 const PTRACE_CONT: u64 = libc::PTRACE_CONT as u64;
 const PTRACE_SETOPTIONS: u64 = libc::PTRACE_SETOPTIONS as u64;
@@ -80,15 +70,6 @@ const PTRACE_SECCOMP_GET_METADATA: u64 = 0x420d;
 const PTRACE_O_MASK: u64 = libc::PTRACE_O_MASK as u64;
 const PTRACE_O_SUSPEND_SECCOMP: u64 = libc::PTRACE_O_SUSPEND_SECCOMP as u64;
 
-const FLAG_TSYNC: u64 = libc::SECCOMP_FILTER_FLAG_TSYNC as u64;
-const FLAG_LOG: u64 = libc::SECCOMP_FILTER_FLAG_LOG as u64;
-const FLAG_SPEC_ALLOW: u64 = libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW as u64;
-const FLAG_NEW_LISTENER: u64 = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u64;
-const FLAG_TSYNC_ESRCH: u64 = libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH as u64;
-const FLAG_WAIT_KILLABLE_RECV: u64 = libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as u64;
-const RET_ALLOW: u32 = libc::SECCOMP_RET_ALLOW as u32;
-const RET_ERRNO: u32 = libc::SECCOMP_RET_ERRNO as u32;
-const RET_USER_NOTIF: u32 = libc::SECCOMP_RET_USER_NOTIF as u32;
 const KNOWN_ACTIONS: [u32; 8] =
     [0x8000_0000, 0, 0x0003_0000, RET_ERRNO, RET_USER_NOTIF, 0x7ff0_0000, 0x7ffc_0000, RET_ALLOW];
 /// `SECCOMP_USER_NOTIF_FLAG_CONTINUE`.
@@ -556,15 +537,15 @@ fn gen_fprog(rng: &mut Rng) -> (u64, String, usize) {
 fn gen_flags(rng: &mut Rng) -> u64 {
     match rng.weighted(&[30, 8, 5, 4, 4, 3, 3, 2, 3, 3, 5, 5]) {
         0 => 0,
-        1 => FLAG_LOG,
-        2 => FLAG_SPEC_ALLOW,
-        3 => FLAG_TSYNC,
-        4 => FLAG_TSYNC | FLAG_TSYNC_ESRCH,
-        5 => FLAG_TSYNC_ESRCH,
-        6 => FLAG_NEW_LISTENER,
-        7 => FLAG_NEW_LISTENER | FLAG_WAIT_KILLABLE_RECV,
-        8 => FLAG_WAIT_KILLABLE_RECV,
-        9 => FLAG_TSYNC | FLAG_NEW_LISTENER,
+        1 => u64::from(FLAG_LOG),
+        2 => u64::from(FLAG_SPEC_ALLOW),
+        3 => u64::from(FLAG_TSYNC),
+        4 => u64::from(FLAG_TSYNC | FLAG_TSYNC_ESRCH),
+        5 => u64::from(FLAG_TSYNC_ESRCH),
+        6 => u64::from(FLAG_NEW_LISTENER),
+        7 => u64::from(FLAG_NEW_LISTENER | FLAG_WAIT_KILLABLE_RECV),
+        8 => u64::from(FLAG_WAIT_KILLABLE_RECV),
+        9 => u64::from(FLAG_TSYNC | FLAG_NEW_LISTENER),
         10 => 1 << rng.range(6, 63),
         _ => rng.next_u64(),
     }
@@ -587,10 +568,10 @@ fn garbage(rng: &mut Rng) -> u64 {
 fn install_result(st: &mut State, ret: i64, flags: u64, len: usize) {
     // SAFETY: Set by the trapped thread before the main thread goes on.
     let w_tid = unsafe { read_volatile(addr_of!((*arena()).w_tid)) } as i64;
-    if ret >= 0 && !(flags & FLAG_TSYNC != 0 && w_tid != 0 && ret == w_tid) {
+    if ret >= 0 && !(flags & u64::from(FLAG_TSYNC) != 0 && w_tid != 0 && ret == w_tid) {
         st.mode = 2;
         st.installed.push(len);
-        if flags & FLAG_NEW_LISTENER != 0 {
+        if flags & u64::from(FLAG_NEW_LISTENER) != 0 {
             st.listener = Some(ret);
         }
     }
@@ -824,7 +805,8 @@ impl Notifs {
 }
 
 fn notif_scenario(rng: &mut Rng, st: &mut State) {
-    let flags = if rng.percent(30) { FLAG_NEW_LISTENER | FLAG_WAIT_KILLABLE_RECV } else { FLAG_NEW_LISTENER };
+    let flags =
+        u64::from(if rng.percent(30) { FLAG_NEW_LISTENER | FLAG_WAIT_KILLABLE_RECV } else { FLAG_NEW_LISTENER });
     let (p, _) = setup_fprog(rng, &notif_prog(), 4, Ptr::Valid, Ptr::Valid);
     let fd = call(Kind::SeccompFilter, NR_SECCOMP, [1, flags, p, 0, 0, 0], format_args!("listener, flags={flags:#x}"));
     if fd < 0 {
@@ -1097,7 +1079,10 @@ fn ptrace_scenario(rng: &mut Rng, st: &State) {
         .iter()
         .zip(&logs)
         .map(|(p, &log)| {
-            (libc::sock_fprog { len: p.len() as u16, filter: p.as_ptr() as *mut _ }, if log { FLAG_LOG } else { 0 })
+            (
+                libc::sock_fprog { len: p.len() as u16, filter: p.as_ptr() as *mut _ },
+                if log { u64::from(FLAG_LOG) } else { 0 },
+            )
         })
         .collect();
     // SAFETY: Reset before the grandchild exists.
@@ -1204,7 +1189,7 @@ fn ptrace_scenario(rng: &mut Rng, st: &State) {
                 if ret == clamped && ret >= 16 && matches!(ptr, Ptr::Valid | Ptr::Odd) {
                     // SAFETY: The kernel wrote 16 bytes at `p`.
                     let got: [u64; 2] = unsafe { std::ptr::read_unaligned(p as *const [u64; 2]) };
-                    let want_flags = if logs[off as usize] { FLAG_LOG } else { 0 };
+                    let want_flags = if logs[off as usize] { u64::from(FLAG_LOG) } else { 0 };
                     check(got == [off, want_flags], format_args!("metadata {got:x?} == [{off:#x}, {want_flags:#x}]"));
                 }
                 if privileged && size >= 8 && nfilters > 0 && (off as usize) < nfilters && ptr == Ptr::Valid {
