@@ -126,8 +126,8 @@ const fn halves(regs: [usize; 8]) -> [u8; 16] {
     let mut i = 0;
     while i < 8 {
         // The low half first: this machine is little-endian.
-        halves[2 * i] = (2 * regs[i] / 8) as u8;
-        halves[2 * i + 1] = (2 * regs[i] / 8 + 1) as u8;
+        halves[2 * i] = (regs[i] / 4) as u8;
+        halves[2 * i + 1] = (regs[i] / 4 + 1) as u8;
         i += 1;
     }
     halves

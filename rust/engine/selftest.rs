@@ -2027,10 +2027,10 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
         Insn::Switch(first, len, default) => (first, len, default.get()),
         _ => (u16::MAX, u16::MAX, u16::MAX),
     };
-    // Four distinct constants in a hash table of 8 slots after its header
+    // Four distinct constants in a hash table of 16 slots after its header
     // (the second 5 is never reached), else to 7.
     check_eq!(first, 0);
-    check_eq!(len, switch::HASHED | 9);
+    check_eq!(len, switch::HASHED | 17);
     check_eq!(default, 6);
     check_eq!(u32::from(compiled.insns()[4] == plain.insns()[4]), 1);
     for (arg, expected) in [(5, 1), (3, 2), (7, 2), (9, 3), (4, 100), (1 << 32 | 5, 1)] {

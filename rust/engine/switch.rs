@@ -195,8 +195,12 @@ struct HashPlan {
 
 impl HashPlan {
     /// A table for the constants of the chain at `head`, if it has at most
-    /// [`HASH_MAX`] `jeq`s: the smallest size, then twice as large, each
-    /// with [`HASH_TRIES`] multipliers. At most `4n` cases for `n` `jeq`s.
+    /// [`HASH_MAX`] `jeq`s and one of the [`HASH_TRIES`] multipliers
+    /// spreads them over twice as many slots as the next power of two (at
+    /// most half of them taken: the first multipliers usually do for up to
+    /// a dozen random constants, and for runs of consecutive ones, as the
+    /// allowed values of an argument often are, up to the limit). At most
+    /// `4n` cases for `n` `jeq`s.
     fn for_chain(insns: &[Insn], head: usize) -> Option<Self> {
         let mut keys = [0u32; HASH_MAX];
         let mut len = 0;
@@ -206,18 +210,16 @@ impl HashPlan {
         }
         let keys = keys.get(..len)?;
         let mut held = [0u32; 2 * HASH_MAX];
-        let smallest = ceil_log2(len).max(1);
-        for bits in smallest..=smallest + 1 {
-            // Odd multipliers from a fixed sequence (SplitMix's
-            // increment), so sizing and compiling choose the same.
-            let mut multiplier = 0x9e37_79b9u32;
-            for _ in 0..HASH_TRIES {
-                let plan = HashPlan { multiplier, bits };
-                if plan.spreads(keys, &mut held) {
-                    return Some(plan);
-                }
-                multiplier = multiplier.wrapping_add(0x7f4a_7c16) | 1;
+        let bits = ceil_log2(len) + 1;
+        // Odd multipliers from a fixed sequence (SplitMix's increment), so
+        // that sizing and compiling choose the same.
+        let mut multiplier = 0x9e37_79b9u32;
+        for _ in 0..HASH_TRIES {
+            let plan = HashPlan { multiplier, bits };
+            if plan.spreads(keys, &mut held) {
+                return Some(plan);
             }
+            multiplier = multiplier.wrapping_add(0x7f4a_7c16) | 1;
         }
         None
     }
