@@ -150,16 +150,30 @@ fn continued(insns: &[Insn]) -> InsnBitSet {
     continued
 }
 
-/// The length of the chain at `head` and the cases of its switch, if it
-/// gets one, `total` cases being taken already: a head, at least
-/// [`MIN_SWITCH_LEN`] long, and room for its cases within four per
-/// instruction of the program.
-fn switch_len(
+/// The switch of a chain: its length and, when its constants spread over
+/// a hash table, that table's plan.
+#[derive(Clone, Copy)]
+struct SwitchShape {
+    len: usize,
+    plan: Option<HashPlan>,
+}
+
+impl SwitchShape {
+    /// The cases the switch takes: its hash table, or one per `jeq`.
+    fn size(self) -> usize {
+        self.plan.map_or(self.len, HashPlan::size)
+    }
+}
+
+/// The switch of the chain at `head`, if it gets one, `total` cases being
+/// taken already: a head, at least [`MIN_SWITCH_LEN`] long, and room for
+/// its cases within four per instruction of the program.
+fn switch_shape(
     insns: &[Insn],
     continued: &InsnBitSet,
     head: usize,
     total: usize,
-) -> Option<(usize, usize)> {
+) -> Option<SwitchShape> {
     if insns.len() > BPF_MAXINSNS
         || !matches!(insns.get(head), Some(Insn::JeqK(..)))
         || continued.contains(head)
@@ -171,8 +185,11 @@ fn switch_len(
     if len < MIN_SWITCH_LEN {
         return None;
     }
-    let size = HashPlan::for_chain(insns, head).map_or(len, HashPlan::size);
-    (size <= room).then_some((len, size))
+    let shape = SwitchShape {
+        len,
+        plan: HashPlan::for_chain(insns, head),
+    };
+    (shape.size() <= room).then_some(shape)
 }
 
 /// The smallest `b` with `2^b >= n`.
@@ -292,7 +309,7 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
         let insns = self.insns();
         let continued = continued(insns);
         (0..insns.len()).fold(0, |total, head| {
-            total + switch_len(insns, &continued, head, total).map_or(0, |(_, size)| size)
+            total + switch_shape(insns, &continued, head, total).map_or(0, SwitchShape::size)
         })
     }
 
@@ -320,18 +337,19 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
         // head does not change the chains after it.
         let mut total = 0;
         for head in 0..insns.len() {
-            let Some((len, size)) = switch_len(&insns, &continued, head, total) else {
+            let Some(shape) = switch_shape(&insns, &continued, head, total) else {
                 continue;
             };
+            let size = shape.size();
             let Some(slot) = cases.get_mut(total..total + size) else {
                 break;
             };
-            let kept = match HashPlan::for_chain(&insns, head) {
+            let kept = match shape.plan {
                 Some(plan) => {
                     plan.fill(&insns, head, slot);
                     size | usize::from(HASHED)
                 }
-                None => sort_cases(&insns, head, slot.get_mut(..len).unwrap_or_default()),
+                None => sort_cases(&insns, head, slot),
             };
             let mut walk = chain(&insns, head);
             walk.by_ref().for_each(drop);
