@@ -5,11 +5,13 @@
 #   make run                         build the Rust-seccomp kernel, boot it, demo
 #   make test                        everything: host tests, both kernels, kselftests
 #   make kernel    IMPL=c|rust       build one variant, print its bzImage
-#   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir]
+#   make qemu      IMPL=c|rust CMD='...' [EXTRA=dir | ROOT=host]
+#                                    boot it, run CMD in a busybox initramfs
+#                                    (EXTRA's files in /extra) or on the
+#                                    host's own root (read-only, overlays)
 #   make kselftest IMPL=c|rust [BITS=32]  boot it, run seccomp_bpf (TAP)
-#   make vng       IMPL=c|rust CMD='...'  run a host command on it (virtme-ng)
 #   make clients   IMPL=c|rust       real clients on it: libseccomp, bubblewrap,
-#                                    systemd, QEMU -sandbox, strace (vng)
+#                                    systemd, QEMU -sandbox, strace
 #   make kunit                       the KUnit suite seccomp_rust_engine (kunit.py)
 #   make bootstrap                   install/check the toolchain and source
 #   make test-fresh                  make run + make test in a clean Debian root
@@ -33,10 +35,10 @@ SAMPLES := strict-demo bpf-direct bpf-fancy dropper user-trap
 STRESS_TARGET := $(SECCOMP_RS_CACHE)/cargo/stress
 STRESS := notif-stress chain-stress seccomp-fuzz seccomp-diff compat-check audit-check
 
-.PHONY: run test test-fresh test-debug kernel qemu kselftest vng clients kunit bootstrap samples stress host-test help bench
+.PHONY: run test test-fresh test-debug kernel qemu kselftest clients kunit bootstrap samples stress host-test help bench
 
 help:
-	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
 
 bootstrap:
 	@$(H)/bootstrap.sh
@@ -47,7 +49,7 @@ kernel:
 
 qemu:
 	@$(H)/kernel.sh $(IMPL)
-	@$(H)/qemu.sh $(IMPL) '$(CMD)' '$(EXTRA)'
+	@QEMU_ROOT=$(or $(ROOT),initramfs) $(H)/qemu.sh $(IMPL) '$(CMD)' '$(EXTRA)'
 
 # BITS is also the kernel's own variable (BITS=32 builds a 32-bit
 # kernel): the kernel build must not inherit it from the command line.
@@ -60,13 +62,8 @@ kselftest:
 kunit:
 	@$(H)/kunit.sh
 
-# The host's own userland on our kernel: vng boots it with / over 9p.
-vng:
-	@$(H)/kernel.sh $(IMPL)
-	@$(H)/vng.sh $(IMPL) '$(CMD)'
-
 # Unmodified seccomp users of the host, built and run by clients.sh.
-clients:
+clients: samples
 	@$(H)/bootstrap.sh
 	@$(H)/kernel.sh $(IMPL)
 	@$(H)/clients.sh build

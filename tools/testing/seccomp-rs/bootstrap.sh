@@ -4,8 +4,8 @@
 # Install (once) and then only verify everything the build and the QEMU runs
 # need, each input by exact version (lib.sh): Debian's build packages, the
 # Rust toolchain and the kernel source (fetched from the archive and unpacked
-# into the cache, the system's own packages left alone), bindgen-cli and
-# virtme-ng.  What was chosen, and why, is printed and kept in $SRS_CACHE/inputs.
+# into the cache, the system's own packages left alone) and bindgen-cli.
+# What was chosen, and why, is printed and kept in $SRS_CACHE/inputs.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -17,8 +17,7 @@ SRS_PACKAGES=(
 	busybox-static qemu-system-x86		# the guest
 	libcap-dev				# kselftest seccomp_bpf
 	gcc-multilib				# ... and its ia32 build
-	python3 python3-docutils python3-venv
-	udev					# vng: names the guest's virtio ports
+	python3 python3-docutils
 	strace dpkg-dev				# real clients (strace; dpkg-source)
 )
 # The Rust toolchain: rustc-web and its companions, all of one version.
@@ -299,7 +298,7 @@ move SRS_KPKG_PIN in tools/testing/seccomp-rs/lib.sh to $newest."
 	fi
 fi
 
-# --- tools from crates.io and PyPI ---------------------------------------------
+# --- tools from crates.io ---------------------------------------------
 printf 'SRS_KPKG_VERSION=%q\nSRS_RUST_VERSION=%q\nSRS_CLIENT_VERSIONS=%q\n' "$kpkg" "$rust" \
 	"libseccomp $seccomp_v, bubblewrap $bwrap_v, systemd-tests $systemd_v" > "$SRS_CACHE/inputs"
 srs_inputs
@@ -310,13 +309,5 @@ if ! "$BINDGEN" --version 2>/dev/null | grep -q " $SRS_BINDGEN_VERSION\$"; then
 		--root "$SRS_TOOLS"
 fi
 
-if ! "$SRS_VNG" --version 2>/dev/null | grep -q "$SRS_VNG_VERSION"; then
-	srs_log "installing virtme-ng $SRS_VNG_VERSION into $SRS_TOOLS/venv"
-	rm -rf "$SRS_TOOLS/venv"
-	/usr/bin/python3 -m venv "$SRS_TOOLS/venv"
-	"$SRS_VNG_BIN/pip" install --quiet --disable-pip-version-check \
-		-r "$SRS_HARNESS/vng-requirements.txt"
-fi
-
-srs_log "inputs: $SRS_KPKG $kpkg ($kwhy; Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version | cut -d' ' -f1-2) = rustc-web $rust ($why), $("$BINDGEN" --version), virtme-ng $SRS_VNG_VERSION;
+srs_log "inputs: $SRS_KPKG $kpkg ($kwhy; Linux $(make -s -C "$SRS_PRISTINE" kernelversion 2>/dev/null)), $("$RUSTC" --version | cut -d' ' -f1-2) = rustc-web $rust ($why), $("$BINDGEN" --version);
 clients: libseccomp $seccomp_v, bubblewrap $bwrap_v, systemd-tests $systemd_v"

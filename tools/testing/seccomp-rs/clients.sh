@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # clients.sh: real seccomp users, unmodified, on either kernel (`make test`,
-# `make clients`).  vng boots the kernel with the host's userland and one
-# guest script runs them all, reporting one TAP line per case:
+# `make clients`).  qemu.sh boots the kernel on the host's own root
+# (QEMU_ROOT=host) and one guest script runs them all, reporting one TAP
+# line per case:
 #
+#   host/*           the kernel is the one asked for, and a host program
+#                    (dynamic, the host's mkdir) runs under a filter of ours
+#                    (the dropper sample denying mkdir)
 #   libseccomp-c/*, libseccomp-python/*   libseccomp's live regression tests
 #       (Debian source package, built against the installed libseccomp as its
 #       testsuite-live and testsuite-live-python3 autopkgtests do)
@@ -22,7 +26,8 @@
 #   clients.sh run IMPL     boot IMPL, run them; per-case results in
 #                           results/IMPL/clients.tsv, every case must pass
 #   clients.sh compare      the same results on C and Rust
-#   clients.sh guest DIR    (in the guest) the clients built in DIR, as TAP
+#   clients.sh guest DIR SAMPLES IMPL
+#                           (in the guest) the clients built in DIR, as TAP
 
 . "$(dirname "$0")/lib.sh"
 
@@ -44,14 +49,18 @@ build() {
 }
 
 run() {
-	local impl=$1 log
+	local impl=$1 log rc=0
 	srs_impl_check "$impl"
 	mkdir -p "$RESULTS/$impl"
 	log=$RESULTS/$impl/clients.log
-	"$SRS_HARNESS/vng.sh" "$impl" "$SRS_HARNESS/clients.sh guest $SRS_CLIENTS" 2>&1 | tr -d '\r' > "$log" || true
+	QEMU_ROOT=host QEMU_LOG=$RESULTS/$impl/clients-console.log "$SRS_HARNESS/qemu.sh" "$impl" \
+		"$SRS_HARNESS/clients.sh guest $SRS_CLIENTS $SRS_CACHE/samples $impl" > "$log" 2>&1 || rc=$?
 	grep -E '^(not ok|ok) ' "$log" || true
 	python3 "$SRS_HARNESS/ktap.py" parse "$log" "$RESULTS/$impl/clients.tsv"
 	python3 "$SRS_HARNESS/ktap.py" check "clients on $impl" "$RESULTS/$impl/clients.tsv"
+	# The guest script always exits 0: anything else is qemu.sh's report
+	# (a kernel problem, a timeout).
+	[ "$rc" = 0 ] || srs_die "clients on $impl: qemu.sh exit status $rc (see $log)"
 }
 
 compare() {
@@ -125,7 +134,7 @@ EOF
 
 # systemd: test-seccomp runs its cases in order and aborts on the first
 # failure.  It skips some cases in a container, which it takes the host's
-# /.dockerenv (seen through vng) to mean: it runs as PID 1 of a new PID
+# /.dockerenv (seen through the host root) to mean: it runs as PID 1 of a new PID
 # namespace with an empty $container, which systemd takes as "no container".
 systemd() {
 	local out=$WORK/systemd.out rc=0 tests name last
@@ -186,6 +195,27 @@ strace_inject() {
 		grep -q 'Permission denied' "$WORK/strace-inject.out"
 }
 
+# host_kernel IMPL: the guest runs the IMPL kernel (the Rust one prints
+# its banner).
+host_kernel() {
+	local want=0 got
+	[ "$1" = rust ] && want=1
+	got=$(dmesg | grep -c 'seccomp implemented in Rust')
+	echo "# kernel: $(uname -r); seccomp implemented in Rust: $got"
+	[ "$got" = "$want" ]
+}
+
+# host_dropper SAMPLES: the dropper sample (static) denies mkdir() to the
+# host's own, dynamically linked, mkdir.
+host_dropper() {
+	local out=$WORK/dropper.out rc=0
+	"$1/dropper" 83 0xc000003e 1 /usr/bin/mkdir "$WORK/dropped" > "$out" 2>&1 || rc=$?
+	show "$out"
+	echo "# mkdir exit status $rc"
+	[ "$rc" = 1 ] && [ ! -e "$WORK/dropped" ] &&
+		grep -q 'mkdir: cannot create directory.*Operation not permitted' "$out"
+}
+
 guest() {
 	# Every case is run and reported, whatever failed before it.
 	set +e +o pipefail
@@ -196,7 +226,8 @@ guest() {
 	cp -a "$BWRAP_SRC" "$WORK/bubblewrap"
 	# regression -m python runs "python" (as the autopkgtest arranges).
 	ln -s /usr/bin/python3 "$WORK/python/python"
-	echo "# kernel: $(uname -r); seccomp implemented in Rust: $(dmesg | grep -c 'seccomp implemented in Rust')"
+	verdict host/kernel-is-the-one-asked-for host_kernel "$3"
+	verdict host/dropper-denies-mkdir-to-a-host-program host_dropper "$2"
 	libseccomp c
 	libseccomp python
 	bubblewrap
@@ -212,6 +243,6 @@ case ${1:-} in
 build) build ;;
 run) run "${2:-}" ;;
 compare) compare ;;
-guest) guest "${2:?}" ;;
+guest) guest "${2:?}" "${3:?}" "${4:?}" ;;
 *) srs_die "usage: clients.sh build | run IMPL | compare | guest" ;;
 esac

@@ -9,7 +9,7 @@ SRS_HARNESS=$SRS_ROOT/tools/testing/seccomp-rs
 SRS_CACHE=${SECCOMP_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/seccomp-rs}
 
 # The pinned inputs, each installed by exact version from Debian's archive
-# (or crates.io, PyPI) by bootstrap.sh, which writes what it chose into
+# (or crates.io) by bootstrap.sh, which writes what it chose into
 # $SRS_CACHE/inputs.  The kernel source and the Rust toolchain are unpacked
 # into the cache with dpkg -x: the system's own packages are left alone.
 # SECCOMP_RS_KPKG_VERSION / SECCOMP_RS_RUST_VERSION ask for other versions.
@@ -18,7 +18,6 @@ SRS_KPKG_PIN=${SECCOMP_RS_KPKG_VERSION:-6.12.117-1~deb12u1}	# bookworm-security
 SRS_RUST_PIN=${SECCOMP_RS_RUST_VERSION:-1.96.0+dfsg1-1~deb12u2}	# rustc-web, bookworm-security
 SRS_RUST_FALLBACK=1.85.0+dfsg3-1~deb12u3			# rustc-web, bookworm: known good
 SRS_BINDGEN_VERSION=0.71.1					# bindgen-cli, crates.io
-SRS_VNG_VERSION=1.42						# virtme-ng, PyPI (vng-requirements.txt)
 # Real clients tested by `make test` (clients.sh): libseccomp and bubblewrap
 # from their Debian source packages, at the version of the binary packages
 # installed beside them; systemd's test-seccomp from systemd-tests of the
@@ -28,11 +27,9 @@ SRS_BWRAP_PIN=${SECCOMP_RS_BWRAP_VERSION:-0.8.0-2+deb12u1}		# bookworm
 
 SRS_PRISTINE=$SRS_CACHE/src/linux-source-6.12	# unpacked tarball, never modified
 SRS_TREE=$SRS_CACHE/tree			# pristine + overlay + patches
-SRS_TOOLS=$SRS_CACHE/tools			# Rust toolchain, bindgen-cli, virtme-ng venv
+SRS_TOOLS=$SRS_CACHE/tools			# Rust toolchain, bindgen-cli
 SRS_I386=$SRS_CACHE/i386			# libcap-dev:i386, unpacked
 SRS_CLIENTS=$SRS_CACHE/clients			# client sources, unpacked and built
-SRS_VNG_BIN=$SRS_TOOLS/venv/bin
-SRS_VNG=$SRS_VNG_BIN/vng
 export BINDGEN=$SRS_TOOLS/bin/bindgen
 SRS_JOBS=${JOBS:-$(nproc)}
 

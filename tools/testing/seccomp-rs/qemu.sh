@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# qemu.sh IMPL 'CMD' [EXTRA_DIR]: boot the IMPL kernel on a static busybox
-# initramfs, run CMD with /bin/sh in the guest (in /extra, where EXTRA_DIR's
-# files are), stream its output, and exit with CMD's exit status.
+# qemu.sh IMPL 'CMD' [EXTRA_DIR]: the one guest runner.  Boots the IMPL
+# kernel, runs the shell command CMD with /bin/sh in the guest, streams its
+# output, and exits with CMD's exit status.  The guest's root is either
+#
+#   QEMU_ROOT=initramfs (default): a static busybox initramfs; CMD runs in
+#       /extra, where EXTRA_DIR's files are;
+#   QEMU_ROOT=host: the host's own root filesystem, read-only over 9p, with
+#       tmpfs over the places programs write (/tmp, /run, and overlays
+#       on /etc, /var, /home, /root); CMD runs in the caller's directory
+#       with the host's programs (`make qemu ROOT=host`, the clients).
 #
 # The whole serial console goes to $SRS_CACHE/logs/IMPL-qemu.log (or
 # $QEMU_LOG); a kernel oops, BUG, WARNING or panic in it fails the run
@@ -15,6 +22,7 @@
 IMPL=${1:-}
 CMD=${2:-}
 EXTRA=${3:-}
+ROOT=${QEMU_ROOT:-initramfs}
 srs_impl_check "$IMPL"
 [ -n "$CMD" ] || srs_die "usage: qemu.sh IMPL 'CMD' [EXTRA_DIR]"
 BUILD=$(srs_build_dir "$IMPL")
@@ -26,46 +34,78 @@ mkdir -p "$SRS_CACHE/logs"
 LOG=${QEMU_LOG:-$SRS_CACHE/logs/$IMPL-qemu.log}
 TIMEOUT=${QEMU_TIMEOUT:-900}
 
-work=$(mktemp -d)
+# Kept where the host root's guest sees it at the same path (not under
+# /tmp, which the guest mounts over).
+mkdir -p "$SRS_CACHE/tmp"
+work=$(mktemp -d -p "$SRS_CACHE/tmp")
 trap 'rm -rf "$work"' EXIT
+printf '%s\n' "$CMD" > "$work/cmd.sh"
 
-# --- initramfs ------------------------------------------------------------
-cat > "$work/init" <<'INIT'
+# --- guest init -------------------------------------------------------------
+# The same script for both roots: busybox for what the guest sets up (the
+# host has the static busybox too), CMD's exit status on the console.
+case $ROOT in
+initramfs) setup='/bin/busybox --install -s /bin
+export PATH=/extra:/bin HOME=/tmp
+dir=/extra' ;;
+host) setup="mount -t tmpfs tmpfs /run
+mkdir -p /run/srs && cp $(printf %q "$work")/cmd.sh /run/srs/
+for d in etc var home root; do
+	mkdir -p /run/srs/\$d/upper /run/srs/\$d/work
+	mount -t overlay overlay -o lowerdir=/\$d,upperdir=/run/srs/\$d/upper,workdir=/run/srs/\$d/work /\$d
+done
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+dir=$(printf %q "$PWD")" ;;
+*) srs_die "QEMU_ROOT must be initramfs or host" ;;
+esac
+cat > "$work/init" <<INIT
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
+mount() { /bin/busybox mount "\$@"; }
+mkdir() { /bin/busybox mkdir "\$@"; }
+cp() { /bin/busybox cp "\$@"; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+$setup
 mount -t tmpfs tmpfs /tmp
-mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
-export PATH=/extra:/bin HOME=/tmp
-cd /extra
-echo "@@seccomp-rs: guest up, kernel $(uname -r)@@"
-sh /cmd.sh </dev/null
-echo "@@seccomp-rs: exit=$?@@"
-poweroff -f
+mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
+/bin/busybox ln -sf /proc/self/fd /dev/fd
+cd "\$dir"
+echo "@@seccomp-rs: guest up, kernel \$(uname -r)@@"
+/bin/sh /run/srs/cmd.sh </dev/null
+echo "@@seccomp-rs: exit=\$?@@"
+/bin/busybox poweroff -f
 INIT
-printf '%s\n' "$CMD" > "$work/cmd.sh"
-{
-	echo "dir /bin 0755 0 0"
-	for d in proc sys dev tmp extra; do echo "dir /$d 0755 0 0"; done
-	echo "nod /dev/console 0600 0 0 c 5 1"
-	echo "file /bin/busybox $BUSYBOX 0755 0 0"
-	echo "file /init $work/init 0755 0 0"
-	echo "file /cmd.sh $work/cmd.sh 0644 0 0"
-	if [ -n "$EXTRA" ]; then
-		[ -d "$EXTRA" ] || srs_die "EXTRA=$EXTRA is not a directory"
-		(cd "$EXTRA" && find . -mindepth 1 -type d | sort) | while read -r d; do
-			echo "dir /extra/${d#./} 0755 0 0"
-		done
-		(cd "$EXTRA" && find . -type f | sort) | while read -r f; do
-			mode=$(stat -c %a "$EXTRA/$f")
-			echo "file /extra/${f#./} $(cd "$EXTRA" && realpath "$f") $mode 0 0"
-		done
-	fi
-} > "$work/initramfs.list"
-"$BUILD/usr/gen_init_cpio" "$work/initramfs.list" > "$work/initramfs.cpio"
+chmod 755 "$work/init"
+
+if [ "$ROOT" = initramfs ]; then
+	{
+		echo "dir /bin 0755 0 0"
+		for d in proc sys dev tmp run run/srs extra; do echo "dir /$d 0755 0 0"; done
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		echo "file /bin/busybox $BUSYBOX 0755 0 0"
+		echo "file /init $work/init 0755 0 0"
+		echo "file /run/srs/cmd.sh $work/cmd.sh 0644 0 0"
+		if [ -n "$EXTRA" ]; then
+			[ -d "$EXTRA" ] || srs_die "EXTRA=$EXTRA is not a directory"
+			(cd "$EXTRA" && find . -mindepth 1 -type d | sort) | while read -r d; do
+				echo "dir /extra/${d#./} 0755 0 0"
+			done
+			(cd "$EXTRA" && find . -type f | sort) | while read -r f; do
+				mode=$(stat -c %a "$EXTRA/$f")
+				echo "file /extra/${f#./} $(cd "$EXTRA" && realpath "$f") $mode 0 0"
+			done
+		fi
+	} > "$work/initramfs.list"
+	"$BUILD/usr/gen_init_cpio" "$work/initramfs.list" > "$work/initramfs.cpio"
+	ROOT_ARGS=(-initrd "$work/initramfs.cpio")
+	ROOT_CMDLINE=""
+else
+	[ -z "$EXTRA" ] || srs_die "EXTRA_DIR is for QEMU_ROOT=initramfs (the host root sees every file)"
+	ROOT_ARGS=(-virtfs "local,id=hostroot,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap")
+	ROOT_CMDLINE="root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 ro init=$work/init"
+fi
 
 # --- accelerator ----------------------------------------------------------
 # Nested KVM is often present but broken (hangs or crawls), so it is only
@@ -91,12 +131,12 @@ esac
 # QEMU_EXTRA_ARGS: e.g. "-icount shift=0" for instruction-counted guest time.
 read -r -a extra_args <<< "${QEMU_EXTRA_ARGS:-}"
 
-srs_log "booting $IMPL ($KERNEL, ${ACCEL[1]}), log: $LOG"
+srs_log "booting $IMPL ($KERNEL, ${ACCEL[1]}, root: $ROOT), log: $LOG"
 set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" "${extra_args[@]}" \
 	-smp 2 -m 1G -no-reboot -display none -monitor none -serial stdio \
-	-kernel "$KERNEL" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic ${KERNEL_CMDLINE:-}" </dev/null |
+	-kernel "$KERNEL" "${ROOT_ARGS[@]}" \
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic $ROOT_CMDLINE ${KERNEL_CMDLINE:-}" </dev/null |
 	tr -d '\r' | tee "$LOG" |
 	awk '/^@@seccomp-rs: exit=/ { on = 0 } on { print; fflush() } /^@@seccomp-rs: guest up/ { on = 1 }'
 qemu_rc=${PIPESTATUS[0]}

@@ -15,8 +15,67 @@
 #   results.tsv  "NAME<TAB>pass|fail", one line a test of LIST
 # Exits 0 when the guest ran to the end without a kernel report (each
 # test's own verdict is in results.tsv), else as qemu.sh does.
+#
+# suite.sh list PROFILE IMPL: the guest checks, as a LIST for IMPL, of
+#   main   `make test`'s boot: kselftests, samples, stress, fuzzer,
+#          differential corpus, seccomp_benchmark
+#   audit  `make test`'s boot with audit=1: the audit records
+#   debug  `make test-debug`'s boot (audit=1 too): what the debug kernels
+#          have time for, with kmemleak cleared first and scanned last
+# The kernel log comes first, while it still holds the boot's KUnit report.
+# FUZZ_SEED, FUZZ_ITERATIONS, DIFF_SEED and DIFF_CASES size the fuzzer and
+# the differential corpus.
 
 . "$(dirname "$0")/lib.sh"
+
+list() {
+	local profile=$1 impl=$2 samples=$SRS_CACHE/samples stress=$SRS_CACHE/stress
+	local kst=$SRS_CACHE/kselftest/extra
+	t() { printf '%s\t%s\t%s\n' "$@"; }
+	srs_impl_check "$impl"
+	case $profile in
+	main | debug) ;;
+	audit) t audit-check "$stress" './audit-check'; return ;;
+	*) srs_die "suite.sh list: PROFILE is main, audit or debug" ;;
+	esac
+	t dmesg "$samples" 'dmesg'
+	[ "$profile" = debug ] && t kmemleak-clear "$samples" 'echo clear > /sys/kernel/debug/kmemleak'
+	t seccomp_bpf "$kst" './seccomp_bpf'
+	[ "$profile" = main ] && t seccomp_bpf_32 "$kst" './seccomp_bpf_32'
+	t strict-demo "$samples" './strict-demo'
+	t bpf-direct "$samples" 'echo Ada | ./bpf-direct 2>/dev/null'
+	t bpf-fancy "$samples" './bpf-fancy'
+	# mkdir denied to native callers only (EPERM), uname killed (SIGSYS).
+	t dropper "$samples" './dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; a=$?; echo "mkdir exit=$a"; ./dropper 83 0x40000003 1 /bin/busybox mkdir /tmp/kept; b=$?; echo "mkdir exit=$b"; ./dropper 63 0xc000003e -1 /bin/busybox uname; c=$?; echo "uname exit=$c"; test "$a $b $c" = "1 0 159"'
+	t user-trap "$samples" './user-trap'
+	# Fewer threads on the debug kernels, where each costs many times more.
+	if [ "$profile" = main ]; then
+		t notif-stress "$stress" './notif-stress 12'
+	else
+		t notif-stress "$stress" './notif-stress 6'
+	fi
+	t chain-stress "$stress" './chain-stress all'
+	t compat-check "$stress" './compat-check'
+	[ "$profile" = debug ] && t audit-check "$stress" './audit-check'
+	t seccomp-fuzz "$stress" "./seccomp-fuzz --seed ${FUZZ_SEED:-1} --iterations ${FUZZ_ITERATIONS:-1000}"
+	if [ "$profile" = debug ]; then
+		t kmemleak "$samples" 'sleep 2; echo scan > /sys/kernel/debug/kmemleak; sleep 6; echo scan > /sys/kernel/debug/kmemleak; cat /sys/kernel/debug/kmemleak'
+		return
+	fi
+	# Rust's cache analysis proves more system calls constant-allowed than
+	# upstream's emulator (README, "Differences"): its seccomp_cache may
+	# list more ALLOW lines, each still checked.
+	local extra=
+	[ "$impl" = rust ] && extra=--cache-may-allow-more
+	t seccomp-diff "$stress" "./seccomp-diff --seed ${DIFF_SEED:-1} --cases ${DIFF_CASES:-100000} $extra"
+	# Its own "≈" expectations are flaky under TCG: it counts as run when
+	# it completes (benchmark in test.sh), whatever its exit status.
+	t seccomp_benchmark "$kst" './seccomp_benchmark 100000; echo "seccomp_benchmark: exit $?"'
+}
+if [ "${1:-}" = list ]; then
+	list "${2:-}" "${3:-}"
+	exit 0
+fi
 
 IMPL=${1:-}
 LIST=${2:-}

@@ -71,37 +71,6 @@ docutils.core.publish_string(open(sys.argv[1]).read(), source_path=sys.argv[1],
 GUEST_RESULTS=guest
 AUDIT_RESULTS=guest-audit
 
-# guest_tests IMPL: the checks of the main boot, one a line: "NAME<TAB>
-# DIR<TAB>COMMAND".  The kernel log comes first, while it still holds the
-# boot's KUnit report.
-guest_tests() {
-	local samples=$SRS_CACHE/samples stress=$SRS_CACHE/stress kst=$SRS_CACHE/kselftest/extra
-	t() { printf '%s\t%s\t%s\n' "$@"; }
-	if [ "$1" = rust ]; then
-		t dmesg "$samples" 'dmesg'
-	fi
-	t seccomp_bpf "$kst" './seccomp_bpf'
-	t seccomp_bpf_32 "$kst" './seccomp_bpf_32'
-	t strict-demo "$samples" './strict-demo'
-	t bpf-direct "$samples" 'echo Ada | ./bpf-direct 2>/dev/null'
-	t bpf-fancy "$samples" './bpf-fancy'
-	t dropper "$samples" './dropper 83 0xc000003e 1 /bin/busybox mkdir /tmp/dropped; echo "mkdir exit=$?"; ./dropper 83 0x40000003 1 /bin/busybox mkdir /tmp/kept; echo "mkdir exit=$?"; ./dropper 63 0xc000003e -1 /bin/busybox uname; echo "uname exit=$?"'
-	t user-trap "$samples" './user-trap'
-	t notif-stress "$stress" './notif-stress 12'
-	t chain-stress "$stress" './chain-stress all'
-	t compat-check "$stress" './compat-check'
-	t seccomp-fuzz "$stress" "./seccomp-fuzz --seed $FUZZ_SEED --iterations $FUZZ_ITERATIONS"
-	# Rust's cache analysis proves more system calls constant-allowed than
-	# upstream's emulator (README, "Differences"): its seccomp_cache may
-	# list more ALLOW lines, each still checked.
-	local extra=
-	[ "$1" = rust ] && extra=--cache-may-allow-more
-	t seccomp-diff "$stress" "./seccomp-diff --seed $DIFF_SEED --cases $DIFF_CASES $extra"
-	# Its own "≈" expectations are flaky under TCG: it counts as run when
-	# it completes (benchmark below), whatever its exit status.
-	t seccomp_benchmark "$kst" './seccomp_benchmark 100000; echo "seccomp_benchmark: exit $?"'
-}
-
 # guest_boots: both kernels run their checks, in the main boot and with
 # audit=1 (audit-check's boot).
 guest_boots() {
@@ -109,12 +78,12 @@ guest_boots() {
 	for impl in c rust; do
 		step "guest checks on IMPL=$impl: one boot (suite.sh), KTAP parsed by kunit.py"
 		list=$RESULTS/$impl/guest-tests.tsv
-		guest_tests "$impl" > "$list"
+		"$SRS_HARNESS/suite.sh" list main "$impl" > "$list"
 		check "guest boot on $impl: ran to the end, no kernel report" \
 			"$SRS_HARNESS/suite.sh" "$impl" "$list" "$RESULTS/$impl/$GUEST_RESULTS"
 		step "guest checks on IMPL=$impl with audit=1 (audit-check)"
 		list=$RESULTS/$impl/guest-audit-tests.tsv
-		printf 'audit-check\t%s\t./audit-check\n' "$SRS_CACHE/stress" > "$list"
+		"$SRS_HARNESS/suite.sh" list audit "$impl" > "$list"
 		check "guest boot on $impl with audit=1: ran to the end, no kernel report" \
 			env KERNEL_CMDLINE=audit=1 "$SRS_HARNESS/suite.sh" "$impl" "$list" \
 			"$RESULTS/$impl/$AUDIT_RESULTS"
@@ -210,14 +179,10 @@ kernels() {
 		fail "banner on rust: no 'seccomp implemented in Rust' in $(guest_log rust dmesg)"
 	fi
 	kunit_results "$(guest_log rust dmesg)"
-	for impl in c rust; do
-		step "virtme-ng on IMPL=$impl: a host program, the host's userland"
-		vng_run "$impl"
-	done
 	step "real clients: building libseccomp's live tests and bubblewrap's try-syscall"
 	check "clients build" "$SRS_HARNESS/clients.sh" build
 	for impl in c rust; do
-		step "real clients on IMPL=$impl (libseccomp, bubblewrap, systemd, QEMU -sandbox, strace; vng)"
+		step "real clients on IMPL=$impl, the host's root (a host program under the dropper sample, libseccomp, bubblewrap, systemd, QEMU -sandbox, strace)"
 		check "clients on $impl: every case ran and passed" "$SRS_HARNESS/clients.sh" run "$impl"
 		count_kselftest "$impl" clients
 	done
@@ -243,31 +208,12 @@ kunit_results() {
 	fi
 }
 
-# vng_run IMPL: vng boots the kernel with the host's root filesystem; a
-# host-built sample drops mkdir() from a host (dynamically linked) binary,
-# and the command's exit status comes back through vng.
-vng_run() {
-	local impl=$1 out rc=0 banner=0
-	[ "$impl" = rust ] && banner=1
-	out=$("$SRS_HARNESS/vng.sh" "$impl" "echo rust-banner=\$(dmesg | grep -c 'seccomp implemented in Rust')
-		$SRS_CACHE/samples/dropper 83 0xc000003e 1 /usr/bin/mkdir /tmp/vng-dropped
-		echo \"mkdir exit=\$?\"; exit 7" 2>&1) || rc=$?
-	printf '%s\n' "$out" | tail -n 5
-	[ "$rc" = 7 ] || { fail "vng on $impl: exit status $rc, not the command's 7"; return; }
-	grep -q 'mkdir: cannot create directory.*Operation not permitted' <<< "$out" ||
-		{ fail "vng on $impl: mkdir was not denied"; return; }
-	grep -qx 'mkdir exit=1' <<< "$out" || { fail "vng on $impl: no 'mkdir exit=1'"; return; }
-	grep -qx "rust-banner=$banner" <<< "$out" ||
-		{ fail "vng on $impl: not the $impl kernel (rust-banner=$banner expected)"; return; }
-	pass "vng on $impl"
-}
-
 # Seeds and sizes of the fuzz and differential runs (the seed is printed;
 # any other reproduces the same way).
-FUZZ_SEED=${FUZZ_SEED:-1}
-FUZZ_ITERATIONS=${FUZZ_ITERATIONS:-1000}
-DIFF_SEED=${DIFF_SEED:-1}
-DIFF_CASES=${DIFF_CASES:-100000}
+export FUZZ_SEED=${FUZZ_SEED:-1}
+export FUZZ_ITERATIONS=${FUZZ_ITERATIONS:-1000}
+export DIFF_SEED=${DIFF_SEED:-1}
+export DIFF_CASES=${DIFF_CASES:-100000}
 
 # same_digests NAME UNIT: the per-block digests NAME printed on the C and
 # on the Rust kernel must be the same, and there must be some.  Prints the
