@@ -157,82 +157,9 @@ pub struct SigsysInfo {
 /// `si_code` of a seccomp `SIGSYS`.
 pub const SYS_SECCOMP: libc::c_int = 1;
 
-/// The user-notification ABI (`include/uapi/linux/seccomp.h`): the
-/// structures the listener's ioctls exchange, and the ioctl numbers.
-pub mod notif {
-    /// `struct seccomp_data`.
-    #[repr(C)]
-    #[derive(Default)]
-    pub struct SeccompData {
-        /// System call number.
-        pub nr: i32,
-        /// `AUDIT_ARCH_*`.
-        pub arch: u32,
-        /// Address of the system call instruction.
-        pub instruction_pointer: u64,
-        /// The six arguments.
-        pub args: [u64; 6],
-    }
-
-    /// `struct seccomp_notif`: one trapped system call.
-    #[repr(C)]
-    #[derive(Default)]
-    pub struct Notif {
-        /// Cookie identifying the notification.
-        pub id: u64,
-        /// Thread ID of the trapped task, in the supervisor's namespace.
-        pub pid: u32,
-        /// Unused, 0.
-        pub flags: u32,
-        /// The system call.
-        pub data: SeccompData,
-    }
-
-    /// `struct seccomp_notif_resp`: the answer.
-    #[repr(C)]
-    #[derive(Default)]
-    pub struct NotifResp {
-        /// The notification answered.
-        pub id: u64,
-        /// Return value, if `error` is 0.
-        pub val: i64,
-        /// Negative errno, or 0.
-        pub error: i32,
-        /// `SECCOMP_USER_NOTIF_FLAG_CONTINUE` or 0.
-        pub flags: u32,
-    }
-
-    /// `struct seccomp_notif_addfd`: install a file into the trapped task.
-    #[repr(C)]
-    #[derive(Default)]
-    pub struct NotifAddfd {
-        /// The notification.
-        pub id: u64,
-        /// `SECCOMP_ADDFD_FLAG_*`.
-        pub flags: u32,
-        /// The supervisor's fd to install.
-        pub srcfd: u32,
-        /// The fd number to use, with `SECCOMP_ADDFD_FLAG_SETFD`.
-        pub newfd: u32,
-        /// `O_CLOEXEC` or 0.
-        pub newfd_flags: u32,
-    }
-
-    /// `_IOC(dir, '!', nr, size)`.
-    const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
-        (dir << 30) | ((size as u64) << 16) | ((b'!' as u64) << 8) | nr
-    }
-    const IOC_WRITE: u64 = 1;
-    const IOC_READ: u64 = 2;
-
-    /// `SECCOMP_IOCTL_NOTIF_RECV`.
-    pub const RECV: u64 = ioc(IOC_READ | IOC_WRITE, 0, std::mem::size_of::<Notif>());
-    /// `SECCOMP_IOCTL_NOTIF_SEND`.
-    pub const SEND: u64 = ioc(IOC_READ | IOC_WRITE, 1, std::mem::size_of::<NotifResp>());
-    /// `SECCOMP_IOCTL_NOTIF_ID_VALID`.
-    pub const ID_VALID: u64 = ioc(IOC_WRITE, 2, 8);
-    /// `SECCOMP_IOCTL_NOTIF_ADDFD`.
-    pub const ADDFD: u64 = ioc(IOC_WRITE, 3, std::mem::size_of::<NotifAddfd>());
-    /// `SECCOMP_ADDFD_FLAG_SEND`: install and answer with the new fd.
-    pub const ADDFD_FLAG_SEND: u32 = libc::SECCOMP_ADDFD_FLAG_SEND as u32;
+/// A `struct seccomp_notif` of zeroes, the buffer
+/// `SECCOMP_IOCTL_NOTIF_RECV` wants.
+pub fn empty_notif() -> libc::seccomp_notif {
+    let data = libc::seccomp_data { nr: 0, arch: 0, instruction_pointer: 0, args: [0; 6] };
+    libc::seccomp_notif { id: 0, pid: 0, flags: 0, data }
 }

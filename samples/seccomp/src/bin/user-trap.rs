@@ -22,11 +22,12 @@ use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
-use seccomp_samples::notif::{
-    Notif, NotifAddfd, NotifResp, ADDFD as NOTIF_ADDFD, ADDFD_FLAG_SEND, ID_VALID as NOTIF_ID_VALID,
-    RECV as NOTIF_RECV, SEND as NOTIF_SEND,
+use libc::{
+    seccomp_notif_addfd, seccomp_notif_resp, SECCOMP_ADDFD_FLAG_SEND, SECCOMP_IOCTL_NOTIF_ADDFD as NOTIF_ADDFD,
+    SECCOMP_IOCTL_NOTIF_ID_VALID as NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_RECV as NOTIF_RECV,
+    SECCOMP_IOCTL_NOTIF_SEND as NOTIF_SEND,
 };
-use seccomp_samples::{check, fork_with, recv_fd, send_fd, wait, Ended};
+use seccomp_samples::{check, empty_notif, fork_with, recv_fd, send_fd, wait, Ended};
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const GREETING: &[u8] = b"hello from the supervisor\n";
@@ -116,18 +117,18 @@ fn read_path(pid: u32, addr: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn ioctl<T>(fd: libc::c_int, cmd: u64, arg: &mut T) -> io::Result<libc::c_long> {
+fn ioctl<T>(fd: libc::c_int, cmd: libc::Ioctl, arg: &mut T) -> io::Result<libc::c_long> {
     // SAFETY: `arg` is the structure `cmd` expects.
-    check(unsafe { libc::ioctl(fd, cmd as _, arg as *mut T) } as libc::c_long)
+    check(unsafe { libc::ioctl(fd, cmd, arg as *mut T) } as libc::c_long)
 }
 
 /// Answers one notification; returns false when the child is gone.
 fn supervise_one(listener: libc::c_int) -> io::Result<bool> {
-    let mut req = Notif::default();
+    let mut req = empty_notif();
     if let Err(e) = ioctl(listener, NOTIF_RECV, &mut req) {
         return if e.raw_os_error() == Some(libc::ENOENT) { Ok(true) } else { Err(e) };
     }
-    let mut resp = NotifResp { id: req.id, ..Default::default() };
+    let mut resp = seccomp_notif_resp { id: req.id, val: 0, error: 0, flags: 0 };
     let path_arg = if req.data.nr == libc::SYS_mkdir as i32 { req.data.args[0] } else { req.data.args[1] };
     let path = read_path(req.pid, path_arg)?;
     // The child could have changed its memory while we read it: only trust
@@ -155,7 +156,13 @@ fn supervise_one(listener: libc::c_int) -> io::Result<bool> {
             libc::write(pipe[1], GREETING.as_ptr().cast(), GREETING.len());
             libc::close(pipe[1]);
         }
-        let mut addfd = NotifAddfd { id: req.id, flags: ADDFD_FLAG_SEND, srcfd: pipe[0] as u32, ..Default::default() };
+        let mut addfd = seccomp_notif_addfd {
+            id: req.id,
+            flags: SECCOMP_ADDFD_FLAG_SEND as u32,
+            srcfd: pipe[0] as u32,
+            newfd: 0,
+            newfd_flags: 0,
+        };
         let fd = ioctl(listener, NOTIF_ADDFD, &mut addfd)?;
         println!("supervisor: openat(\"{shown}\") for pid {}: installed a pipe as its fd {fd}", req.pid);
         // SAFETY: Our copy of the read end.

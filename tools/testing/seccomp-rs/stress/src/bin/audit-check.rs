@@ -30,8 +30,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::os::fd::FromRawFd;
 
+use libc::{seccomp_notif_resp, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND};
 use seccomp_samples::bpf::{set_no_new_privs, ProgramBuilder, AUDIT_ARCH_I386};
-use seccomp_samples::notif::{self, Notif, NotifResp};
+use seccomp_samples::empty_notif;
 use seccomp_samples::{fork_with, recv_fd, send_fd, wait, Ended};
 use seccomp_stress::ia32;
 
@@ -187,14 +188,14 @@ fn trace_and_cancel(child: libc::pid_t) -> Result<(), String> {
 /// Receives the one notification on `listener` and answers it with
 /// `EPERM`.
 fn answer_with_error(listener: libc::c_int) -> Result<(), String> {
-    let mut req = Notif::default();
+    let mut req = empty_notif();
     // SAFETY: RECV fills a `struct seccomp_notif`; SEND reads a response.
     unsafe {
-        if libc::ioctl(listener, notif::RECV as _, &mut req) != 0 {
+        if libc::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &mut req) != 0 {
             return Err(format!("user-notif: RECV: {}", io::Error::last_os_error()));
         }
-        let mut resp = NotifResp { id: req.id, error: -libc::EPERM, ..Default::default() };
-        if libc::ioctl(listener, notif::SEND as _, &mut resp) != 0 {
+        let mut resp = seccomp_notif_resp { id: req.id, val: 0, error: -libc::EPERM, flags: 0 };
+        if libc::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &mut resp) != 0 {
             return Err(format!("user-notif: SEND: {}", io::Error::last_os_error()));
         }
         libc::close(listener);

@@ -19,7 +19,8 @@
 
 use std::io;
 
-use seccomp_samples::notif::{Notif, NotifResp, RECV as NOTIF_RECV, SEND as NOTIF_SEND};
+use libc::{seccomp_notif_resp, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND};
+use seccomp_samples::empty_notif;
 use seccomp_stress::leak::Meter;
 
 const THREADS: usize = 16;
@@ -156,14 +157,14 @@ fn round(ending: Ending) -> bool {
         if pfd.revents & libc::POLLIN == 0 {
             continue;
         }
-        let mut req = Notif::default();
+        let mut req = empty_notif();
         // SAFETY: `req` is a zeroed struct seccomp_notif.
-        if unsafe { libc::ioctl(listener, NOTIF_RECV as _, &mut req) } != 0 {
+        if unsafe { libc::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &mut req) } != 0 {
             continue; // ENOENT: the thread went away meanwhile
         }
-        let mut resp = NotifResp { id: req.id, val: MAGIC, ..Default::default() };
+        let mut resp = seccomp_notif_resp { id: req.id, val: MAGIC, error: 0, flags: 0 };
         // SAFETY: `resp` is a struct seccomp_notif_resp.
-        unsafe { libc::ioctl(listener, NOTIF_SEND as _, &mut resp) };
+        unsafe { libc::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &mut resp) };
         answered += 1;
         if answered == stop_after {
             match ending {

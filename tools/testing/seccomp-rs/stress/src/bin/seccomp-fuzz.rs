@@ -47,7 +47,7 @@ use std::fmt::Write as _;
 use std::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use seccomp_samples::notif::{Notif, NotifAddfd, NotifResp, ID_VALID, RECV, SEND};
+use libc::{seccomp_notif as Notif, seccomp_notif_addfd as NotifAddfd, seccomp_notif_resp as NotifResp};
 use seccomp_stress::abi::*;
 use seccomp_stress::fuzzkit::{self, errno_name, raw_syscall, Counts, Fnv, Rng};
 
@@ -86,6 +86,9 @@ const fn ioc(dir: u64, nr: u64, size: u64) -> u64 {
 /// `SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR`, the `_IOR` number old
 /// headers had, which the kernel still accepts.
 const ID_VALID_WRONG_DIR: u64 = ioc(2, 2, 8);
+const RECV: u64 = libc::SECCOMP_IOCTL_NOTIF_RECV;
+const SEND: u64 = libc::SECCOMP_IOCTL_NOTIF_SEND;
+const ID_VALID: u64 = libc::SECCOMP_IOCTL_NOTIF_ID_VALID;
 const SET_FLAGS: u64 = libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS;
 
 // ---------------------------------------------------------------------
