@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The classic-BPF seccomp filters the benchmark attaches, built here so
-//! each shape is exactly what its name says.
+//! The classic-BPF seccomp filters the benchmark attaches, built with the
+//! samples' [`ProgramBuilder`] so each shape is exactly what its name says.
 //!
 //! Every filter but the trivial one starts with the architecture check
 //! (`AUDIT_ARCH_X86_64` or kill the process).  Allow-lists end in
@@ -9,76 +9,49 @@
 //! forward, so long programs are laid out in groups with a return close by.
 
 use libc::sock_filter;
+use seccomp_samples::bpf::{Cmp, ProgramBuilder, AUDIT_ARCH_X86_64, BPF_MAXINSNS, MAX_COND_JUMP};
 
-pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-pub const RET_KILL_PROCESS: u32 = libc::SECCOMP_RET_KILL_PROCESS as u32;
-pub const RET_ERRNO_EPERM: u32 = 0x0005_0000 | libc::EPERM as u32;
-pub const RET_ERRNO_EACCES: u32 = 0x0005_0000 | libc::EACCES as u32;
-pub const RET_ALLOW: u32 = libc::SECCOMP_RET_ALLOW as u32;
+/// `SECCOMP_RET_ERRNO` with `EPERM`.
+pub const RET_ERRNO_EPERM: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
 
-/// Longest program the kernel accepts (`BPF_MAXINSNS`).
-pub const BPF_MAXINSNS: usize = libc::BPF_MAXINSNS as usize;
 /// Longest path of instructions over a task's filter chain the kernel
 /// accepts, each filter counting 4 more than its length
 /// (`MAX_INSNS_PER_PATH` in kernel/seccomp.c).
 pub const MAX_INSNS_PER_PATH: usize = 32768;
 
-// Offsets in `struct seccomp_data`.
-const DATA_NR: u32 = 0;
-const DATA_ARCH: u32 = 4;
-const DATA_ARG0_LOW: u32 = 16;
-
-// Opcodes (linux/bpf_common.h).
-const BPF_LD_W_ABS: u16 = 0x20;
-const BPF_JMP_JA: u16 = 0x05;
-const BPF_JMP_JEQ_K: u16 = 0x15;
-const BPF_JMP_JGE_K: u16 = 0x35;
-const BPF_RET_K: u16 = 0x06;
-
-/// Farthest a conditional jump (8-bit `jt`/`jf`) reaches.
-const MAX_COND_JUMP: usize = 255;
 /// Largest number of syscalls a binary-tree leaf compares one by one.
 const TREE_LEAF_LEN: usize = 4;
 
-fn insn(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
-    sock_filter { code, jt, jf, k }
+/// The program `build` writes into a builder, its labels resolved.  The
+/// shapes here are fixed, so a failure is a bug of this file.
+fn program(build: impl FnOnce(&mut ProgramBuilder)) -> Vec<sock_filter> {
+    let mut builder = ProgramBuilder::new();
+    build(&mut builder);
+    match builder.resolve() {
+        Ok(program) => program.instructions().to_vec(),
+        Err(e) => panic!("benchmark filter does not resolve: {e}"),
+    }
 }
 
-fn load(offset: u32) -> sock_filter {
-    insn(BPF_LD_W_ABS, 0, 0, offset)
-}
-
-fn ret(action: u32) -> sock_filter {
-    insn(BPF_RET_K, 0, 0, action)
-}
-
-fn jump_if_equal(k: u32, jt: usize, jf: usize) -> sock_filter {
-    insn(BPF_JMP_JEQ_K, jt as u8, jf as u8, k)
-}
-
-fn jump_if_greater_or_equal(k: u32, jt: usize, jf: usize) -> sock_filter {
-    insn(BPF_JMP_JGE_K, jt as u8, jf as u8, k)
-}
-
-fn jump(offset: usize) -> sock_filter {
-    insn(BPF_JMP_JA, 0, 0, offset as u32)
-}
-
-fn arch_check() -> Vec<sock_filter> {
-    vec![load(DATA_ARCH), jump_if_equal(AUDIT_ARCH_X86_64, 1, 0), ret(RET_KILL_PROCESS)]
+/// The architecture check every filter but the trivial one starts with.
+fn arch_check(b: &mut ProgramBuilder) {
+    b.load_arch().jeq(AUDIT_ARCH_X86_64, "native").kill().label("native");
 }
 
 /// Arch check, then `action` for system call `nr` and `RET ALLOW` for the
 /// rest.
 pub fn one_syscall(nr: u32, action: u32) -> Vec<sock_filter> {
-    let mut prog = arch_check();
-    prog.extend([load(DATA_NR), jump_if_equal(nr, 0, 1), ret(action), ret(RET_ALLOW)]);
-    prog
+    program(|b| {
+        arch_check(b);
+        b.load_syscall_nr().jne(nr, "allow").ret(action).label("allow").allow();
+    })
 }
 
 /// `RET ALLOW` and nothing else.
 pub fn allow_all() -> Vec<sock_filter> {
-    vec![ret(RET_ALLOW)]
+    program(|b| {
+        b.allow();
+    })
 }
 
 /// Arch check, load the number, one `JEQ` per syscall in `nrs` order,
@@ -86,27 +59,27 @@ pub fn allow_all() -> Vec<sock_filter> {
 /// one, runs every compare.  Groups of at most 255 compares jump to their
 /// own `RET ALLOW`; a group but the last is followed by `JA +1` over it.
 pub fn linear_allow_list(nrs: &[u32]) -> Vec<sock_filter> {
-    let mut prog = arch_check();
-    prog.push(load(DATA_NR));
-    let groups: Vec<&[u32]> = nrs.chunks(MAX_COND_JUMP).collect();
-    for (index, group) in groups.iter().enumerate() {
-        let len = group.len();
-        // Compare j jumps over the len - 1 - j compares after it and the
-        // instruction between the group and its RET ALLOW.
-        for (j, &nr) in group.iter().enumerate() {
-            prog.push(jump_if_equal(nr, len - j, 0));
+    program(|b| {
+        arch_check(b);
+        b.load_syscall_nr();
+        let groups: Vec<&[u32]> = nrs.chunks(MAX_COND_JUMP).collect();
+        for (index, group) in groups.iter().enumerate() {
+            let allow = format!("allow-{index}");
+            for &nr in *group {
+                b.jeq(nr, &allow);
+            }
+            let next = format!("group-{}", index + 1);
+            if index + 1 == groups.len() {
+                b.errno(libc::EPERM);
+            } else {
+                b.goto(&next);
+            }
+            b.label(&allow).allow().label(&next);
         }
-        if index + 1 == groups.len() {
-            prog.push(ret(RET_ERRNO_EPERM));
-        } else {
-            prog.push(jump(1));
+        if nrs.is_empty() {
+            b.errno(libc::EPERM);
         }
-        prog.push(ret(RET_ALLOW));
-    }
-    if nrs.is_empty() {
-        prog.push(ret(RET_ERRNO_EPERM));
-    }
-    prog
+    })
 }
 
 /// The same allow-list as a binary search: `JGE` splits the sorted numbers
@@ -116,34 +89,44 @@ pub fn binary_tree_allow_list(nrs: &[u32]) -> Vec<sock_filter> {
     let mut sorted = nrs.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut prog = arch_check();
-    prog.push(load(DATA_NR));
-    prog.extend(subtree(&sorted));
-    prog
+    program(|b| {
+        arch_check(b);
+        b.load_syscall_nr();
+        subtree(b, &sorted, &mut 0);
+    })
 }
 
-fn subtree(nrs: &[u32]) -> Vec<sock_filter> {
+/// Length of [`subtree`]'s code for `n` numbers.
+fn subtree_len(n: usize) -> usize {
+    if n <= TREE_LEAF_LEN {
+        return n + 2;
+    }
+    let below = subtree_len(n / 2);
+    // A lower half too far for `jt` is jumped over by a `JA`.
+    1 + usize::from(below > MAX_COND_JUMP) + below + subtree_len(n - n / 2)
+}
+
+/// The tree over sorted `nrs`; `node` numbers the labels.
+fn subtree(b: &mut ProgramBuilder, nrs: &[u32], node: &mut usize) {
+    *node += 1;
+    let (below, above) = (format!("below-{node}"), format!("above-{node}"));
     if nrs.len() <= TREE_LEAF_LEN {
-        let len = nrs.len();
-        let mut leaf: Vec<sock_filter> = nrs.iter().enumerate().map(|(j, &nr)| jump_if_equal(nr, len - j, 0)).collect();
-        leaf.push(ret(RET_ERRNO_EPERM));
-        leaf.push(ret(RET_ALLOW));
-        return leaf;
+        for &nr in nrs {
+            b.jeq(nr, &above);
+        }
+        b.errno(libc::EPERM).label(&above).allow();
+        return;
     }
     let (low, high) = nrs.split_at(nrs.len() / 2);
-    let below = subtree(low);
-    let above = subtree(high);
-    let mut node = Vec::with_capacity(2 + below.len() + above.len());
-    if below.len() <= MAX_COND_JUMP {
-        node.push(jump_if_greater_or_equal(high[0], below.len(), 0));
+    if subtree_len(low.len()) <= MAX_COND_JUMP {
+        b.jge(high[0], &above);
     } else {
         // Too far for jt: fall through to a JA over the lower half.
-        node.push(jump_if_greater_or_equal(high[0], 0, 1));
-        node.push(jump(below.len()));
+        b.jump_if(Cmp::Ge, high[0], None, Some(&below)).goto(&above).label(&below);
     }
-    node.extend(below);
-    node.extend(above);
-    node
+    subtree(b, low, node);
+    b.label(&above);
+    subtree(b, high, node);
 }
 
 /// Exactly `BPF_MAXINSNS` instructions, nearly all executed on every call:
@@ -152,30 +135,39 @@ fn subtree(nrs: &[u32]) -> Vec<sock_filter> {
 /// and every other syscall is allowed.  Every syscall's decision depends
 /// on its argument, so no kernel can cache it or cut the program short.
 pub fn worst_case(denied_nr: u32) -> Vec<sock_filter> {
-    let tail = [load(DATA_NR), jump_if_equal(denied_nr, 0, 1), ret(RET_ERRNO_EPERM), ret(RET_ALLOW)];
-    let mut prog = arch_check();
-    prog.push(load(DATA_ARG0_LOW));
-    let mut constant: u32 = 0x5ecc_0000;
-    loop {
-        let room = BPF_MAXINSNS - tail.len() - prog.len();
-        if room == 0 {
-            break;
+    // The arch check and the first load, and the tail.
+    const HEAD: usize = 4;
+    const TAIL: usize = 4;
+    let prog = program(|b| {
+        arch_check(b);
+        b.load_arg_low(0);
+        let mut len = HEAD;
+        let mut constant: u32 = 0x5ecc_0000;
+        let mut group = 0;
+        loop {
+            let room = BPF_MAXINSNS - TAIL - len;
+            if room == 0 {
+                break;
+            }
+            if room < 3 {
+                b.load_arg_low(0);
+                len += 1;
+                continue;
+            }
+            // A group of compares, then "JA +1" over the RET a match would
+            // jump to.
+            group += 1;
+            let (matched, after) = (format!("matched-{group}"), format!("after-{group}"));
+            let compares = (room - 2).min(MAX_COND_JUMP);
+            for _ in 0..compares {
+                b.jeq(constant, &matched);
+                constant += 1;
+            }
+            b.goto(&after).label(&matched).errno(libc::EACCES).label(&after);
+            len += compares + 2;
         }
-        if room < 3 {
-            prog.push(load(DATA_ARG0_LOW));
-            continue;
-        }
-        // A group of compares, then "JA +1" over the RET a match would
-        // jump to.
-        let len = (room - 2).min(MAX_COND_JUMP);
-        for j in 0..len {
-            prog.push(jump_if_equal(constant, len - j, 0));
-            constant += 1;
-        }
-        prog.push(jump(1));
-        prog.push(ret(RET_ERRNO_EACCES));
-    }
-    prog.extend(tail);
+        b.load_syscall_nr().jne(denied_nr, "allow").errno(libc::EPERM).label("allow").allow();
+    });
     assert_eq!(prog.len(), BPF_MAXINSNS);
     prog
 }
@@ -188,7 +180,12 @@ pub fn from_raw_bpf(bytes: &[u8]) -> Result<Vec<sock_filter>, String> {
     }
     Ok(bytes
         .chunks_exact(8)
-        .map(|b| insn(u16::from_ne_bytes([b[0], b[1]]), b[2], b[3], u32::from_ne_bytes([b[4], b[5], b[6], b[7]])))
+        .map(|b| sock_filter {
+            code: u16::from_ne_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        })
         .collect())
 }
 
