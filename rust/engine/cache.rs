@@ -538,7 +538,7 @@ impl NrClassStarts {
 /// Combines the constant result of a newer filter with the constant
 /// result of the older chain it is attached to: constant only if both are,
 /// combined with [`combine_with_older_chain`].
-pub fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option<u32> {
+fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option<u32> {
     Some(combine_with_older_chain(newer?, older_chain?))
 }
 

@@ -39,12 +39,6 @@ impl SeccompData {
         16 + 8 * index
     }
 
-    /// Byte offset of the high 32 bits of argument `index` (< 6) on a
-    /// little-endian machine such as x86.
-    pub const fn arg_high_offset(index: u32) -> u32 {
-        20 + 8 * index
-    }
-
     /// Returns the 32-bit word at byte offset `4 * (index % 16)` of the
     /// native in-memory layout of the structure.
     ///

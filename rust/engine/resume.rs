@@ -35,7 +35,7 @@ use core::ops::{Deref, DerefMut};
 
 use super::action::SECCOMP_RET_ALLOW;
 use super::cache::{analyze, Analysis, NrClassStarts};
-use super::data::{DataWords, SeccompData};
+use super::data::SeccompData;
 use super::insn::Insn;
 use super::interp::DecodedProgram;
 use super::nospec::{self, IndexMask, PlainMask};
@@ -270,11 +270,6 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
             return None;
         }
         nospec::get_per_number::<_, M>(&self.entries, self.nr_count, nospec::nr_index(nr))
-    }
-
-    /// Length of the program the table was built for.
-    pub fn prog_len(&self) -> usize {
-        self.prog_len
     }
 }
 
@@ -529,54 +524,9 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
     where
         T: Deref<Target = [ResumeEntry]>,
     {
-        self.run_with_masked::<T, PlainMask>(table, data)
-    }
-
-    /// [`DecodedProgram::run_with`], the table's lookup clamped under
-    /// speculation with `M`.
-    #[inline]
-    pub fn run_with_masked<T, M>(&self, table: &ResumeTable<T>, data: &SeccompData) -> u32
-    where
-        T: Deref<Target = [ResumeEntry]>,
-        M: IndexMask,
-    {
-        self.run_with_words::<T, M, _>(table, data.nr, data.arch, data)
-    }
-
-    /// [`DecodedProgram::run_with_masked`] for system call `nr` of `arch`
-    /// described by `words`.
-    #[inline]
-    pub fn run_with_words<T, M, D>(
-        &self,
-        table: &ResumeTable<T>,
-        nr: i32,
-        arch: u32,
-        words: &D,
-    ) -> u32
-    where
-        T: Deref<Target = [ResumeEntry]>,
-        M: IndexMask,
-        D: DataWords,
-    {
-        self.run_entry_words(table.lookup_nr_masked::<M>(arch, nr), table.prog_len, words)
-    }
-
-    /// Evaluates the filter described by `words` from `entry`, looked up in
-    /// a table built for a program of `prog_len` instructions (from the
-    /// start when there is none or the lengths differ).
-    #[inline]
-    pub fn run_entry_words<D: DataWords>(
-        &self,
-        entry: Option<ResumeEntry>,
-        prog_len: usize,
-        words: &D,
-    ) -> u32 {
-        // One call of the interpreter, so that it can be inlined here.
-        let (pc, x) = match entry {
-            Some(ResumeEntry::Return(value)) if prog_len == self.len() => return value,
-            Some(ResumeEntry::Resume { pc, x }) if prog_len == self.len() => (pc, x),
-            _ => (0, 0),
-        };
-        self.run_words_at(usize::from(pc), 0, x, words)
+        match table.lookup_nr_masked::<PlainMask>(data.arch, data.nr) {
+            Some(entry) if table.prog_len == self.len() => self.run_from(entry, data),
+            _ => self.run(data),
+        }
     }
 }
