@@ -15,11 +15,11 @@
 //! value into the return value, or dividing by an unknown X gives up
 //! ("not constant"), which is always safe.
 //!
-//! [`ConstantTable`] holds the constants of a whole chain for one
-//! architecture, combining a new filter with the table of the chain it is
-//! attached to with [`super::action::combine_with_older_chain`],
-//! so that a table entry is exactly what
-//! [`super::action::run_chain`] returns for that system call.
+//! `ConstantTable`, the tests' reference (built only where they run),
+//! holds the constants of a whole chain for one architecture, combining a
+//! new filter with the table of the chain it is attached to with
+//! [`super::action::combine_with_older_chain`], so that a table entry is
+//! exactly what [`super::action::run_chain`] returns for that system call.
 //!
 //! [`ChainTable`] is the form the kernel keeps with each filter: the same
 //! entries, per distinct entry of the newest filter's packed resume table
@@ -538,12 +538,13 @@ impl NrClassStarts {
 /// Combines the constant result of a newer filter with the constant
 /// result of the older chain it is attached to: constant only if both are,
 /// combined with [`combine_with_older_chain`].
+#[cfg(any(CONFIG_SECCOMP_RUST_KUNIT_TEST, not(CONFIG_SECCOMP_RUST)))]
 fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option<u32> {
     Some(combine_with_older_chain(newer?, older_chain?))
 }
 
-/// One entry of a [`ConstantTable`]: the chain's constant return value
-/// for a number, or unknown; 4 bytes.
+/// One entry of a [`ChainTable`] (or the tests' `ConstantTable`): the
+/// chain's constant return value for a number, or unknown; 4 bytes.
 ///
 /// A `SECCOMP_RET_USER_NOTIF` value is never constant (a notification
 /// needs the arguments), so that action stands for "unknown", its 16 data
@@ -609,7 +610,9 @@ impl Default for Constant {
 /// Per-system-call constant return values of a filter chain for one
 /// architecture, in caller-provided storage with one entry per system call
 /// number (e.g. [`X86_64_NR_SYSCALLS`] entries): the reference the tests
-/// check the kernel's [`ChainTable`] against.
+/// check the kernel's [`ChainTable`] against, built only where they run
+/// (the host crate, and kernels with the KUnit suite).
+#[cfg(any(CONFIG_SECCOMP_RUST_KUNIT_TEST, not(CONFIG_SECCOMP_RUST)))]
 #[derive(Clone, Debug)]
 pub struct ConstantTable<S> {
     arch: u32,
@@ -619,6 +622,7 @@ pub struct ConstantTable<S> {
     entries: S,
 }
 
+#[cfg(any(CONFIG_SECCOMP_RUST_KUNIT_TEST, not(CONFIG_SECCOMP_RUST)))]
 impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     /// Fills `storage` for the chain made of `filter` attached on top of
     /// the chain described by `older` (`None` for the first filter).
@@ -725,6 +729,7 @@ impl<S: DerefMut<Target = [Constant]>> ConstantTable<S> {
     }
 }
 
+#[cfg(any(CONFIG_SECCOMP_RUST_KUNIT_TEST, not(CONFIG_SECCOMP_RUST)))]
 impl<S: Deref<Target = [Constant]>> ConstantTable<S> {
     /// The architecture the table describes.
     pub fn arch(&self) -> u32 {
@@ -819,7 +824,7 @@ const _: () =
     assert!(X86_64_NR_SYSCALLS <= CHAIN_MAX_NUMBERS && I386_NR_SYSCALLS <= CHAIN_MAX_NUMBERS);
 
 /// The constant table of a filter chain as the kernel keeps it, with the
-/// chain's newest filter: what [`ConstantTable::build_from_resume`] would
+/// chain's newest filter: what `ConstantTable::build_from_resume` would
 /// hold, stored per distinct entry of that filter's [`PackedResumeTable`]
 /// and found through the table's indexes, or else per system call number.
 ///

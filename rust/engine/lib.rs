@@ -14,5 +14,6 @@ pub mod engine;
 pub use engine::*;
 
 /// The engine self-tests shared with the kernel's KUnit suite.
+#[cfg(not(CONFIG_SECCOMP_RUST))]
 #[path = "selftest.rs"]
 pub mod selftest;

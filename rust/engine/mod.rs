@@ -44,9 +44,10 @@ pub mod resume;
 pub mod switch;
 
 pub use action::{run_chain, Action, ChainVerdict};
+#[cfg(any(CONFIG_SECCOMP_RUST_KUNIT_TEST, not(CONFIG_SECCOMP_RUST)))]
+pub use cache::ConstantTable;
 pub use cache::{
-    analyze, analyze_constant, same_nr_class, Analysis, ChainTable, Constant, ConstantTable,
-    NrClassStarts,
+    analyze, analyze_constant, same_nr_class, Analysis, ChainTable, Constant, NrClassStarts,
 };
 pub use checker::{check, check_chain_length, ChainTooLong, CheckError, CheckedProgram};
 pub use data::{DataWords, SeccompData};

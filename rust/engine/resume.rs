@@ -25,9 +25,9 @@
 //! analysis budget did not run out before reaching it; otherwise the entry
 //! is [`ResumeEntry::START`].
 //!
-//! Unlike [`super::cache::ConstantTable`], which describes a whole chain,
+//! Unlike the tests' `ConstantTable`, which describes a whole chain,
 //! a [`ResumeTable`] describes one filter: each filter of a chain is run
-//! from its own entry. [`super::cache::ConstantTable::build_from_resume`]
+//! from its own entry. `ConstantTable::build_from_resume`
 //! derives the chain table from the new filter's resume table without
 //! analysing the filter again.
 
@@ -273,8 +273,9 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     }
 }
 
-/// Per-number resume entries, as [`super::cache::ConstantTable::build_from_resume`]
-/// reads them from a [`ResumeTable`] or a [`PackedResumeTable`].
+/// Per-number resume entries, as the tests' reference
+/// `ConstantTable::build_from_resume` reads them from a [`ResumeTable`] or a
+/// [`PackedResumeTable`].
 pub trait ResumeEntries {
     /// The architecture the entries describe.
     fn arch(&self) -> u32;

@@ -41,11 +41,23 @@ cargo_tests() {
 	fi
 }
 
+# engine_without_kunit: the engine with the cfg of a kernel whose KUnit
+# suite is off (CONFIG_SECCOMP_RUST set, CONFIG_SECCOMP_RUST_KUNIT_TEST
+# not): the test-only API is left out, and the rest builds without it.
+engine_without_kunit() {
+	local out
+	out=$(cd "$SRS_ROOT/rust/engine" && RUSTFLAGS="--cfg CONFIG_SECCOMP_RUST -D warnings" \
+		CARGO_TARGET_DIR=$SRS_CACHE/cargo/engine-without-kunit cargo build --release --locked --lib 2>&1) ||
+		{ printf '%s\n' "$out" | tail -n 30; return 1; }
+}
+
 host() {
 	step "bootstrap"
 	check "bootstrap" srs_bootstrap
 	step "engine: cargo test (unit, property, differential against the host kernel)"
 	cargo_tests engine "$SRS_ROOT/rust/engine"
+	step "engine: the files as a kernel without the KUnit suite compiles them (no test reference)"
+	check "engine without KUnit: builds, no warning" engine_without_kunit
 	step "samples: cargo test (the filter-builder DSL's resolver)"
 	cargo_tests samples "$SRS_ROOT/samples/seccomp"
 	step "testkit: cargo test (the seeded generator the tests share)"
