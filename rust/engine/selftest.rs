@@ -2087,6 +2087,18 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
         decoded(&[ld_abs(16), jeq(1, 2, 0), jeq(2, 1, 0), jeq(3, 0, 0), ret(0)])?.switch_cases(),
         0
     );
+    // Cases of another length than `switch_cases()` are refused.
+    let needed = plain.switch_cases();
+    let mut other = [switch::Case::default(); 4 * (LONGEST + 2)];
+    for actual in [needed - 1, needed + 1] {
+        check_same!(
+            check_err!(decoded(&descending)?.compile(&mut other[..actual])),
+            DecodeError::LengthMismatch {
+                expected: needed,
+                actual
+            }
+        );
+    }
     Ok(())
 }
 

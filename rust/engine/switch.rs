@@ -320,17 +320,14 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
     /// switch after it ([`Insn::LdJeqK`], [`Insn::LdSwitch`]). The program
     /// gives the same result as before for every input, from every
     /// instruction.
+    ///
+    /// The switches are found as [`DecodedProgram::switch_cases`] finds
+    /// them, in the pass that fills them; `cases` of another length is an
+    /// error (and the program is lost).
     pub fn compile<C>(self, mut cases: C) -> Result<DecodedProgram<S, C>, DecodeError>
     where
         C: DerefMut<Target = [Case]>,
     {
-        let expected = self.switch_cases();
-        if cases.len() != expected {
-            return Err(DecodeError::LengthMismatch {
-                expected,
-                actual: cases.len(),
-            });
-        }
         let mut insns = self.into_storage();
         let continued = continued(&insns);
         // Chains never pass through another chain's head, so compiling a
@@ -342,7 +339,9 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
             };
             let size = shape.size();
             let Some(slot) = cases.get_mut(total..total + size) else {
-                break;
+                // Too few cases: only count the rest, for the error.
+                total += size;
+                continue;
             };
             let kept = match shape.plan {
                 Some(plan) => {
@@ -365,6 +364,12 @@ impl<S: DerefMut<Target = [Insn]>> DecodedProgram<S> {
                 }
             }
             total += size;
+        }
+        if cases.len() != total {
+            return Err(DecodeError::LengthMismatch {
+                expected: total,
+                actual: cases.len(),
+            });
         }
         fuse_loads(&mut insns);
         Ok(DecodedProgram::with_cases(insns, cases))
