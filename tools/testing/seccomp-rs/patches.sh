@@ -110,8 +110,9 @@ DecodedProgram can run.
 
 Nothing builds these files yet: the crate that declares `pub mod engine;`
 and the kbuild hook come in the next patches.  The same files also build
-as a host crate for unit, property, differential (against the running
-kernel's seccomp) and fuzz tests; that harness is not part of this series.
+as a host crate for unit, property and fuzz tests, and serve as the
+model of the differential corpus run against the C kernel; that harness
+is not part of this series.
 EOF
 		;;
 	3)	cat <<'EOF'
@@ -289,9 +290,9 @@ the same config but for CONFIG_SECCOMP_RUST:
    WARNING in any guest log;
  - the same on kernels with KASAN, UBSAN, KMEMLEAK, lockdep, PROVE_RCU,
    DEBUG_ATOMIC_SLEEP and DEBUG_OBJECTS, booted with panic_on_warn=1;
- - on the host, the engine's unit, property, fuzz and differential tests
-   (random programs checked and run by the engine and by the running
-   kernel's seccomp(), compared).
+ - on the host, the engine's unit, property and fuzz tests; the
+   differential corpus checks and runs its random programs with the
+   engine and compares with the C kernel's seccomp().
 
 Base: Debian's linux-source-6.12 $SRS_KPKG_VERSION (Linux $SRS_KVERSION
 with Debian's changes), unpacked from its linux-source-6.12.tar.xz

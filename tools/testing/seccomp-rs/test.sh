@@ -54,7 +54,7 @@ engine_without_kunit() {
 host() {
 	step "bootstrap"
 	check "bootstrap" srs_bootstrap
-	step "engine: cargo test (unit, property, differential against the host kernel)"
+	step "engine: cargo test (self-tests, unit, property, fuzz replay)"
 	cargo_tests engine "$SRS_ROOT/rust/engine"
 	step "engine: the files as a kernel without the KUnit suite compiles them (no test reference)"
 	check "engine without KUnit: builds, no warning" engine_without_kunit

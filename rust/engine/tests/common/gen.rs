@@ -18,8 +18,9 @@ use seccomp_engine::SockFilter;
 
 pub use seccomp_testkit::Rng;
 
-/// System call numbers the differential test can execute safely:
-/// getpid, getuid, getgid, getppid, gettid and an unassigned number.
+/// System call numbers random inputs favour (harmless ones, as a live
+/// run would make): getpid, getuid, getgid, getppid, gettid and an
+/// unassigned number.
 pub const TEST_SYSCALLS: [i32; 6] = [39, 102, 104, 110, 186, 1000];
 
 /// Values programs compare against and inputs use, so that comparisons

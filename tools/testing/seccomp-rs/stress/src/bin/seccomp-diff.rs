@@ -38,9 +38,11 @@
 //! outcome lines and one of the action caches read, then a summary with
 //! counts per outcome, per action the chain returned, per install result
 //! and per way a child ended.  It also predicts every outcome with a model
-//! of upstream 6.12 (checker, eBPF length for the path limit, interpreter,
-//! action precedence, strict mode, action cache emulation): a child the
-//! kernel and the model disagree on is printed and fails the run; so does
+//! of upstream 6.12 (the engine's checker and interpreter, `rust/engine`,
+//! which on the C kernel this compares with upstream's own; eBPF length
+//! for the path limit, action precedence, strict mode, action cache
+//! emulation): a child the kernel and the model disagree on is printed
+//! and fails the run; so does
 //! an action cache that differs from upstream's (and if the kernel's
 //! cache allows a call upstream's would filter, the model looks for data
 //! on which the filters do not allow it: `UNSOUND-CACHE`).
@@ -54,12 +56,15 @@
 //! lines, each of which must still survive the counterexample search
 //! (anything else stays a failure).
 //! Prints `seccomp-diff: PASS` at the end if the kernel agreed with the
-//! model on every case.
+//! model on every case.  Run on the host, it compares the engine with the
+//! running kernel (which lacks `seccomp_cache` unless built with
+//! `CONFIG_SECCOMP_CACHE_DEBUG`: no cache is read then).
 
 use std::fmt::Write as _;
 use std::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 
 use libc::sock_filter;
+use seccomp_engine::{DecodedProgram, Insn, SeccompData, SockFilter};
 use seccomp_samples::bpf::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use seccomp_samples::{SigsysInfo, SYS_SECCOMP};
 use seccomp_stress::abi::*;
@@ -1126,184 +1131,51 @@ fn load_arena(child: &Child) {
 // ---------------------------------------------------------------------
 // The model: what upstream 6.12 does with each step.
 
-struct Data {
-    nr: i32,
-    arch: u32,
-    ip: u64,
-    args: [u64; 6],
-}
+/// What a filter reads for a call: `struct seccomp_data`.
+type Data = SeccompData;
 
-impl Data {
-    fn word(&self, k: u32) -> u32 {
-        let q = match k / 8 {
-            0 => (self.nr as u32 as u64) | (self.arch as u64) << 32,
-            1 => self.ip,
-            n => self.args[n as usize - 2],
-        };
-        if k % 8 == 0 {
-            q as u32
-        } else {
-            (q >> 32) as u32
-        }
-    }
-}
-
-/// Things a run of the interpreter did, for the coverage counts.
-#[derive(Default)]
-struct Events(u32);
-const EV_DIV_X0: u32 = 1;
-const EV_SHIFT_X32: u32 = 2;
-const EV_MEM: u32 = 4;
-const EV_RET_A: u32 = 8;
-const EV_IP: u32 = 16;
-const EV_ARG_HI: u32 = 32;
-
-fn is_seccomp_code(code: u16) -> bool {
-    matches!(
-        code,
-        LD_W_ABS
-            | LD_W_LEN
-            | LDX_W_LEN
-            | RET_K
-            | RET_A
-            | NEG
-            | LD_IMM
-            | LDX_IMM
-            | TAX
-            | TXA
-            | LD_MEM
-            | LDX_MEM
-            | ST
-            | STX
-            | JA
-    ) || (code & !(0xf0 | X_SRC) == ALU && ALU_OPS.contains(&(code & 0xf0)))
-        || matches!(code & !X_SRC, JEQ | JGT | JGE | JSET)
+/// The instructions of a filter as the kernel copies them.
+fn engine_insns(insns: &[sock_filter]) -> Vec<SockFilter> {
+    insns.iter().map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k)).collect()
 }
 
 /// bpf_check_classic + seccomp_check_filter: EINVAL or fine.
 fn check(insns: &[sock_filter]) -> bool {
-    let len = insns.len();
-    for (pc, i) in insns.iter().enumerate() {
-        if !is_seccomp_code(i.code) {
-            return false;
-        }
-        let k = i.k;
-        let bad = match i.code {
-            c if c == ALU | OP_DIV => k == 0,
-            c if c == ALU | OP_LSH || c == ALU | OP_RSH => k >= 32,
-            LD_MEM | LDX_MEM | ST | STX => k >= 16,
-            JA => k as u64 >= (len - pc - 1) as u64,
-            c if matches!(c & !X_SRC, JEQ | JGT | JGE | JSET) => {
-                pc + i.jt as usize + 1 >= len || pc + i.jf as usize + 1 >= len
-            }
-            LD_W_ABS => k >= 64 || k & 3 != 0,
-            _ => false,
-        };
-        if bad {
-            return false;
-        }
-    }
-    if !matches!(insns[len - 1].code, RET_K | RET_A) {
-        return false;
-    }
-    let mut masks = vec![0xffffu16; len];
-    let mut memvalid = 0u16;
-    for (pc, i) in insns.iter().enumerate() {
-        memvalid &= masks[pc];
-        match i.code {
-            ST | STX => memvalid |= 1 << i.k,
-            LD_MEM | LDX_MEM if memvalid & (1 << i.k) == 0 => return false,
-            JA => {
-                masks[pc + 1 + i.k as usize] &= memvalid;
-                memvalid = 0xffff;
-            }
-            c if matches!(c & !X_SRC, JEQ | JGT | JGE | JSET) => {
-                masks[pc + 1 + i.jt as usize] &= memvalid;
-                masks[pc + 1 + i.jf as usize] &= memvalid;
-                memvalid = 0xffff;
-            }
-            _ => {}
-        }
-    }
-    true
+    seccomp_engine::check(&engine_insns(insns)).is_ok()
 }
 
-/// Runs a checked program as classic BPF converted to eBPF does.
-fn run(insns: &[sock_filter], d: &Data, ev: &mut Events) -> u32 {
-    let (mut a, mut x) = (0u32, 0u32);
-    let mut mem = [0u32; 16];
-    let mut pc = 0usize;
-    while pc < insns.len() {
-        let i = insns[pc];
-        pc += 1;
-        let k = i.k;
-        let src = if i.code & X_SRC != 0 { x } else { k };
-        match i.code {
-            LD_W_ABS => {
-                a = d.word(k);
-                if k == 8 || k == 12 {
-                    ev.0 |= EV_IP;
-                }
-                if k >= 16 && k % 8 == 4 {
-                    ev.0 |= EV_ARG_HI;
-                }
-            }
-            LD_W_LEN => a = 64,
-            LDX_W_LEN => x = 64,
-            LD_IMM => a = k,
-            LDX_IMM => x = k,
-            LD_MEM => {
-                a = mem[k as usize];
-                ev.0 |= EV_MEM;
-            }
-            LDX_MEM => x = mem[k as usize],
-            ST => mem[k as usize] = a,
-            STX => mem[k as usize] = x,
-            TAX => x = a,
-            TXA => a = x,
-            NEG => a = a.wrapping_neg(),
-            JA => pc += k as usize,
-            RET_K => return k,
-            RET_A => {
-                ev.0 |= EV_RET_A;
-                return a;
-            }
-            c if c & 0x07 == ALU => {
-                let shift = src & 31;
-                if c & X_SRC != 0 && (c & 0xf0 == OP_LSH || c & 0xf0 == OP_RSH) && x >= 32 {
-                    ev.0 |= EV_SHIFT_X32;
-                }
-                a = match c & 0xf0 {
-                    0x00 => a.wrapping_add(src),
-                    0x10 => a.wrapping_sub(src),
-                    0x20 => a.wrapping_mul(src),
-                    OP_DIV => {
-                        if src == 0 {
-                            ev.0 |= EV_DIV_X0;
-                            return 0;
-                        }
-                        a / src
-                    }
-                    0x40 => a | src,
-                    0x50 => a & src,
-                    OP_LSH => a << shift,
-                    OP_RSH => a >> shift,
-                    _ => a ^ src,
-                };
-            }
-            c => {
-                let taken = match c & !X_SRC {
-                    JEQ => a == src,
-                    JGT => a > src,
-                    JGE => a >= src,
-                    _ => a & src != 0,
-                };
-                pc += if taken { i.jt as usize } else { i.jf as usize };
-            }
-        }
+/// A checked program ready to run (the engine's translation).
+struct Program(DecodedProgram<Vec<Insn>>);
+
+impl Program {
+    /// `insns` decoded, if they pass [`check`] (every filter the model
+    /// runs was installed, so checked).
+    fn new(insns: &[sock_filter]) -> Option<Self> {
+        let raw = engine_insns(insns);
+        let checked = seccomp_engine::check(&raw).ok()?;
+        checked.decode_into(vec![Insn::default(); raw.len()]).ok().map(Self)
     }
-    // Unreachable for checked programs.
-    0xdead_0000
+
+    /// The program's return value for `d`, as the converted eBPF program
+    /// computes it; a filter that does not check (which the model never
+    /// runs) gives a value no action has.
+    fn run(program: Option<&Self>, d: &Data) -> u32 {
+        program.map_or(0xdead_0000, |p| p.0.run(d))
+    }
+}
+
+/// Features of the filters a call ran, for the coverage counts: what
+/// they contain, not what the call executed.
+fn features(insns: &[sock_filter]) -> impl Iterator<Item = &'static str> + '_ {
+    const FEATURES: [(fn(&sock_filter) -> bool, &str); 6] = [
+        (|i| i.code == ALU | X_SRC | OP_DIV, "div-by-x"),
+        (|i| i.code == ALU | X_SRC | OP_LSH || i.code == ALU | X_SRC | OP_RSH, "shift-by-x"),
+        (|i| i.code == LD_MEM, "scratch-load"),
+        (|i| i.code == RET_A, "ret-a"),
+        (|i| i.code == LD_W_ABS && (i.k == 8 || i.k == 12), "ip-load"),
+        (|i| i.code == LD_W_ABS && i.k >= 16 && i.k % 8 == 4, "arg-hi-load"),
+    ];
+    FEATURES.into_iter().filter(|(has, _)| insns.iter().any(has)).map(|(_, name)| name)
 }
 
 /// seccomp_is_const_allow: the action cache's emulation.
@@ -1410,6 +1282,8 @@ struct ModelFilter {
 struct Model<'a> {
     child: &'a Child,
     env: &'a Env,
+    /// The child's filters decoded, by index (`None`: they do not check).
+    programs: Vec<Option<Program>>,
     /// 0 disabled, 1 strict, 2 filter: the stepping thread's mode.
     mode: u8,
     filters: Vec<ModelFilter>,
@@ -1443,11 +1317,11 @@ impl Model<'_> {
         if self.env.exempt.contains(&nr) {
             return (Verdict::Runs, "cache-bypass".into());
         }
-        let d = Data { nr, arch: AUDIT_ARCH_X86_64, ip: self.env.ip, args: step.args };
+        let d = Data { nr, arch: AUDIT_ARCH_X86_64, instruction_pointer: self.env.ip, args: step.args };
         let mut ret = RET_ALLOW;
         let mut matched: Option<&ModelFilter> = None;
         for f in filters.iter().rev() {
-            let r = run(self.insns(f), &d, &mut Events::default());
+            let r = Program::run(self.programs[f.index].as_ref(), &d);
             if ((r & RET_ACTION_FULL) as i32) < ((ret & RET_ACTION_FULL) as i32) {
                 ret = r;
                 matched = Some(f);
@@ -1628,7 +1502,9 @@ struct Outcome {
 /// Predicts the child's outcome; also returns the action names per step
 /// and the filters installed when the calls begin (None if never).
 fn predict(child: &Child, env: &Env) -> (Outcome, Vec<String>, Option<Vec<usize>>) {
-    let mut m = Model { child, env, mode: 0, filters: vec![], main_filters: vec![], umask: env.umask };
+    // A filter whose length is not its array's is never installed.
+    let programs = child.filters.iter().map(|f| f.insns.get(..f.len as usize).and_then(Program::new)).collect();
+    let mut m = Model { child, env, programs, mode: 0, filters: vec![], main_filters: vec![], umask: env.umask };
     let n = child.steps.len();
     let mut steps = vec![Obs::NotReached; n];
     let mut actions = vec!["not-reached".to_string(); n];
@@ -1751,13 +1627,19 @@ fn cache_counterexample(child: &Child, installed: &[usize], nr: usize) -> Option
             words.extend([a as u32, (a >> 32) as u32]);
         }
     }
+    let programs: Vec<Option<Program>> = progs.iter().map(|p| Program::new(p)).collect();
     let mut rng = Rng::stream(child.index, nr as u64 ^ 0xcac4e);
     for _ in 0..400 {
         let mut q = || (rng.pick(&words) as u64) | (rng.pick(&words) as u64) << 32;
-        let d = Data { nr: nr as i32, arch: AUDIT_ARCH_X86_64, ip: q(), args: [q(), q(), q(), q(), q(), q()] };
+        let d = Data {
+            nr: nr as i32,
+            arch: AUDIT_ARCH_X86_64,
+            instruction_pointer: q(),
+            args: [q(), q(), q(), q(), q(), q()],
+        };
         let mut ret = RET_ALLOW;
-        for p in progs.iter().rev() {
-            let r = run(p, &d, &mut Events::default());
+        for p in programs.iter().rev() {
+            let r = Program::run(p.as_ref(), &d);
             if ((r & RET_ACTION_FULL) as i32) < ((ret & RET_ACTION_FULL) as i32) {
                 ret = r;
             }
@@ -2125,7 +2007,7 @@ fn main() {
                             println!(
                                 "seccomp-diff: UNSOUND-CACHE child {c}: the kernel allows nr {nr} without running \
                                  the filters, but they return {ret:#x} for ip={:#x} args={:#x?}\n  kernel: {head}",
-                                d.ip, d.args
+                                d.instruction_pointer, d.args
                             );
                         }
                         break;
@@ -2207,24 +2089,15 @@ fn main() {
             }
             if *o != Obs::NotReached {
                 actions.add(step_actions[j].clone());
-                let step = &child.steps[j].1;
-                let d = Data { nr: step.nr as i32, arch: AUDIT_ARCH_X86_64, ip: env.ip, args: step.args };
-                let mut ev = Events::default();
+                let mut seen_features: Vec<&str> = Vec::new();
                 for &i in at_calls.as_deref().unwrap_or(&[]) {
                     let f = &child.filters[i];
-                    run(&f.insns[..f.len as usize], &d, &mut ev);
+                    seen_features.extend(features(&f.insns[..f.len as usize]));
                 }
-                for (bit, name) in [
-                    (EV_DIV_X0, "div-by-x=0"),
-                    (EV_SHIFT_X32, "shift-by-x>=32"),
-                    (EV_MEM, "scratch-load"),
-                    (EV_RET_A, "ret-a"),
-                    (EV_IP, "ip-load"),
-                    (EV_ARG_HI, "arg-hi-load"),
-                ] {
-                    if ev.0 & bit != 0 {
-                        events.add(name);
-                    }
+                seen_features.sort_unstable();
+                seen_features.dedup();
+                for name in seen_features {
+                    events.add(name);
                 }
             }
             if (case + 1) % BLOCK == 0 || case + 1 == end_case {
@@ -2265,7 +2138,7 @@ fn main() {
     println!("seccomp-diff: outcomes: {}", counts.text());
     println!("seccomp-diff: errnos: {}", errnos.text());
     println!("seccomp-diff: actions: {}", actions.text());
-    println!("seccomp-diff: program events: {}", events.text());
+    println!("seccomp-diff: features of the filters calls ran: {}", events.text());
     println!("seccomp-diff: installs: {}", installs.text());
     println!("seccomp-diff: ends: {}", ends.text());
     println!(
