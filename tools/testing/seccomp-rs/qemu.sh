@@ -8,9 +8,10 @@
 #   QEMU_ROOT=initramfs (default): a static busybox initramfs; CMD runs in
 #       /extra, where EXTRA_DIR's files are;
 #   QEMU_ROOT=host: the host's own root filesystem, read-only over 9p, with
-#       tmpfs over the places programs write (/tmp, /run, and overlays
-#       on /etc, /var, /home, /root); CMD runs in the caller's directory
-#       with the host's programs (`make qemu ROOT=host`, the clients).
+#       overlays where programs write (/etc, /home, /root, /run, /tmp,
+#       /var: the host's files seen, the guest's writes kept in a tmpfs);
+#       CMD runs in the caller's directory, wherever it is, with the
+#       host's programs (`make qemu ROOT=host`, the clients).
 #
 # The whole serial console goes to $SRS_CACHE/logs/IMPL-qemu.log (or
 # $QEMU_LOG); a kernel oops, BUG, WARNING or panic in it fails the run
@@ -34,8 +35,7 @@ mkdir -p "$SRS_CACHE/logs"
 LOG=${QEMU_LOG:-$SRS_CACHE/logs/$IMPL-qemu.log}
 TIMEOUT=${QEMU_TIMEOUT:-900}
 
-# Kept where the host root's guest sees it at the same path (not under
-# /tmp, which the guest mounts over).
+# Where a guest on the host's root sees it at the same path.
 mkdir -p "$SRS_CACHE/tmp"
 work=$(mktemp -d -p "$SRS_CACHE/tmp")
 trap 'rm -rf "$work"' EXIT
@@ -46,14 +46,15 @@ printf '%s\n' "$CMD" > "$work/cmd.sh"
 # host has the static busybox too), CMD's exit status on the console.
 case $ROOT in
 initramfs) setup='/bin/busybox --install -s /bin
+mount -t tmpfs tmpfs /tmp
 export PATH=/extra:/bin HOME=/tmp
 dir=/extra' ;;
-host) setup="mount -t tmpfs tmpfs /run
-mkdir -p /run/srs && cp $(printf %q "$work")/cmd.sh /run/srs/
-for d in etc var home root; do
-	mkdir -p /run/srs/\$d/upper /run/srs/\$d/work
-	mount -t overlay overlay -o lowerdir=/\$d,upperdir=/run/srs/\$d/upper,workdir=/run/srs/\$d/work /\$d
+host) setup="mkdir -p /dev/.srs && mount -t tmpfs tmpfs /dev/.srs
+for d in etc home root run tmp var; do
+	mkdir -p /dev/.srs/\$d/upper /dev/.srs/\$d/work
+	mount -t overlay overlay -o lowerdir=/\$d,upperdir=/dev/.srs/\$d/upper,workdir=/dev/.srs/\$d/work /\$d
 done
+mkdir -p /run/srs && cp $(printf %q "$work")/cmd.sh /run/srs/
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 dir=$(printf %q "$PWD")" ;;
 *) srs_die "QEMU_ROOT must be initramfs or host" ;;
@@ -68,7 +69,6 @@ mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 $setup
-mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
 /bin/busybox ln -sf /proc/self/fd /dev/fd
 cd "\$dir"
