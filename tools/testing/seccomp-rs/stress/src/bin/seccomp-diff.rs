@@ -1139,17 +1139,12 @@ fn engine_insns(insns: &[sock_filter]) -> Vec<SockFilter> {
     insns.iter().map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k)).collect()
 }
 
-/// bpf_check_classic + seccomp_check_filter: EINVAL or fine.
-fn check(insns: &[sock_filter]) -> bool {
-    seccomp_engine::check(&engine_insns(insns)).is_ok()
-}
-
 /// A checked program ready to run (the engine's translation).
 struct Program(DecodedProgram<Vec<Insn>>);
 
 impl Program {
-    /// `insns` decoded, if they pass [`check`] (every filter the model
-    /// runs was installed, so checked).
+    /// `insns` decoded, if the engine's checker accepts them (every
+    /// filter the model runs was installed, so checked).
     fn new(insns: &[sock_filter]) -> Option<Self> {
         let raw = engine_insns(insns);
         let checked = seccomp_engine::check(&raw).ok()?;
@@ -1376,7 +1371,9 @@ impl Model<'_> {
             Ptr::Unmapped | Ptr::Kernel | Ptr::Partial => return -EFAULT,
             _ => {}
         }
-        if !check(&f.insns[..f.len as usize]) {
+        // bpf_check_classic + seccomp_check_filter: the model's program
+        // exists exactly when the engine's checker accepts the filter.
+        if self.programs[index].is_none() {
             return -EINVAL;
         }
         if self.mode == 1 {
