@@ -347,6 +347,11 @@ impl Skip {
     pub const fn get(self) -> u16 {
         self.0 as u16 + 1
     }
+
+    /// The `jt`/`jf` offset itself: the instructions skipped.
+    pub const fn offset(self) -> u8 {
+        self.0
+    }
 }
 
 impl Default for Insn {

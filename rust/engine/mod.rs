@@ -30,6 +30,8 @@
 //!    kept with its newest filter as a [`ChainTable`].  Lookups in these
 //!    tables, indexed by the user's system call number, are clamped under
 //!    speculation ([`nospec`]).
+//! 6. The user's program is not kept: [`original`] gives it back from the
+//!    decoded one and the few instructions that one does not say.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +42,7 @@ pub mod data;
 pub mod insn;
 pub mod interp;
 pub mod nospec;
+pub mod original;
 pub mod resume;
 pub mod switch;
 
@@ -54,5 +57,6 @@ pub use data::{DataWords, SeccompData};
 pub use insn::{Insn, SockFilter};
 pub use interp::{DecodeError, DecodedProgram};
 pub use nospec::{IndexMask, PlainMask};
+pub use original::{Divergence, Divergences, Original};
 pub use resume::{PackedResumeTable, ResumeEntries, ResumeEntry, ResumeTable};
 pub use switch::{Case, NoCases};

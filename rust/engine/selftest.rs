@@ -2004,6 +2004,60 @@ fn same_for_first_argument<const N: usize>(
     Ok(())
 }
 
+/// The user's program comes back bit for bit from the compiled one and
+/// its divergences: one for the switch's head, one for each instruction
+/// whose unused fields are set or that decodes to something else.
+fn original_program_is_given_back() -> Result<(), Failure> {
+    let raw = [
+        ld_abs(16),
+        jeq(5, 6, 0), // 1: a switch's head
+        jeq(3, 6, 0),
+        jeq(4, 5, 0),
+        jeq(7, 3, 0),
+        jeq(9, 3, 0),
+        stmt(BPF_LD | BPF_W | BPF_LEN, 0), // 6: decoded as `A = 64`
+        SockFilter::new(BPF_RET | BPF_K, 1, 2, 100), // 7: `jt`, `jf` unused
+        ret(1),
+        SockFilter::new(BPF_MISC | BPF_TAX, 0, 0, 7), // 9: `k` unused
+        ret(3),
+    ];
+    let mut storage = [switch::Case::default(); 64];
+    let (_, compiled) = switched(&raw, &mut storage)?;
+    check!(matches!(compiled.insns()[0], Insn::LdSwitch(..)));
+    let mut kept = [Divergence::default(); 4];
+    let mut count = 0;
+    for divergence in compiled.divergences(&raw) {
+        check!(count < kept.len());
+        kept[count] = divergence;
+        count += 1;
+    }
+    check_eq!(count, 4);
+    for (divergence, pc) in kept.iter().zip([1, 6, 7, 9]) {
+        check_eq!(divergence.pc, pc);
+        check_eq!(
+            u64::from_le_bytes(divergence.insn.to_bytes()),
+            u64::from_le_bytes(raw[pc].to_bytes())
+        );
+    }
+    let mut given_back = 0;
+    for (insn, user) in compiled.original(&kept).zip(&raw) {
+        check_eq!(
+            u64::from_le_bytes(insn.to_bytes()),
+            u64::from_le_bytes(user.to_bytes())
+        );
+        given_back += 1;
+    }
+    check_eq!(given_back, raw.len());
+    // Without them, only the switch and the odd instructions differ.
+    let differ = compiled
+        .original(&[])
+        .zip(&raw)
+        .filter(|(insn, user)| insn != *user)
+        .count();
+    check_eq!(differ, 4);
+    Ok(())
+}
+
 /// A chain of `jeq`s on one value (through a `ja`, with a repeated
 /// constant) becomes one switch at its head; its other instructions keep
 /// their meaning.
@@ -2170,4 +2224,5 @@ pub static CASES: &[Case] = cases![
     uniform_tables_are_built_from_one_analysis,
     chain_tables_answer_as_constant_tables,
     switches_compile_jeq_chains,
+    original_program_is_given_back,
 ];

@@ -20,7 +20,8 @@ use seccomp_engine::cache::{
     AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
 };
 use seccomp_engine::{
-    check, Case, DecodedProgram, Insn, PlainMask, ResumeEntry, ResumeTable, SeccompData, SockFilter,
+    check, Case, DecodedProgram, Divergence, Insn, PlainMask, ResumeEntry, ResumeTable,
+    SeccompData, SockFilter,
 };
 
 fn arb_insn() -> impl Strategy<Value = SockFilter> {
@@ -49,10 +50,12 @@ fn exercise(prog: &[SockFilter], data: &SeccompData) {
         .unwrap();
     let ret = decoded.run(data);
     let _ = Action::from_ret(ret);
-    assert_eq!(
-        compiled(&decoded).run(data),
-        ret,
-        "switches changed the result"
+    let switched = compiled(&decoded);
+    assert_eq!(switched.run(data), ret, "switches changed the result");
+    let divergences: Vec<Divergence> = switched.divergences(prog).collect();
+    assert!(
+        switched.original(&divergences).eq(prog.iter().copied()),
+        "the program given back is not the user's ({divergences:?})"
     );
     for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, data.arch] {
         let mut same_call = *data;
@@ -174,6 +177,34 @@ proptest! {
                 );
             }
         }
+    }
+
+    /// Generated programs with the fields their instructions do not use
+    /// set at random (the checker lets them through): the program given
+    /// back is still the user's ([`exercise`]), and only those
+    /// instructions are kept beside it in addition.
+    #[test]
+    fn original_comes_back_with_unused_fields_set(seed in any::<u64>(), data in arb_data()) {
+        use seccomp_engine::insn::opcode::{class, BPF_JMP};
+        let mut rng = Rng(seed);
+        let mut prog = random_program(&mut rng, &GenOptions::default());
+        let Ok(checked) = check(&prog) else {
+            return Ok(());
+        };
+        let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+        let before = compiled(&decoded).divergences(&prog).count();
+        let mut noisy = 0;
+        for insn in prog.iter_mut().filter(|insn| class(insn.code) != BPF_JMP) {
+            if rng.percent(20) {
+                insn.jt = rng.next_u32() as u8 | 1;
+                noisy += 1;
+            }
+        }
+        let checked = check(&prog).expect("unused fields are not checked");
+        let decoded = checked.decode_into(vec![Insn::default(); prog.len()]).unwrap();
+        let switched = compiled(&decoded);
+        prop_assert!(switched.divergences(&prog).count() <= before + noisy);
+        exercise(&prog, &data);
     }
 
     /// Raw bytes through `from_bytes`, as the kernel copies them.

@@ -52,6 +52,19 @@ fn shapes_are_valid() {
         container_profile(),
     ] {
         check(&prog).unwrap();
+        // Given back from the compiled program, keeping only the heads of
+        // its switches.
+        let plain = decoded(&prog);
+        let switched = plain
+            .clone()
+            .compile(vec![Case::default(); plain.switch_cases()])
+            .unwrap();
+        let divergences: Vec<_> = switched.divergences(&prog).collect();
+        for divergence in &divergences {
+            let head = switched.insns()[usize::from(divergence.pc)];
+            assert!(matches!(head, Insn::Switch(..)), "{divergence:?}: {head:?}");
+        }
+        assert!(switched.original(&divergences).eq(prog.iter().copied()));
     }
     assert_eq!(worst_case_4096().len(), 4096);
     let list = sample_syscalls(100);
