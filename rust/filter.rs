@@ -163,11 +163,13 @@ pub(crate) struct Filter {
     chain_logs: bool,
     /// The older filter this one was attached on top of.
     pub(crate) prev: Option<Arc<Filter>>,
-    /// The program as user space gave it, for `PTRACE_SECCOMP_GET_FILTER`.
-    pub(crate) raw: KVVec<SockFilter>,
     /// The checked, pre-decoded program, its chains of `jeq`s compiled
     /// into lookups.
     prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
+    /// What `prog` does not say of the program user space gave, for
+    /// `PTRACE_SECCOMP_GET_FILTER` ([`Filter::original`]).
+    #[cfg(CONFIG_CHECKPOINT_RESTORE)]
+    divergences: KVec<engine::Divergence>,
     /// Per [`ABIS`] entry, per system call number, where this program's
     /// run really starts: its verdict if constant, else the first
     /// instruction that depends on the system call's arguments (and X
@@ -197,6 +199,13 @@ impl Filter {
     /// instances get names too long for kallsyms in unoptimised builds.)
     pub(crate) fn chain_from(newest: Option<&Filter>) -> impl Iterator<Item = &Filter> {
         core::iter::successors(newest, |f| f.prev.as_deref())
+    }
+
+    /// The program as user space gave it, instruction by instruction, for
+    /// `PTRACE_SECCOMP_GET_FILTER`.
+    #[cfg(CONFIG_CHECKPOINT_RESTORE)]
+    pub(crate) fn original(&self) -> impl ExactSizeIterator<Item = SockFilter> + '_ {
+        self.prog.original(&self.divergences)
     }
 
     /// What the chain ending here knows of system call `nr` of `arch`
@@ -365,8 +374,9 @@ pub(crate) enum Lookup {
 /// attaching, done under the siglock, only links and computes.
 pub(crate) struct PreparedFilter {
     slot: UniqueArc<MaybeUninit<Filter>>,
-    raw: KVVec<SockFilter>,
     prog: DecodedProgram<KVVec<Insn>, KVVec<Case>>,
+    #[cfg(CONFIG_CHECKPOINT_RESTORE)]
+    divergences: KVec<engine::Divergence>,
     resume: [PackedResumeTable<KVec<u8>, KVec<ResumeEntry>>; NR_ABIS],
     converted_len: usize,
     cache_storage: [ChainTableRoom; NR_ABIS],
@@ -451,6 +461,18 @@ impl PreparedFilter {
         // its meaning, so the resume points stay valid.
         let cases = KVVec::from_elem(Case::default(), prog.switch_cases(), alloc_flags())?;
         let prog = prog.compile(cases).map_err(|_| EINVAL)?;
+        // The user's program is not kept: `PTRACE_SECCOMP_GET_FILTER` gives
+        // it back from the compiled one and what that does not say (one
+        // entry per switch for what libseccomp generates). C keeps a copy
+        // only with CONFIG_CHECKPOINT_RESTORE, which that request needs.
+        #[cfg(CONFIG_CHECKPOINT_RESTORE)]
+        let divergences = {
+            let mut kept = KVec::with_capacity(prog.divergences(&raw).count(), alloc_flags())?;
+            for divergence in prog.divergences(&raw) {
+                kept.push(divergence, alloc_flags())?;
+            }
+            kept
+        };
         let cache_storage = per_abi(|index, abi| {
             let distinct = resume.get(index).map_or(0, |table| table.entries().len());
             Ok(ChainTableRoom {
@@ -467,8 +489,9 @@ impl PreparedFilter {
         };
         Ok(Self {
             slot,
-            raw,
             prog,
+            #[cfg(CONFIG_CHECKPOINT_RESTORE)]
+            divergences,
             resume,
             converted_len,
             cache_storage,
@@ -530,8 +553,9 @@ impl PreparedFilter {
             log: self.log,
             chain_logs,
             prev,
-            raw: self.raw,
             prog: self.prog,
+            #[cfg(CONFIG_CHECKPOINT_RESTORE)]
+            divergences: self.divergences,
             resume: self.resume,
             converted_len: self.converted_len,
             cache,

@@ -324,10 +324,11 @@ ptrace_request!(
 #[cfg(all(CONFIG_SECCOMP_FILTER, CONFIG_CHECKPOINT_RESTORE))]
 fn get_filter(tracee: &Tracee, filter_off: c_ulong, data: usize) -> Result<c_long> {
     let filter = tracee.filter(filter_off as u64)?;
-    let len = filter.raw.len();
+    let original = filter.original();
+    let len = original.len();
     if data != 0 {
         let mut writer = UserSlice::new(data, len * engine::SockFilter::SIZE).writer();
-        for insn in filter.raw.iter() {
+        for insn in original {
             writer.write_slice(&insn.to_bytes()).map_err(|_| EFAULT)?;
         }
     }
