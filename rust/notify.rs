@@ -94,8 +94,27 @@ struct Pending {
     error: c_int,
     val: i64,
     flags: u32,
-    /// ADDFD requests not handled yet, newest last.
-    addfd: KVec<Arc<AddFd>>,
+    /// ADDFD requests not handled yet, newest last; allocated by the
+    /// first (most notifications get none, and dropping even an empty
+    /// `KVec` calls the allocator in 6.12).
+    addfd: Option<KVec<Arc<AddFd>>>,
+}
+
+impl Pending {
+    /// Removes and returns the newest ADDFD request not handled yet.
+    fn take_addfd(&mut self) -> Option<Arc<AddFd>> {
+        self.addfd.as_mut()?.take_last()
+    }
+
+    /// Removes ADDFD request `request` if the task has not handled it yet;
+    /// whether it did.
+    fn withdraw_addfd(&mut self, request: &Arc<AddFd>) -> bool {
+        let Some(requests) = self.addfd.as_mut() else {
+            return false;
+        };
+        let index = requests.iter().position(|r| Arc::ptr_eq(r, request));
+        index.and_then(|index| requests.take_at(index)).is_some()
+    }
 }
 
 /// A notification in the stack frame of the task that waits for it,
@@ -212,6 +231,20 @@ impl PendingList {
                 true => self.tail = prev,
                 false => (*next).prev = prev,
             }
+        }
+    }
+
+    /// `node`, linked by its task, borrowed from the list.
+    ///
+    /// # Safety
+    ///
+    /// `node` is linked in this list.
+    unsafe fn linked(&mut self, node: NonNull<PendingNode>) -> NodeRef<'_> {
+        // INVARIANT: `node` is linked (safety requirement), and borrowed
+        // from its list.
+        NodeRef {
+            node,
+            _list: PhantomData,
         }
     }
 
@@ -415,7 +448,7 @@ fn wait_for_answer(
             error: 0,
             val: 0,
             flags: 0,
-            addfd: KVec::new(),
+            addfd: None,
         },
         ready: Completion::uninit(),
         _pin: PhantomPinned,
@@ -445,39 +478,40 @@ fn wait_for_answer(
     listener.requests.fetch_add(1, Ordering::AcqRel);
     listener.wake(epoll::IN | epoll::RDNORM, state.sync_wake_up());
 
-    let mut answer = Err(ERESTARTSYS);
-    loop {
-        let now = state.find(id).map_or(State::Replied, |p| p.state);
+    // As pushed, under the lock held since.
+    let mut now = State::Init;
+    let answer = loop {
         let killable = listener.should_sleep_killable(now);
         drop(state);
         let woke = ready.wait(killable);
         state = listener.state.lock();
-        // Only we unlink our node, so it is still there.
-        let Some(mut p) = state.find(id) else { break };
-        if let Err(e) = woke {
+        // SAFETY: Linked above, and only we unlink it, below.
+        let mut p = unsafe { state.pending.linked(node) };
+        let mut answer = match woke {
             // Received while we slept interruptibly: sleep on, killably.
-            if killable || !listener.should_sleep_killable(p.state) {
-                answer = Err(e);
-                break;
+            Err(e) if killable || !listener.should_sleep_killable(p.state) => Some(Err(e)),
+            _ => None,
+        };
+        if answer.is_none() {
+            if let Some(request) = p.take_addfd() {
+                install_fd(&mut p, &request);
+            }
+            if p.state == State::Replied {
+                answer = Some(Ok((p.error, p.val, p.flags)));
             }
         }
-        if let Some(request) = p.addfd.take_last() {
-            install_fd(&mut p, &request);
+        if let Some(answer) = answer {
+            // Fail the ADDFD requests we will never handle, and go.
+            while let Some(request) = p.take_addfd() {
+                request
+                    .ret
+                    .store(-(bindings::ESRCH as i32), Ordering::Release);
+                request.done.complete(false);
+            }
+            break answer;
         }
-        if p.state == State::Replied {
-            answer = Ok((p.error, p.val, p.flags));
-            break;
-        }
-    }
-    // Fail the ADDFD requests we will never handle, and go.
-    if let Some(mut p) = state.find(id) {
-        while let Some(request) = p.addfd.take_last() {
-            request
-                .ret
-                .store(-(bindings::ESRCH as i32), Ordering::Release);
-            request.done.complete(false);
-        }
-    }
+        now = p.state;
+    };
     // SAFETY: Linked above, and only we unlink it.
     unsafe { state.pending.remove(node) };
     answer
@@ -892,12 +926,14 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
             return Err(errno(bindings::EINPROGRESS));
         }
         // An atomic add-and-reply must be the last request.
-        if ioctl_flags & send != 0 && !p.addfd.is_empty() {
+        if ioctl_flags & send != 0 && p.addfd.as_ref().is_some_and(|a| !a.is_empty()) {
             return Err(EBUSY);
         }
         // The only fallible step comes before any change of state: if it
         // fails, the notification is still waiting for its reply.
-        p.addfd.push(request.clone(), GFP_KERNEL)?;
+        p.addfd
+            .get_or_insert_with(KVec::new)
+            .push(request.clone(), GFP_KERNEL)?;
         if ioctl_flags & send != 0 {
             p.state = State::Replied;
         }
@@ -912,14 +948,11 @@ fn add_fd(listener: &Listener, arg: c_ulong, size: usize) -> Result<c_long> {
         // The task went away and failed (or handled) the request.
         return Ok(request.ret.load(Ordering::Acquire) as c_long);
     };
-    match p.addfd.iter().position(|r| Arc::ptr_eq(r, &request)) {
-        Some(index) => {
-            let _ = p.addfd.take_at(index);
-            if ioctl_flags & send != 0 {
-                p.state = State::Sent;
-            }
-            Err(ERESTARTSYS)
-        }
-        None => Ok(request.ret.load(Ordering::Acquire) as c_long),
+    if !p.withdraw_addfd(&request) {
+        return Ok(request.ret.load(Ordering::Acquire) as c_long);
     }
+    if ioctl_flags & send != 0 {
+        p.state = State::Sent;
+    }
+    Err(ERESTARTSYS)
 }
