@@ -187,25 +187,18 @@ fn from_c(sd: &bindings::seccomp_data) -> SeccompData {
     }
 }
 
-/// Sets the return value of the system call being skipped.
-fn set_return(current: &Current, error: c_int, val: c_long) {
-    // SAFETY: `current` is at syscall entry, so its register frame is the
-    // one the system call returns through.
-    unsafe {
-        bindings::syscall_set_return_value(
-            current.as_ptr(),
-            bindings::current_pt_regs(),
-            error,
-            val,
-        )
-    };
+/// Sets the return value of the system call `current` is skipping.
+fn set_return(_current: &Current, error: c_int, val: c_long) {
+    // SAFETY: `current` (the task that runs this) is at syscall entry, so
+    // its register frame is the one the system call returns through.
+    unsafe { bindings::seccomp_set_return_value(error, val) };
 }
 
-/// Restores the registers as they were at syscall entry, for a signal
-/// handler or a core dump to see.
-fn rollback(current: &Current) {
+/// Restores `current`'s registers as they were at syscall entry, for a
+/// signal handler or a core dump to see.
+fn rollback(_current: &Current) {
     // SAFETY: As for `set_return`.
-    unsafe { bindings::syscall_rollback(current.as_ptr(), bindings::current_pt_regs()) };
+    unsafe { bindings::seccomp_rollback() };
 }
 
 /// Filter mode's syscall-entry check for system call `nr` of `arch`,

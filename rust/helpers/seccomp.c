@@ -86,17 +86,19 @@ void rust_helper_seccomp_populate_data(struct seccomp_data *sd, int nr, u32 arch
 	sd->instruction_pointer = KSTK_EIP(task);
 }
 
-void rust_helper_syscall_set_return_value(struct task_struct *task,
-					  struct pt_regs *regs,
-					  int error, long val)
+/*
+ * The current task's system call, at syscall entry: the return value it
+ * gets when skipped, and its registers restored as they were at entry.
+ * One call each, as C inlines them.
+ */
+void rust_helper_seccomp_set_return_value(int error, long val)
 {
-	syscall_set_return_value(task, regs, error, val);
+	syscall_set_return_value(current, current_pt_regs(), error, val);
 }
 
-void rust_helper_syscall_rollback(struct task_struct *task,
-				  struct pt_regs *regs)
+void rust_helper_seccomp_rollback(void)
 {
-	syscall_rollback(task, regs);
+	syscall_rollback(current, current_pt_regs());
 }
 
 bool rust_helper_ptrace_event_enabled(struct task_struct *task, int event)
