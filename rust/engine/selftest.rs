@@ -19,9 +19,12 @@
 //!
 //! Stack use: programs are built in fixed arrays (the two longest, of 162
 //! and 302 instructions, are `static`s) and decoded into fixed-capacity
-//! arrays of `Insn`; no case keeps more than about 4 KiB on the stack
-//! (the largest is `op_ja_with_large_offset`: 302 decoded instructions,
-//! 3.6 KiB).  Resume and constant tables have `TABLE_LEN` entries (for the
+//! arrays of `Insn`, in the frame of the case.  With `-O2` (the kernel's
+//! default; tinyconfig builds for size) LLVM gives each array of a case
+//! a slot of its own, so the programs of one case add up: a case checks
+//! one program or a few small ones, and none takes more than 8 KiB of
+//! the KUnit thread's 16 KiB stack (`switches_search_long_chains` is the
+//! largest).  Resume and constant tables have `TABLE_LEN` entries (for the
 //! numbers 0 to 63) instead of a full system call table of 463 entries:
 //! the engine accepts storage of any length, and the checks only look at
 //! a few numbers.
@@ -2096,7 +2099,12 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
             check_eq!(compiled.run_at(pc, a, 0, &d), plain.run_at(pc, a, 0, &d));
         }
     }
-    // Ten `jeq`s, the last repeating the first: hashed too.
+    Ok(())
+}
+
+/// Ten `jeq`s, the last repeating the first: a hash table too, where the
+/// first equal constant decides.
+fn switches_hash_chains_of_ten() -> Result<(), Failure> {
     let long = [
         ld_abs(16),
         jeq(10, 10, 0),
@@ -2115,13 +2123,20 @@ fn switches_compile_jeq_chains() -> Result<(), Failure> {
         ret(3),
         ret(4),
     ];
+    let mut storage = [switch::Case::default(); 64];
     let (plain, compiled) = switched(&long, &mut storage)?;
     check!(matches!(compiled.insns()[1], Insn::Switch(0, len, _) if len & switch::HASHED != 0));
     same_for_first_argument(&compiled, &plain)?;
     // The first 10 decides, not the last.
     check_eq!(compiled.run(&with_arg(10)), 1);
-    // More constants than a hash table takes, in descending order (as
-    // libseccomp lists them): reversed rather than sorted, then searched.
+    Ok(())
+}
+
+/// More constants than a hash table takes, in descending order (as
+/// libseccomp lists them): reversed rather than sorted, then searched.
+/// Shorter chains get no switch, and `compile()` refuses storage of
+/// another length than it needs.
+fn switches_search_long_chains() -> Result<(), Failure> {
     const LONGEST: usize = switch::HASH_MAX + 2;
     let mut descending = [ret(1); LONGEST + 3];
     descending[0] = ld_abs(16);
@@ -2224,5 +2239,7 @@ pub static CASES: &[Case] = cases![
     uniform_tables_are_built_from_one_analysis,
     chain_tables_answer_as_constant_tables,
     switches_compile_jeq_chains,
+    switches_hash_chains_of_ten,
+    switches_search_long_chains,
     original_program_is_given_back,
 ];
