@@ -514,6 +514,27 @@ impl NrClassStarts {
         nr >= NR_CLASS_LIMIT || bit(&self.members, nr)
     }
 
+    /// The first number after `nr` that starts a range or is a member
+    /// ([`NR_CLASS_LIMIT`] if none below it): the numbers from `nr` up to
+    /// it are, but for `nr` itself, non-members of `nr`'s range.
+    pub fn next_boundary(&self, nr: usize) -> usize {
+        let from = nr.saturating_add(1);
+        let mut word = from / 64;
+        // The bits of the first word below `from` are not wanted.
+        let mut below = !0u64 << (from % 64);
+        while let (Some(starts), Some(members)) =
+            (self.range_starts.get(word), self.members.get(word))
+        {
+            let bits = (starts | members) & below;
+            if bits != 0 {
+                return word * 64 + bits.trailing_zeros() as usize;
+            }
+            word += 1;
+            below = !0;
+        }
+        NR_CLASS_LIMIT
+    }
+
     /// Marks what `insn`, a comparison of the number with a constant,
     /// tells apart.
     fn separate(&mut self, insn: Insn) {

@@ -169,35 +169,56 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
         } else {
             None
         };
-        // The entry of the current range's non-members, once analysed.
-        let mut range_entry = None;
-        for (nr, entry) in storage.iter_mut().enumerate() {
-            // Whether `nr` may share its range's entry, and that entry.
-            let (in_range, shared) = match &classes {
-                _ if !first.reads_nr => (false, Some(first.entry)),
-                Some(classes) => {
-                    if classes.starts_range(nr) {
-                        range_entry = None;
-                    }
-                    let in_range = !classes.is_member(nr);
-                    (in_range, range_entry.filter(|_| in_range))
-                }
-                None => (false, None),
-            };
-            *entry = match (shared, i32::try_from(nr)) {
-                (Some(entry), _) => entry,
-                (None, Ok(0)) => first.entry,
-                (None, Ok(nr)) => analyze(filter, arch, nr).entry,
-                (None, Err(_)) => ResumeEntry::START,
-            };
-            if in_range {
-                range_entry = Some(*entry);
+        let len = storage.len();
+        let Some(classes) = classes else {
+            // Either every number has number 0's entry, or nothing is
+            // known to be shared: one analysis per number.
+            for (nr, entry) in storage.iter_mut().enumerate() {
+                *entry = match i32::try_from(nr) {
+                    _ if !first.reads_nr => first.entry,
+                    Ok(0) => first.entry,
+                    Ok(nr) => analyze(filter, arch, nr).entry,
+                    Err(_) => ResumeEntry::START,
+                };
             }
+            return Self {
+                arch,
+                prog_len: filter.len(),
+                nr_count: len,
+                entries: storage,
+            };
+        };
+        // Then the numbers go by runs: from each number, up to the next
+        // range start or member, every non-member shares the entry of its
+        // range's first analysed non-member, filled at once.
+        let mut range_entry = None;
+        let mut nr = 0;
+        while nr < len {
+            if classes.starts_range(nr) {
+                range_entry = None;
+            }
+            let member = classes.is_member(nr);
+            let entry = match (range_entry, i32::try_from(nr)) {
+                (Some(entry), _) if !member => entry,
+                (_, Ok(0)) => first.entry,
+                (_, Ok(nr)) => analyze(filter, arch, nr).entry,
+                (_, Err(_)) => ResumeEntry::START,
+            };
+            let run_end = if member {
+                nr + 1
+            } else {
+                range_entry = Some(entry);
+                classes.next_boundary(nr).min(len)
+            };
+            if let Some(run) = storage.get_mut(nr..run_end) {
+                run.fill(entry);
+            }
+            nr = run_end;
         }
         Self {
             arch,
             prog_len: filter.len(),
-            nr_count: storage.len(),
+            nr_count: len,
             entries: storage,
         }
     }
@@ -344,8 +365,8 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
     /// for the lengths they are given (their contents are overwritten);
     /// `None` if they do not have those lengths.
     ///
-    /// One pass over the numbers, comparing each entry with its
-    /// neighbour's (numbers mostly share their entry in runs), else with
+    /// One pass over the numbers, run by run of equal entries (numbers
+    /// mostly share their entry in runs), comparing each run's entry with
     /// the first number of each distinct entry so far.
     pub fn pack<I, E, Err>(
         &self,
@@ -375,46 +396,49 @@ impl<S: Deref<Target = [ResumeEntry]>> ResumeTable<S> {
         if indexes.len() != self.entries.len() {
             return Ok(None);
         }
-        let (mut previous_key, mut previous_index) = (u64::MAX, 0u8);
-        // Plain indexes: the kernel may be built for size (`-Os`), where
-        // zipped iterators are not flattened into a simple loop.
-        for nr in 0..self.entries.len() {
-            let Some(key) = self.entries.get(nr).map(|entry| entry.key()) else {
-                break;
+        // Run by run of numbers with the same entry, with plain indexes:
+        // the kernel may be built for size (`-Os`), where zipped iterators
+        // are not flattened into a simple loop.
+        let mut nr = 0;
+        while let Some(key) = self.entries.get(nr).map(|entry| entry.key()) {
+            let mut run_end = nr + 1;
+            while self
+                .entries
+                .get(run_end)
+                .is_some_and(|entry| entry.key() == key)
+            {
+                run_end += 1;
+            }
+            let known = firsts
+                .iter()
+                .take(distinct)
+                .position(|&first| first_entry(first).key() == key);
+            // Two slots are kept: one for the start, one for ALLOW.
+            let room = distinct < PACKED_MAX_ENTRIES - 2 || key == allow_key;
+            let index = match (known, u16::try_from(nr), start_index) {
+                (Some(index), ..) => index,
+                (None, Ok(nr), _) if room => {
+                    if let Some(first) = firsts.get_mut(distinct) {
+                        *first = nr;
+                    }
+                    distinct += 1;
+                    distinct - 1
+                }
+                (None, _, Some(start)) => start,
+                // The start, for this entry and every later one without
+                // room.
+                (None, _, None) => {
+                    if let Some(first) = firsts.get_mut(distinct) {
+                        *first = START_MARK;
+                    }
+                    distinct += 1;
+                    *start_index.insert(distinct - 1)
+                }
             };
-            if key != previous_key {
-                let known = firsts
-                    .iter()
-                    .take(distinct)
-                    .position(|&first| first_entry(first).key() == key);
-                // Two slots are kept: one for the start, one for ALLOW.
-                let room = distinct < PACKED_MAX_ENTRIES - 2 || key == allow_key;
-                let index = match (known, u16::try_from(nr), start_index) {
-                    (Some(index), ..) => index,
-                    (None, Ok(nr), _) if room => {
-                        if let Some(first) = firsts.get_mut(distinct) {
-                            *first = nr;
-                        }
-                        distinct += 1;
-                        distinct - 1
-                    }
-                    (None, _, Some(start)) => start,
-                    // The start, for this entry and every later one
-                    // without room.
-                    (None, _, None) => {
-                        if let Some(first) = firsts.get_mut(distinct) {
-                            *first = START_MARK;
-                        }
-                        distinct += 1;
-                        *start_index.insert(distinct - 1)
-                    }
-                };
-                previous_key = key;
-                previous_index = u8::try_from(index).unwrap_or(0);
+            if let Some(run) = indexes.get_mut(nr..run_end) {
+                run.fill(u8::try_from(index).unwrap_or(0));
             }
-            if let Some(slot) = indexes.get_mut(nr) {
-                *slot = previous_index;
-            }
+            nr = run_end;
         }
         let mut entries = entries(distinct)?;
         if entries.len() != distinct {
