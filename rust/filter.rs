@@ -467,7 +467,8 @@ impl PreparedFilter {
         // only with CONFIG_CHECKPOINT_RESTORE, which that request needs.
         #[cfg(CONFIG_CHECKPOINT_RESTORE)]
         let divergences = {
-            let mut kept = KVec::with_capacity(prog.divergences(&raw).count(), alloc_flags())?;
+            // One scan; nothing is allocated for a program without any.
+            let mut kept = KVec::new();
             for divergence in prog.divergences(&raw) {
                 kept.push(divergence, alloc_flags())?;
             }
