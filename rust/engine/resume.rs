@@ -163,57 +163,48 @@ impl<S: DerefMut<Target = [ResumeEntry]>> ResumeTable<S> {
     where
         P: Deref<Target = [Insn]>,
     {
-        // Number classes only matter when the program reads the number.
-        let classes = if first.reads_nr {
-            NrClassStarts::of(filter.insns())
-        } else {
-            None
-        };
         let len = storage.len();
-        let Some(classes) = classes else {
-            // Either every number has number 0's entry, or nothing is
-            // known to be shared: one analysis per number.
+        if !first.reads_nr {
+            // Number 0's analysis never loaded the number: every number
+            // has its entry.
+            storage.fill(first.entry);
+        } else if let Some(classes) = NrClassStarts::of(filter.insns()) {
+            // The numbers go by runs: from each number, up to the next
+            // range start or member, every non-member shares the entry of
+            // its range's first analysed non-member, filled at once.
+            let mut range_entry = None;
+            let mut nr = 0;
+            while nr < len {
+                if classes.starts_range(nr) {
+                    range_entry = None;
+                }
+                let member = classes.is_member(nr);
+                let entry = match (range_entry, i32::try_from(nr)) {
+                    (Some(entry), _) if !member => entry,
+                    (_, Ok(0)) => first.entry,
+                    (_, Ok(nr)) => analyze(filter, arch, nr).entry,
+                    (_, Err(_)) => ResumeEntry::START,
+                };
+                let run_end = if member {
+                    nr + 1
+                } else {
+                    range_entry = Some(entry);
+                    classes.next_boundary(nr).min(len)
+                };
+                if let Some(run) = storage.get_mut(nr..run_end) {
+                    run.fill(entry);
+                }
+                nr = run_end;
+            }
+        } else {
+            // Nothing is known to be shared: one analysis per number.
             for (nr, entry) in storage.iter_mut().enumerate() {
                 *entry = match i32::try_from(nr) {
-                    _ if !first.reads_nr => first.entry,
                     Ok(0) => first.entry,
                     Ok(nr) => analyze(filter, arch, nr).entry,
                     Err(_) => ResumeEntry::START,
                 };
             }
-            return Self {
-                arch,
-                prog_len: filter.len(),
-                nr_count: len,
-                entries: storage,
-            };
-        };
-        // Then the numbers go by runs: from each number, up to the next
-        // range start or member, every non-member shares the entry of its
-        // range's first analysed non-member, filled at once.
-        let mut range_entry = None;
-        let mut nr = 0;
-        while nr < len {
-            if classes.starts_range(nr) {
-                range_entry = None;
-            }
-            let member = classes.is_member(nr);
-            let entry = match (range_entry, i32::try_from(nr)) {
-                (Some(entry), _) if !member => entry,
-                (_, Ok(0)) => first.entry,
-                (_, Ok(nr)) => analyze(filter, arch, nr).entry,
-                (_, Err(_)) => ResumeEntry::START,
-            };
-            let run_end = if member {
-                nr + 1
-            } else {
-                range_entry = Some(entry);
-                classes.next_boundary(nr).min(len)
-            };
-            if let Some(run) = storage.get_mut(nr..run_end) {
-                run.fill(entry);
-            }
-            nr = run_end;
         }
         Self {
             arch,
