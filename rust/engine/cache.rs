@@ -110,9 +110,15 @@ enum Step {
     Unknown,
 }
 
-/// Applies `op` when both operands are known.
+/// Applies `op` when both operands are known, or when one known operand
+/// decides the result alone: an `and` or a `mul` with zero is zero (as
+/// libseccomp's masked comparisons of a 64-bit argument do with the upper
+/// half of a mask below 2^32).
 fn alu(op: AluOp, a: Option<u32>, operand: Option<u32>) -> Option<u32> {
-    Insn::alu(op, a?, operand?)
+    match (op, a, operand) {
+        (AluOp::And | AluOp::Mul, Some(0), _) | (AluOp::And | AluOp::Mul, _, Some(0)) => Some(0),
+        _ => Insn::alu(op, a?, operand?),
+    }
 }
 
 /// Executes the instruction at `state.pc`.
@@ -273,14 +279,19 @@ where
 /// result, if any, and sets `resume` once the first path reaches its first
 /// data-dependent step.
 ///
-/// Until the first path loads a data word other than `nr` and `arch`,
-/// every value is known and nothing forks, so that path is the concrete
-/// execution for every input with this `nr` and `arch`. Its first such
-/// load is where the data starts to matter: evaluation may start there
-/// with the X register of that point and A overwritten by the load itself,
-/// provided scratch memory is still as at entry, i.e. nothing was stored
-/// yet. Otherwise (or if the budget runs out before) the entry is
-/// [`ResumeEntry::START`].
+/// Until the first path forks, it is the concrete execution for every
+/// input with this `nr` and `arch`: it may load other data words, but no
+/// decision depended on them yet. Its resume point is its last
+/// instruction before the fork where the state is the same for all those
+/// inputs and is one a [`ResumeEntry::Resume`] describes: X known, A
+/// overwritten by that instruction without being read (a load), and
+/// scratch memory as at entry, i.e. nothing stored yet. Without one the
+/// entry is [`ResumeEntry::START`]; when the budget runs out before the
+/// fork, the resume point is the last one reached.
+///
+/// Whether an instruction is a resume point depends on the path, not on
+/// the values of A: numbers a filter cannot tell apart (see
+/// [`same_nr_class`]) get the same one.
 ///
 /// Sets `reads_nr` when a step loads the number: `nr` is used nowhere else.
 fn explore(
@@ -301,8 +312,8 @@ fn explore(
         mem_known: 0,
         mem: [0; 16],
     };
-    // Still on the first path before its first data-dependent step, and
-    // whether that path stored to scratch memory.
+    // Still on the first path before its first fork, and whether that
+    // path stored to scratch memory.
     let mut walking = true;
     let mut stored = false;
     loop {
@@ -325,17 +336,17 @@ fn explore(
             *reads_nr |= u32::from(word) * 4 == SeccompData::NR_OFFSET;
         }
         if walking {
-            match insn {
-                Insn::LdData(word) if word >= 2 => {
-                    walking = false;
-                    *resume = Some(match (stored, u16::try_from(state.pc), state.x) {
-                        (false, Ok(pc), Some(x)) => ResumeEntry::Resume { pc, x },
-                        _ => ResumeEntry::START,
-                    });
+            let overwrites_a = matches!(
+                insn,
+                Insn::LdData(_) | Insn::LdImm(_) | Insn::LdMem(_) | Insn::Txa
+            );
+            match (stored, u16::try_from(state.pc), state.x) {
+                (false, Ok(pc), Some(x)) if overwrites_a => {
+                    *resume = Some(ResumeEntry::Resume { pc, x });
                 }
-                Insn::St(_) | Insn::Stx(_) => stored = true,
                 _ => {}
             }
+            stored |= matches!(insn, Insn::St(_) | Insn::Stx(_));
         }
         match step(insn, &mut state, arch, nr) {
             Step::Next => {}

@@ -7,7 +7,7 @@
 //! instructions usually only look at `arch` and `nr`: a libseccomp-style
 //! allow-list compares `nr` with hundreds of constants before it reaches
 //! the few instructions that load an argument. For such inputs the path up
-//! to the first load of another data word is always the same, so it can be
+//! to the first decision on another data word is always the same, so it can be
 //! executed once, at attach time, by [`super::cache::analyze`]. The result
 //! is a [`ResumeEntry`] per system call number:
 //!
@@ -15,15 +15,16 @@
 //!   arguments or the instruction pointer (same analysis as
 //!   [`super::cache::analyze_constant`]);
 //! * [`ResumeEntry::Resume`]: evaluation may start at instruction `pc`
-//!   with register X as given and scratch memory all zero. `pc` is always
-//!   an `LdData` instruction, so the value of A there does not matter (it
-//!   is overwritten) and is not stored; [`ResumeEntry::START`] is the
-//!   ordinary start.
+//!   with register X as given and scratch memory all zero: the last load
+//!   before the path forks on the data (the instruction pointer, the
+//!   arguments), usually of the first argument word the filter compares
+//!   (past an upper half masked with zero, which always compares the
+//!   same), so the value of A there does not matter and is not stored;
+//!   [`ResumeEntry::START`] is the ordinary start.
 //!
-//! A resume point is only recorded when nothing was stored to scratch
-//! memory before it (memory is then exactly as at entry), and when the
-//! analysis budget did not run out before reaching it; otherwise the entry
-//! is [`ResumeEntry::START`].
+//! A resume point is only recorded where nothing was stored to scratch
+//! memory before it (memory is then exactly as at entry) and within the
+//! analysis budget; without one the entry is [`ResumeEntry::START`].
 //!
 //! Unlike the tests' `ConstantTable`, which describes a whole chain,
 //! a [`ResumeTable`] describes one filter: each filter of a chain is run

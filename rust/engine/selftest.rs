@@ -1456,6 +1456,33 @@ fn resume_never_after_a_data_dependent_fork() -> Result<(), Failure> {
     Ok(())
 }
 
+fn resume_passes_an_upper_half_masked_with_zero() -> Result<(), Failure> {
+    // libseccomp's `(args[0] & 4) == 0`: the upper half, masked with
+    // zero, always compares equal; the lower half decides.
+    let prog = decoded(&[
+        ld_abs(0),
+        jeq(39, 0, 6),
+        ld_abs(20),
+        stmt(BPF_ALU | BPF_AND | BPF_K, 0),
+        jeq(0, 0, 3),
+        ld_abs(16),
+        stmt(BPF_ALU | BPF_AND | BPF_K, 4),
+        jeq(0, 1, 0),
+        ret(1),
+        ret(2),
+    ])?;
+    let a = analyze(&prog, AUDIT_ARCH_X86_64, 39);
+    check_same!(a.constant, None);
+    check_same!(a.entry, ResumeEntry::Resume { pc: 5, x: 0 });
+    let mut d = data();
+    for arg in [0, 4, 0xffff_ffff_0000_0000, 0xffff_ffff_ffff_fffb] {
+        d.args[0] = arg;
+        check_eq!(prog.run_from(a.entry, &d), prog.run(&d));
+    }
+    check_eq!(prog.run_from(a.entry, &d), 2);
+    Ok(())
+}
+
 fn run_from_is_total() -> Result<(), Failure> {
     let prog = argument_filter::<32>(&[0], &[(257, 2, 3)]).decoded()?;
     let d = data();
@@ -2229,6 +2256,7 @@ pub static CASES: &[Case] = cases![
     resume_entry_is_8_bytes,
     resume_records_x,
     resume_falls_back_after_a_store,
+    resume_passes_an_upper_half_masked_with_zero,
     resume_never_after_a_data_dependent_fork,
     run_from_is_total,
     run_with_falls_back_to_the_start,

@@ -170,12 +170,26 @@ fn resume_falls_back_when_the_budget_runs_out() {
         panic!("{reach:?}")
     };
     // The walk needs fewer steps than the resume pc when it skips the
-    // `ret` of each pair; any budget below that gives up before.
+    // `ret` of each pair; any budget below that stops at an earlier point
+    // of the same path (the start, with none at all), from which the
+    // filter gives the same results.
     let needed = usize::from(pc) / 2 + 5;
     for budget in [0, 1, 10, needed - 10] {
         let a = analyze_with_budget(&prog, AUDIT_ARCH_X86_64, 56, budget);
         assert_eq!(a.constant, None);
-        assert_eq!(a.entry, ResumeEntry::START, "budget {budget}");
+        let ResumeEntry::Resume { pc: earlier, .. } = a.entry else {
+            panic!("budget {budget}: {a:?}")
+        };
+        assert!(earlier < pc, "budget {budget}: {a:?}");
+        if budget == 0 {
+            assert_eq!(a.entry, ResumeEntry::START);
+        }
+        let mut d = data();
+        d.nr = 56;
+        for arg in [0, 0x0120_0011, 0x1000_0000] {
+            d.args[0] = arg;
+            assert_eq!(prog.run_from(a.entry, &d), prog.run(&d), "budget {budget}");
+        }
     }
     // Enough to reach the resume point but not to finish exploring: the
     // resume point stands, the verdict is not constant.
@@ -184,7 +198,11 @@ fn resume_falls_back_when_the_budget_runs_out() {
     assert_eq!(big.constant, None);
     // A constant verdict needs the whole exploration.
     let plain = analyze_with_budget(&prog, AUDIT_ARCH_X86_64, 0, 3);
-    assert_eq!(plain.entry, ResumeEntry::START);
+    assert_eq!(plain.constant, None);
+    assert!(
+        matches!(plain.entry, ResumeEntry::Resume { .. }),
+        "{plain:?}"
+    );
     assert_eq!(
         analyze(&prog, AUDIT_ARCH_X86_64, 0).entry,
         ResumeEntry::Return(SECCOMP_RET_ALLOW)
