@@ -66,6 +66,9 @@ pub enum Action {
 
 impl Action {
     /// Decodes a `SECCOMP_RET_*` value.
+    ///
+    /// Always inlined: the syscall-entry hook tests one action at once.
+    #[inline(always)]
     pub const fn from_ret(ret: u32) -> Self {
         let data = (ret & SECCOMP_RET_DATA) as u16;
         match ret & SECCOMP_RET_ACTION_FULL {

@@ -288,9 +288,14 @@ fn run_insns<D: DataWords>(
                     _ => 2,
                 }
             }
-            other => match run_other(other, &mut a, &mut x, &mut mem) {
-                Other::Step(step) => step,
-                Other::Return(value) => return value,
+            // A stays in a register: `run_other` takes it and gives it
+            // back rather than borrowing it.
+            other => match run_other(other, a, &mut x, &mut mem) {
+                (Other::Step(step), new_a) => {
+                    a = new_a;
+                    step
+                }
+                (Other::Return(value), _) => return value,
             },
         };
         pc = pc.wrapping_add(step);
@@ -311,10 +316,18 @@ enum Other {
     Return(u32),
 }
 
-/// Executes one instruction [`run_insns`] does not handle itself; `mem`
-/// is the scratch memory, `None` until first used (all zeroes).
+/// Executes one instruction [`run_insns`] does not handle itself, with A
+/// `a`: what to do next and the new A. `mem` is the scratch memory,
+/// `None` until first used (all zeroes).
 #[inline(never)]
-fn run_other(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut Option<[u32; 16]>) -> Other {
+fn run_other(insn: Insn, mut a: u32, x: &mut u32, mem: &mut Option<[u32; 16]>) -> (Other, u32) {
+    let other = run_other_on(insn, &mut a, x, mem);
+    (other, a)
+}
+
+/// [`run_other`] on A in `a`.
+#[inline(always)]
+fn run_other_on(insn: Insn, a: &mut u32, x: &mut u32, mem: &mut Option<[u32; 16]>) -> Other {
     let mem = mem.get_or_insert([0; BPF_MEMWORDS as usize]);
     let branch = |taken: bool, jt: Skip, jf: Skip| {
         Other::Step(usize::from(if taken { jt } else { jf }.get()))

@@ -477,13 +477,20 @@ pub(super) fn switch_step(
         let found = if case.k == a { case.distance } else { default };
         return Some(usize::from(found.get()));
     }
-    // Sorted cases are searched: the indexes stay below `len` whatever the
-    // comparisons (and their prediction) say.
+    // Sorted cases are searched, inline (a call would make the
+    // interpreter's loop save its registers around every switch): the
+    // indexes stay below `len` whatever the comparisons (and their
+    // prediction) say.
     let cases = cases.get(start..start + usize::from(len))?;
-    let found = cases
-        .binary_search_by_key(&a, |case| case.k)
-        .ok()
-        .and_then(|i| cases.get(i));
+    let (mut base, mut size) = (0, cases.len());
+    while size > 1 {
+        let half = size / 2;
+        if cases.get(base + half).is_some_and(|case| case.k <= a) {
+            base += half;
+        }
+        size -= half;
+    }
+    let found = cases.get(base).filter(|case| case.k == a);
     Some(usize::from(
         found.map_or(default, |case| case.distance).get(),
     ))
