@@ -102,7 +102,7 @@ fn as_words(data: &SeccompData) -> &[u32; 16] {
 /// `regs` is `current`'s register frame at syscall entry, viewed as the
 /// 32-bit halves of the `unsigned long`s it is made of, and `halves` where
 /// each word of `struct seccomp_data` but `arch` is among them for the
-/// system call's ABI.
+/// system call's ABI: each of its entries is below [`PT_REGS_HALVES`].
 struct EntryRegs<'a> {
     arch: u32,
     regs: &'a [u32; PT_REGS_HALVES],
@@ -111,6 +111,7 @@ struct EntryRegs<'a> {
 
 /// `struct pt_regs` of x86_64: 21 `unsigned long`s (or unions as large).
 const PT_REGS_HALVES: usize = 42;
+
 const _: () = {
     assert!(core::mem::size_of::<bindings::pt_regs>() == PT_REGS_HALVES * 4);
     assert!(core::mem::align_of::<bindings::pt_regs>() >= core::mem::align_of::<u32>());
@@ -120,11 +121,13 @@ const _: () = {
 /// The halves of `struct pt_regs` that words 0 and 2 to 15 of `struct
 /// seccomp_data` are, given the registers holding the system call number,
 /// the instruction pointer and the six arguments (word 1, `arch`, is in no
-/// register).
+/// register). Every half is below [`PT_REGS_HALVES`]: the tables are
+/// statics, so a register outside `struct pt_regs` fails the build.
 const fn halves(regs: [usize; 8]) -> [u8; 16] {
     let mut halves = [0u8; 16];
     let mut i = 0;
     while i < 8 {
+        assert!(regs[i] / 4 + 1 < PT_REGS_HALVES);
         // The low half first: this machine is little-endian.
         halves[2 * i] = (regs[i] / 4) as u8;
         halves[2 * i + 1] = (regs[i] / 4 + 1) as u8;
@@ -172,8 +175,11 @@ impl engine::DataWords for EntryRegs<'_> {
         if index == 1 {
             return self.arch;
         }
-        let half = self.halves.get(index).copied().unwrap_or(0);
-        self.regs.get(usize::from(half)).copied().unwrap_or(0)
+        let half = usize::from(self.halves[index]);
+        // SAFETY: `half < PT_REGS_HALVES`, the length of `regs`, by the
+        // type invariant (a bounds check here would be paid on every
+        // argument a filter loads).
+        unsafe { *self.regs.get_unchecked(half) }
     }
 }
 
@@ -230,7 +236,8 @@ pub(crate) fn filter_syscall(
     // when the filters must run.
     match chain.lookup(nr, arch) {
         Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
-        Lookup::Verdict(ret) => act(current, nr, arch, sd, ret, None, recheck_after_trace),
+        Lookup::Verdict(ret) => try_refuse(current, nr, ret, None)
+            .unwrap_or_else(|| act(current, nr, arch, sd, ret, None, recheck_after_trace)),
         Lookup::Run { newest_from } => run_filters(
             current,
             chain,
@@ -263,7 +270,31 @@ fn run_filters(
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
     }
+    if let Some(outcome) = try_refuse(current, nr, ret, matched) {
+        return outcome;
+    }
     act(current, nr, arch, sd, ret, matched, recheck_after_trace)
+}
+
+/// `SECCOMP_RET_ERRNO`, the way allow-lists refuse, carried out without a
+/// call: skip system call `nr` as verdict `ret` of filter `matched` (if
+/// known) says; `None` for any other verdict, for [`act`].
+#[inline(always)]
+fn try_refuse(current: &Current, nr: i32, ret: u32, matched: Option<&Filter>) -> Option<Outcome> {
+    match Action::from_ret(ret) {
+        Action::Errno(errno) => Some(refuse(current, nr, errno, matched)),
+        _ => None,
+    }
+}
+
+/// `SECCOMP_RET_ERRNO`: skip system call `nr`, which fails with `errno`;
+/// `matched` is the filter that decided, if known.
+#[inline(always)]
+fn refuse(current: &Current, nr: i32, errno: u16, matched: Option<&Filter>) -> Outcome {
+    set_return(current, -i32::from(errno), 0);
+    let requested_log = matched.is_some_and(|f| f.log);
+    log::log_action(nr, 0, engine::action::SECCOMP_RET_ERRNO, requested_log);
+    Outcome::Skip
 }
 
 /// Carries out verdict `ret` of the chain for system call `nr` of `arch`
@@ -283,7 +314,7 @@ fn act(
     matched: Option<&Filter>,
     recheck_after_trace: bool,
 ) -> Outcome {
-    use engine::action::{SECCOMP_RET_ERRNO, SECCOMP_RET_LOG};
+    use engine::action::SECCOMP_RET_LOG;
     use engine::action::{SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF};
     let requested_log = matched.is_some_and(|f| f.log);
     // A skipped system call is logged if its filter asked for it, under
@@ -295,10 +326,7 @@ fn act(
         Outcome::Skip
     };
     match Action::from_ret(ret) {
-        Action::Errno(errno) => {
-            set_return(current, -i32::from(errno), 0);
-            skip(nr, SECCOMP_RET_ERRNO)
-        }
+        Action::Errno(errno) => refuse(current, nr, errno, matched),
         Action::Trap(data) => {
             rollback(current);
             // SAFETY: Queues SIGSYS for `current` at syscall entry.
