@@ -92,6 +92,44 @@ fn as_words(data: &SeccompData) -> &[u32; 16] {
     unsafe { &*core::ptr::from_ref(data).cast::<[u32; 16]>() }
 }
 
+/// `current`'s register frame at syscall entry, as the 32-bit halves of
+/// the `unsigned long`s it is made of.
+///
+/// # Invariants
+///
+/// `regs` is `current`'s register frame at syscall entry: valid for the
+/// whole entry, on `current`'s own stack, and only `current` writes it
+/// meanwhile (a ptrace stop ends before it is read).
+#[derive(Clone, Copy)]
+pub(crate) struct EntryFrame<'a> {
+    regs: &'a [u32; PT_REGS_HALVES],
+}
+
+impl EntryFrame<'_> {
+    /// The frame at `regs`, which the entry code handed over.
+    ///
+    /// # Safety
+    ///
+    /// `regs` is the register frame of `current`, which is at syscall
+    /// entry for as long as the value lives.
+    pub(crate) unsafe fn from_raw(regs: *const bindings::pt_regs) -> Self {
+        // SAFETY: `regs` is valid and only `current` writes it while it is
+        // at syscall entry (function safety requirement). `struct pt_regs`
+        // is 21 `unsigned long`s or unions of that size (checked below),
+        // all stored by the entry code: any bit pattern is a valid `u32`.
+        let regs = unsafe { &*regs.cast::<[u32; PT_REGS_HALVES]>() };
+        // INVARIANT: `current`'s frame, by the safety requirement.
+        Self { regs }
+    }
+
+    /// `current`'s frame, for `current` at syscall entry.
+    fn of_current(_current: &Current) -> Self {
+        // SAFETY: `current` is at syscall entry (it is judging a system
+        // call), and `current_pt_regs()` is its frame.
+        unsafe { Self::from_raw(bindings::current_pt_regs()) }
+    }
+}
+
 /// The system call `current` is entering, read word by word from its
 /// register frame as the filters load them: `populate_seccomp_data()`
 /// without filling a `struct seccomp_data` first (an argument check loads
@@ -99,13 +137,12 @@ fn as_words(data: &SeccompData) -> &[u32; 16] {
 ///
 /// # Invariants
 ///
-/// `regs` is `current`'s register frame at syscall entry, viewed as the
-/// 32-bit halves of the `unsigned long`s it is made of, and `halves` where
-/// each word of `struct seccomp_data` but `arch` is among them for the
-/// system call's ABI: each of its entries is below [`PT_REGS_HALVES`].
+/// `halves` says where each word of `struct seccomp_data` but `arch` is
+/// among the halves of `frame` for the system call's ABI: each of its
+/// entries is below [`PT_REGS_HALVES`].
 struct EntryRegs<'a> {
     arch: u32,
-    regs: &'a [u32; PT_REGS_HALVES],
+    frame: EntryFrame<'a>,
     halves: &'static [u8; 16],
 }
 
@@ -147,24 +184,21 @@ macro_rules! regs {
 static NATIVE_HALVES: [u8; 16] = regs!(orig_ax, ip, di, si, dx, r10, r8, r9);
 static IA32_HALVES: [u8; 16] = regs!(orig_ax, ip, bx, cx, dx, si, di, bp);
 
-impl EntryRegs<'_> {
-    /// The system call of `arch` that `current` is entering (its number
-    /// is the one in its registers).
-    fn of_current(arch: u32) -> Self {
-        // SAFETY: At syscall entry `current`'s register frame is valid for
-        // the whole entry, on `current`'s own stack, and only `current`
-        // writes it meanwhile (a ptrace stop ends before we read it).
-        // `struct pt_regs` is 21 `unsigned long`s or unions of that size
-        // (checked above), all stored by the entry code: any bit pattern
-        // is a valid `u32`.
-        let regs = unsafe { &*bindings::current_pt_regs().cast::<[u32; PT_REGS_HALVES]>() };
+impl<'a> EntryRegs<'a> {
+    /// The system call of `arch` entered with register frame `frame`.
+    fn new(frame: EntryFrame<'a>, arch: u32) -> Self {
         let halves = if arch == engine::cache::AUDIT_ARCH_I386 {
             &IA32_HALVES
         } else {
             &NATIVE_HALVES
         };
-        // INVARIANT: `current`'s frame and the registers of its ABI.
-        EntryRegs { arch, regs, halves }
+        // INVARIANT: the registers of `arch`'s ABI, below `PT_REGS_HALVES`
+        // (`halves()`).
+        EntryRegs {
+            arch,
+            frame,
+            halves,
+        }
     }
 }
 
@@ -176,10 +210,10 @@ impl engine::DataWords for EntryRegs<'_> {
             return self.arch;
         }
         let half = usize::from(self.halves[index]);
-        // SAFETY: `half < PT_REGS_HALVES`, the length of `regs`, by the
-        // type invariant (a bounds check here would be paid on every
+        // SAFETY: `half < PT_REGS_HALVES`, the length of `frame.regs`, by
+        // the type invariant (a bounds check here would be paid on every
         // argument a filter loads).
-        unsafe { *self.regs.get_unchecked(half) }
+        unsafe { *self.frame.regs.get_unchecked(half) }
     }
 }
 
@@ -209,7 +243,7 @@ fn rollback(_current: &Current) {
 
 /// Filter mode's syscall-entry check for system call `nr` of `arch`,
 /// described by `sd` if the architecture provided it, else read from the
-/// registers when the filters must run.  After a `SECCOMP_RET_TRACE` stop
+/// register frame `frame` when the filters must run.  After a `SECCOMP_RET_TRACE` stop
 /// the tracer may have changed the system call; the check then runs again
 /// with `recheck_after_trace`, and a second TRACE verdict lets it run.
 ///
@@ -218,6 +252,7 @@ fn rollback(_current: &Current) {
 #[inline(always)]
 pub(crate) fn filter_syscall(
     current: &Current,
+    frame: EntryFrame<'_>,
     nr: i32,
     arch: u32,
     sd: Option<&bindings::seccomp_data>,
@@ -234,46 +269,35 @@ pub(crate) fn filter_syscall(
     };
     // Most system calls have a known verdict: the arguments are read only
     // when the filters must run.
-    match chain.lookup(nr, arch) {
-        Lookup::Verdict(engine::action::SECCOMP_RET_ALLOW) => Outcome::Run,
-        Lookup::Verdict(ret) => try_refuse(current, nr, ret, None)
-            .unwrap_or_else(|| act(current, nr, arch, sd, ret, None, recheck_after_trace)),
-        Lookup::Run { newest_from } => run_filters(
-            current,
-            chain,
-            nr,
-            arch,
-            sd,
-            newest_from,
-            recheck_after_trace,
-        ),
-    }
-}
-
-/// Runs the filters of `chain` on system call `nr` of `arch` and carries
-/// out their verdict: the part of [`filter_syscall`] for system calls
-/// without a known verdict.
-#[inline(never)]
-fn run_filters(
-    current: &Current,
-    chain: &Filter,
-    nr: i32,
-    arch: u32,
-    sd: Option<&bindings::seccomp_data>,
-    newest_from: Option<u16>,
-    recheck_after_trace: bool,
-) -> Outcome {
-    let (ret, matched) = match sd {
-        Some(sd) => chain.run_filters(nr, arch, as_words(&from_c(sd)), newest_from),
-        None => chain.run_filters(nr, arch, &EntryRegs::of_current(arch), newest_from),
+    let (ret, matched) = match chain.lookup(nr, arch) {
+        Lookup::Verdict(ret) => (ret, None),
+        Lookup::Run { newest_from } => run_filters(chain, frame, nr, arch, sd, newest_from),
     };
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
     }
-    if let Some(outcome) = try_refuse(current, nr, ret, matched) {
-        return outcome;
+    try_refuse(current, nr, ret, matched)
+        .unwrap_or_else(|| act(current, nr, arch, sd, ret, matched, recheck_after_trace))
+}
+
+/// Runs the filters of `chain` on system call `nr` of `arch`, described by
+/// `sd` if the architecture provided it, else read from the register
+/// frame `frame`; the newest filter starts at `newest_from` if known. Returns the chain's
+/// verdict and the filter that decided it, if known: the part of
+/// [`filter_syscall`] for system calls without a known verdict.
+#[inline(never)]
+fn run_filters<'a>(
+    chain: &'a Filter,
+    frame: EntryFrame<'_>,
+    nr: i32,
+    arch: u32,
+    sd: Option<&bindings::seccomp_data>,
+    newest_from: Option<u16>,
+) -> (u32, Option<&'a Filter>) {
+    match sd {
+        Some(sd) => chain.run_filters(nr, arch, as_words(&from_c(sd)), newest_from),
+        None => chain.run_filters(nr, arch, &EntryRegs::new(frame, arch), newest_from),
     }
-    act(current, nr, arch, sd, ret, matched, recheck_after_trace)
 }
 
 /// `SECCOMP_RET_ERRNO`, the way allow-lists refuse, carried out without a
@@ -386,7 +410,14 @@ fn trace(
     }
     // Judge the (possibly new) system call afresh, from the registers (a
     // tracer cannot change the architecture).
-    filter_syscall(current, new_nr, arch, None, true)
+    filter_syscall(
+        current,
+        EntryFrame::of_current(current),
+        new_nr,
+        arch,
+        None,
+        true,
+    )
 }
 
 /// `SECCOMP_RET_KILL_*` (and any unknown action): the task dies with

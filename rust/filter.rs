@@ -236,7 +236,8 @@ impl Filter {
 
     /// Runs every filter of the chain ending here on system call `nr` of
     /// `arch`, whose description `words` holds: the verdict and the filter
-    /// that decided it (`None` when every filter allowed).
+    /// that decided it (`None` when every filter allowed; a chain of one
+    /// filter gives that filter's own result, and itself).
     ///
     /// `newest_from` is where this filter, the newest, starts, if
     /// [`Filter::lookup`] told it (it came from this filter's own resume
@@ -256,6 +257,11 @@ impl Filter {
             None => self.resume_entry(nr, arch),
         };
         let newest = self.run_from(entry, words);
+        if self.prev.is_none() {
+            // What the loop below would give, but for `SECCOMP_RET_ALLOW`
+            // with data, which allows as it does.
+            return (newest, Some(self));
+        }
         // Evaluation starts from ALLOW, as in `run_chain`.
         let allow = engine::action::SECCOMP_RET_ALLOW;
         let (mut ret, mut matched) = match engine::action::chain_step(allow, newest) {

@@ -68,9 +68,9 @@ pub(crate) fn to_c(result: Result<c_long>) -> c_long {
 }
 
 /// Syscall-entry hook (`__secure_computing()`, whose C definition in
-/// `syscalls.c` reads the task, number and architecture with the
-/// architecture's inline accessors): decides whether `task` may make
-/// system call `nr` of architecture `arch`.
+/// `syscalls.c` reads the task, its register frame, the number and the
+/// architecture with the architecture's inline accessors): decides whether
+/// `task` may make system call `nr` of architecture `arch`.
 ///
 /// Returns 0 to go ahead and -1 to skip the system call (the return value
 /// is then already set); tasks that must die do not return.
@@ -78,11 +78,13 @@ pub(crate) fn to_c(result: Result<c_long>) -> c_long {
 /// # Safety
 ///
 /// `task` is `current`, at syscall entry with its seccomp syscall work
-/// set, entering system call `nr` of `arch`; `sd` is NULL or points to a
-/// valid `struct seccomp_data` describing that system call.
+/// set, entering system call `nr` of `arch`; `regs` is its register frame;
+/// `sd` is NULL or points to a valid `struct seccomp_data` describing that
+/// system call.
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_rs_secure_computing(
     task: *mut bindings::task_struct,
+    regs: *const bindings::pt_regs,
     sd: *const bindings::seccomp_data,
     nr: c_int,
     arch: u32,
@@ -92,10 +94,13 @@ pub unsafe extern "C" fn seccomp_rs_secure_computing(
     if current.seccomp_suspended() {
         return 0;
     }
+    // SAFETY: `regs` is the frame of `current`, at syscall entry until
+    // this returns (function safety requirements).
+    let frame = unsafe { enforce::EntryFrame::from_raw(regs) };
     // SAFETY: By the function's safety requirements `sd` is NULL or valid.
     let sd = unsafe { sd.as_ref() };
     match current.mode() {
-        Mode::Filter => enforce::filter_syscall(&current, nr, arch, sd, false).to_c(),
+        Mode::Filter => enforce::filter_syscall(&current, frame, nr, arch, sd, false).to_c(),
         Mode::Strict => {
             mode::strict_check(&current, nr);
             0

@@ -9,9 +9,10 @@
 #include <linux/compiler_types.h>
 #include <linux/types.h>
 
+struct pt_regs;
 struct seccomp_data;
 struct task_struct;
-int seccomp_rs_secure_computing(struct task_struct *task,
+int seccomp_rs_secure_computing(struct task_struct *task, struct pt_regs *regs,
 				const struct seccomp_data *sd, int nr, u32 arch);
 long seccomp_rs_do_seccomp(unsigned int op, unsigned int flags,
 			   void __user *uargs);

@@ -19,18 +19,21 @@
 #include "seccomp_rs.h"
 
 /*
- * The syscall-entry hook.  The task, number and architecture are read here
- * with the architecture's inline accessors, which Rust could only reach
- * through one out-of-line helper call each; the decision is Rust's.
+ * The syscall-entry hook.  The task, its register frame, the number and
+ * the architecture are read here with the architecture's inline accessors,
+ * which Rust could only reach through one out-of-line helper call each;
+ * the decision is Rust's.
  */
 int __secure_computing(const struct seccomp_data *sd)
 {
 	struct task_struct *task = current;
+	struct pt_regs *regs = task_pt_regs(task);
 
 	if (sd)
-		return seccomp_rs_secure_computing(task, sd, sd->nr, sd->arch);
-	return seccomp_rs_secure_computing(task, NULL,
-					   syscall_get_nr(task, task_pt_regs(task)),
+		return seccomp_rs_secure_computing(task, regs, sd, sd->nr,
+						   sd->arch);
+	return seccomp_rs_secure_computing(task, regs, NULL,
+					   syscall_get_nr(task, regs),
 					   syscall_get_arch(task));
 }
 
