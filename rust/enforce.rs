@@ -11,7 +11,7 @@ use kernel::{
 };
 
 use crate::current::Current;
-use crate::engine::{self, Action, SeccompData};
+use crate::engine::{self, Action, Constant, SeccompData};
 use crate::filter::{Filter, Lookup};
 use crate::log;
 use crate::notify::{self, Reply};
@@ -271,7 +271,7 @@ pub(crate) fn filter_syscall(
     // when the filters must run.
     let (ret, matched) = match chain.lookup(nr, arch) {
         Lookup::Verdict(ret) => (ret, None),
-        Lookup::Run { newest_from } => run_filters(chain, frame, nr, arch, sd, newest_from),
+        Lookup::Run(cached) => run_filters(chain, frame, arch, sd, cached),
     };
     if ret == engine::action::SECCOMP_RET_ALLOW {
         return Outcome::Run;
@@ -280,23 +280,23 @@ pub(crate) fn filter_syscall(
         .unwrap_or_else(|| act(current, nr, arch, sd, ret, matched, recheck_after_trace))
 }
 
-/// Runs the filters of `chain` on system call `nr` of `arch`, described by
-/// `sd` if the architecture provided it, else read from the register
-/// frame `frame`; the newest filter starts at `newest_from` if known. Returns the chain's
+/// Runs the filters of `chain` on the system call of `arch` being
+/// entered, described by `sd` if the architecture provided it, else read
+/// from the register frame `frame`; `cached` is the chain's table entry
+/// for it. Returns the chain's
 /// verdict and the filter that decided it, if known: the part of
 /// [`filter_syscall`] for system calls without a known verdict.
 #[inline(never)]
 fn run_filters<'a>(
     chain: &'a Filter,
     frame: EntryFrame<'_>,
-    nr: i32,
     arch: u32,
     sd: Option<&bindings::seccomp_data>,
-    newest_from: Option<u16>,
+    cached: Constant,
 ) -> (u32, Option<&'a Filter>) {
     match sd {
-        Some(sd) => chain.run_filters(nr, arch, as_words(&from_c(sd)), newest_from),
-        None => chain.run_filters(nr, arch, &EntryRegs::new(frame, arch), newest_from),
+        Some(sd) => chain.run_filters(as_words(&from_c(sd)), cached),
+        None => chain.run_filters(&EntryRegs::new(frame, arch), cached),
     }
 }
 

@@ -228,33 +228,33 @@ impl Filter {
         // everything but ALLOW (which is never logged).
         match cached.get() {
             Some(ret) if !self.chain_logs => Lookup::Verdict(ret),
-            _ => Lookup::Run {
-                newest_from: cached.newest_resume(),
-            },
+            _ => Lookup::Run(cached),
         }
     }
 
-    /// Runs every filter of the chain ending here on system call `nr` of
-    /// `arch`, whose description `words` holds: the verdict and the filter
-    /// that decided it (`None` when every filter allowed; a chain of one
-    /// filter gives that filter's own result, and itself).
+    /// Runs every filter of the chain ending here on the system call whose
+    /// description `words` holds (its number and architecture are words 0
+    /// and 1): the verdict and the filter that decided it (`None` when
+    /// every filter allowed; a chain of one filter gives that filter's own
+    /// result, and itself).
     ///
-    /// `newest_from` is where this filter, the newest, starts, if
-    /// [`Filter::lookup`] told it (it came from this filter's own resume
-    /// table, through the chain's constant table).  The newest filter runs
-    /// inlined here, the older ones (if any) through [`Filter::run_one`]:
-    /// a chain of one filter, the usual case, leaves at once.
+    /// `cached` is the chain's table entry for the system call
+    /// ([`Filter::lookup`]), which says where this filter, the newest,
+    /// starts, if it can ([`Constant::newest_resume`]: this filter's own
+    /// resume entry).  The newest filter runs inlined here, the older ones
+    /// (if any) through [`Filter::run_one`]: a chain of one filter, the
+    /// usual case, leaves at once.  The number and the architecture are
+    /// read again from `words` where needed, rather than kept in registers
+    /// all along the newest filter's run.
     #[inline]
     pub(crate) fn run_filters<D: engine::DataWords>(
         &self,
-        nr: i32,
-        arch: u32,
         words: &D,
-        newest_from: Option<u16>,
+        cached: Constant,
     ) -> (u32, Option<&Filter>) {
-        let entry = match newest_from {
+        let entry = match cached.newest_resume() {
             Some(pc) => ResumeEntry::Resume { pc, x: 0 },
-            None => self.resume_entry(nr, arch),
+            None => self.resume_entry(words),
         };
         let newest = self.run_from(entry, words);
         if self.prev.is_none() {
@@ -269,7 +269,7 @@ impl Filter {
             _ => (newest, Some(self)),
         };
         for filter in Filter::chain_from(self.prev.as_deref()) {
-            let candidate = filter.run_one(nr, arch, words);
+            let candidate = filter.run_one(words);
             if engine::action::chain_step(ret, candidate) != ret {
                 ret = candidate;
                 matched = Some(filter);
@@ -278,18 +278,19 @@ impl Filter {
         (ret, matched)
     }
 
-    /// This filter's result for system call `nr` of `arch`, from its own
-    /// resume table: an older filter of a chain [`Filter::run_filters`]
-    /// runs.
+    /// This filter's result for the system call `words` describes, from
+    /// its own resume table: an older filter of a chain
+    /// [`Filter::run_filters`] runs.
     #[inline(never)]
-    fn run_one<D: engine::DataWords>(&self, nr: i32, arch: u32, words: &D) -> u32 {
-        self.run_from(self.resume_entry(nr, arch), words)
+    fn run_one<D: engine::DataWords>(&self, words: &D) -> u32 {
+        self.run_from(self.resume_entry(words), words)
     }
 
-    /// Where this filter starts for system call `nr` of `arch`: its resume
-    /// table's entry.
+    /// Where this filter starts for the system call `words` describes: its
+    /// resume table's entry for the number and architecture there.
     #[inline(always)]
-    fn resume_entry(&self, nr: i32, arch: u32) -> ResumeEntry {
+    fn resume_entry<D: engine::DataWords>(&self, words: &D) -> ResumeEntry {
+        let (nr, arch) = (words.word(0) as i32, words.word(1));
         self.resume[abi_index(arch)].entry_masked::<SpecMask, _, _>(&self.prog, arch, nr)
     }
 
@@ -367,11 +368,9 @@ impl Drop for Filter {
 pub(crate) enum Lookup {
     /// The chain's verdict, without running it.
     Verdict(u32),
-    /// The filters must run; the newest may start at this instruction.
-    Run {
-        /// [`engine::Constant::newest_resume`].
-        newest_from: Option<u16>,
-    },
+    /// The filters must run, from what the chain's table says
+    /// ([`Filter::run_filters`]).
+    Run(Constant),
 }
 
 /// A filter checked and allocated, not yet attached to a chain.
