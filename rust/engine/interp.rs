@@ -212,10 +212,10 @@ impl<S: Deref<Target = [Insn]>, C: Deref<Target = [Case]>> DecodedProgram<S, C> 
 ///
 /// The loop handles the instructions real filters are made of (the first
 /// twelve [`Insn`] variants, so that telling them from the others takes one
-/// compare), testing `JeqK`, `LdJeqK` and `RetK` first; the rest go
-/// through [`run_other`], out of line. The kernel's retpoline build has no
-/// jump tables: a `match` over all 42 variants costs every instruction a
-/// tree of about six compares.
+/// compare), testing `JeqK`, `LdJeqK`, `LdSwitch` and `RetK` first; the
+/// rest go through [`run_other`], out of line. The kernel's retpoline
+/// build has no jump tables: a `match` over all 42 variants costs every
+/// instruction a tree of about six compares.
 #[inline(always)]
 fn run_insns<D: DataWords>(
     insns: &[Insn],
@@ -241,10 +241,21 @@ fn run_insns<D: DataWords>(
             continue;
         }
         // Then what an argument check runs after its resume point: the
-        // fused loads and compares, and the return.
+        // fused loads and compares or switches, and the return. (Out of
+        // the `unlikely` part, a switch also keeps the loop's registers:
+        // that part saves some of them on entry.)
         if let Insn::LdJeqK(word, k, jt, jf) = insn {
             a = data.word(word);
             pc = pc.wrapping_add(1 + branch(a == k, jt, jf));
+            continue;
+        }
+        // The load, then the switch of the next instruction (from there).
+        if let Insn::LdSwitch(word, first, len, default) = insn {
+            a = data.word(word);
+            match switch::switch_step(cases, first, len, default, a) {
+                Some(distance) => pc = pc.wrapping_add(1 + distance),
+                None => return FAIL_CLOSED,
+            }
             continue;
         }
         if let Insn::RetK(k) = insn {
@@ -269,15 +280,6 @@ fn run_insns<D: DataWords>(
             Insn::AndK(k) => {
                 a &= k;
                 1
-            }
-            // The load, then the switch of the next instruction (from
-            // there).
-            Insn::LdSwitch(word, first, len, default) => {
-                a = data.word(word);
-                match switch::switch_step(cases, first, len, default, a) {
-                    Some(distance) => 1 + distance,
-                    None => return FAIL_CLOSED,
-                }
             }
             // The load and the `and` after it; then, without going
             // round the loop, the `jeq` after them, as usual.

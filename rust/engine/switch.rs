@@ -463,17 +463,15 @@ pub(super) fn switch_step(
 ) -> Option<usize> {
     let start = usize::from(first);
     if len & HASHED != 0 {
-        let (header, table) = cases
-            .get(start..start + usize::from(len & !HASHED))?
-            .split_first()?;
         // The header: the multiplier and the shift, `32 - bits`.
+        let header = cases.get(start)?;
         let slot = a
             .wrapping_mul(header.k)
             .wrapping_shr(u32::from(header.distance.get())) as usize;
-        // Below `2^bits`, the table's length, whatever `a`: the `min` only
-        // keeps a table of another length (which `compile` never writes)
-        // in bounds, without a branch to mispredict.
-        let case = table.get(slot.min(table.len().checked_sub(1)?))?;
+        // Below `2^bits`, the length of the table after the header,
+        // whatever `a`. (Cases other than `compile` writes could send it
+        // elsewhere among `cases`: a wrong distance, still forward.)
+        let case = cases.get(start + 1 + slot)?;
         let found = if case.k == a { case.distance } else { default };
         return Some(usize::from(found.get()));
     }
