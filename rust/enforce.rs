@@ -206,14 +206,18 @@ impl engine::DataWords for EntryRegs<'_> {
     #[inline(always)]
     fn word(&self, index: u8) -> u32 {
         let index = usize::from(index & 15);
-        if index == 1 {
-            return self.arch;
-        }
         let half = usize::from(self.halves[index]);
         // SAFETY: `half < PT_REGS_HALVES`, the length of `frame.regs`, by
         // the type invariant (a bounds check here would be paid on every
         // argument a filter loads).
-        unsafe { *self.frame.regs.get_unchecked(half) }
+        let value = unsafe { *self.frame.regs.get_unchecked(half) };
+        // Word 1 is in no register: its half is read for nothing (a select
+        // instead of a branch).
+        if index == 1 {
+            self.arch
+        } else {
+            value
+        }
     }
 }
 
