@@ -89,7 +89,9 @@ struct Pending {
     /// The trapped task; it waits for this notification, so it lives
     /// until it removes it.
     task: *mut bindings::task_struct,
-    data: SeccompData,
+    /// The trapped system call, described in the task's stack frame (as
+    /// the node itself is), which outlives the node's time in the list.
+    data: NonNull<SeccompData>,
     state: State,
     error: c_int,
     val: i64,
@@ -443,7 +445,7 @@ fn wait_for_answer(
         pending: Pending {
             id: 0,
             task: current.as_ptr(),
-            data: *data,
+            data: NonNull::from(data),
             state: State::Init,
             error: 0,
             val: 0,
@@ -766,16 +768,19 @@ fn recv(filter: &Filter, listener: &Listener, arg: c_ulong) -> Result<c_long> {
         };
         // SAFETY: The task waits for this notification, so it is alive.
         let pid = unsafe { bindings::task_pid_vnr(p.task) };
+        // SAFETY: The task waits for this notification, in the frame that
+        // holds the description (`Pending::data`).
+        let data = unsafe { p.data.as_ref() };
         notif.0 = bindings::seccomp_notif {
             id: p.id,
             // As C's implicit conversion of the pid_t.
             pid: pid as u32,
             flags: 0,
             data: bindings::seccomp_data {
-                nr: p.data.nr,
-                arch: p.data.arch,
-                instruction_pointer: p.data.instruction_pointer,
-                args: p.data.args,
+                nr: data.nr,
+                arch: data.arch,
+                instruction_pointer: data.instruction_pointer,
+                args: data.args,
             },
         };
         p.state = State::Sent;

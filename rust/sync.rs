@@ -218,6 +218,16 @@ unsafe impl Send for WaitQueue {}
 unsafe impl Sync for WaitQueue {}
 
 impl WaitQueue {
+    /// The C head: what `Opaque::get` returns (`Opaque<T>` is
+    /// `#[repr(transparent)]` over `T`'s storage, in an `UnsafeCell`),
+    /// spelled out so that it is inlined: the kernel crate's own instance
+    /// of `Opaque::<wait_queue_head>::get`, which this crate shares, is a
+    /// call on every wake-up and wait.
+    #[inline(always)]
+    fn head(&self) -> *mut bindings::wait_queue_head {
+        core::ptr::from_ref(&self.head).cast_mut().cast()
+    }
+
     /// An empty wait queue.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
@@ -232,9 +242,9 @@ impl WaitQueue {
         // SAFETY: The head is initialised (type invariant).
         unsafe {
             if sync {
-                bindings::wake_up_poll_on_current_cpu(self.head.get(), mask)
+                bindings::wake_up_poll_on_current_cpu(self.head(), mask)
             } else {
-                bindings::wake_up_poll(self.head.get(), mask)
+                bindings::wake_up_poll(self.head(), mask)
             }
         }
     }
@@ -252,7 +262,7 @@ impl WaitQueue {
         // SAFETY: `file` and `table` are valid (function safety
         // requirement), the head is initialised and does not move (type
         // invariant).
-        unsafe { bindings::poll_wait(file, self.head.get(), table) };
+        unsafe { bindings::poll_wait(file, self.head(), table) };
     }
 
     /// Sleeps interruptibly on the queue until `condition` holds, checked
@@ -269,7 +279,7 @@ impl WaitQueue {
             // initialised and stay put.
             let ret = unsafe {
                 bindings::prepare_to_wait_event(
-                    self.head.get(),
+                    self.head(),
                     entry,
                     bindings::TASK_INTERRUPTIBLE as c_int,
                 )
@@ -284,7 +294,7 @@ impl WaitQueue {
             unsafe { bindings::schedule() };
         };
         // SAFETY: As for `prepare_to_wait_event`.
-        unsafe { bindings::finish_wait(self.head.get(), entry) };
+        unsafe { bindings::finish_wait(self.head(), entry) };
         result
     }
 }
