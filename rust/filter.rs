@@ -241,7 +241,7 @@ impl Filter {
     /// `cached` is the chain's table entry for the system call
     /// ([`Filter::lookup`]), which says where this filter, the newest,
     /// starts, if it can ([`Constant::newest_resume`]: this filter's own
-    /// resume entry).  The newest filter runs inlined here, the older ones
+    /// resume entry), or that it notifies ([`Constant::newest_notifies`]).  The newest filter runs inlined here, the older ones
     /// (if any) through [`Filter::run_one`]: a chain of one filter, the
     /// usual case, leaves at once.  The number and the architecture are
     /// read again from `words` where needed, rather than kept in registers
@@ -254,6 +254,9 @@ impl Filter {
     ) -> (u32, Option<&Filter>) {
         let entry = match cached.newest_resume() {
             Some(pc) => ResumeEntry::Resume { pc, x: 0 },
+            None if cached.newest_notifies() => {
+                ResumeEntry::Return(engine::action::SECCOMP_RET_USER_NOTIF)
+            }
             None => self.resume_entry(words),
         };
         let newest = self.run_from(entry, words);

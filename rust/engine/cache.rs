@@ -581,7 +581,8 @@ fn combine_constants(newer: Option<u32>, older_chain: Option<u32>) -> Option<u32
 /// A `SECCOMP_RET_USER_NOTIF` value is never constant (a notification
 /// needs the arguments), so that action stands for "unknown", its 16 data
 /// bits for where the chain's newest filter resumes, if known
-/// ([`Constant::newest_resume`]).
+/// ([`Constant::newest_resume`]), or for that filter returning
+/// `SECCOMP_RET_USER_NOTIF` itself ([`Constant::newest_notifies`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Constant(u32);
 
@@ -606,17 +607,29 @@ impl Constant {
         (self.0 & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_USER_NOTIF).then_some(self.0)
     }
 
-    /// Unknown, telling where the chain's newest filter starts when its
-    /// resume entry `entry` is a resume point with X = 0; plain unknown
-    /// otherwise (or if the point does not fit the entry's 16 low bits).
+    /// Data bits of an unknown entry whose newest filter returns
+    /// `SECCOMP_RET_USER_NOTIF`: beyond every `pc + 1` of a resume point
+    /// (at most `BPF_MAXINSNS`).
+    const NEWEST_NOTIFIES: u16 = u16::MAX;
+
+    /// Unknown, telling what the chain's newest filter does from its
+    /// resume entry `entry`: where it starts when that is a resume point
+    /// with X = 0, that it returns `SECCOMP_RET_USER_NOTIF` when it does;
+    /// plain unknown otherwise (or if the point does not fit).
     fn unknown_from(entry: Option<ResumeEntry>) -> Self {
-        match entry {
+        let hint = match entry {
             Some(ResumeEntry::Resume { pc, x: 0 }) => match pc.checked_add(1) {
-                Some(hint) => Self(SECCOMP_RET_USER_NOTIF | u32::from(hint)),
-                None => Self::UNKNOWN,
+                Some(hint) if hint != Self::NEWEST_NOTIFIES => hint,
+                _ => 0,
             },
-            _ => Self::UNKNOWN,
-        }
+            Some(ResumeEntry::Return(ret))
+                if ret & SECCOMP_RET_ACTION_FULL == SECCOMP_RET_USER_NOTIF =>
+            {
+                Self::NEWEST_NOTIFIES
+            }
+            _ => 0,
+        };
+        Self(SECCOMP_RET_USER_NOTIF | u32::from(hint))
     }
 
     /// For an unknown entry, where the chain's newest filter may start
@@ -628,8 +641,18 @@ impl Constant {
         if self.get().is_some() {
             return None;
         }
-        // `unknown_from` stored `pc + 1` in the data bits.
-        (self.0 as u16).checked_sub(1)
+        // `unknown_from` stored `pc + 1` in the data bits: 0 (no resume
+        // point) and `NEWEST_NOTIFIES` fail the one compare.
+        let pc = (self.0 as u16).wrapping_sub(1);
+        (pc < Self::NEWEST_NOTIFIES - 1).then_some(pc)
+    }
+
+    /// For an unknown entry, whether the table knows that the chain's
+    /// newest filter returns `SECCOMP_RET_USER_NOTIF` (which no entry can
+    /// hold as a constant).
+    #[inline]
+    pub fn newest_notifies(self) -> bool {
+        self.get().is_none() && self.0 as u16 == Self::NEWEST_NOTIFIES
     }
 }
 
@@ -928,8 +951,13 @@ impl<S: DerefMut<Target = [Constant]>> ChainTable<S> {
         };
         let value = |entry: Option<ResumeEntry>, older: Constant| match (entry, older.get()) {
             _ if !same_arch => Constant::UNKNOWN,
+            // Unknown only when the newer filter notifies (the older chain
+            // never does: its entries hold no such constant).
             (Some(ResumeEntry::Return(newer)), Some(older)) => {
-                Constant::new(Some(combine_with_older_chain(newer, older)))
+                match Constant::new(Some(combine_with_older_chain(newer, older))) {
+                    combined if combined.get().is_none() => Constant::unknown_from(entry),
+                    combined => combined,
+                }
             }
             _ => Constant::unknown_from(entry),
         };

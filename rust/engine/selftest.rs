@@ -1368,6 +1368,30 @@ fn cache_table_combines_chain() -> Result<(), Failure> {
     let mut notif_storage = [Constant::UNKNOWN; TABLE_LEN];
     let t = ConstantTable::build(AUDIT_ARCH_I386, &mut notif_storage[..], &notif, NO_OLDER);
     check!(t.entries().iter().all(|c| c.get().is_none()));
+    // Built from the filter's resume table, an entry says that the newest
+    // filter notifies, or where it resumes.
+    let mut resume_storage = [ResumeEntry::START; TABLE_LEN];
+    let resume = ResumeTable::build(AUDIT_ARCH_I386, &mut resume_storage[..], &notif);
+    let mut hinted_storage = [Constant::UNKNOWN; TABLE_LEN];
+    let t = ConstantTable::build_from_resume(
+        AUDIT_ARCH_I386,
+        &mut hinted_storage[..],
+        &resume,
+        NO_OLDER,
+    );
+    check!(t.entries().iter().all(|c| c.newest_notifies()));
+    check!(t.entries().iter().all(|c| c.newest_resume().is_none()));
+    let argument = argument_filter::<16>(&[], &[(3, 0, 5)]).decoded()?;
+    let resume = ResumeTable::build(AUDIT_ARCH_X86_64, &mut resume_storage[..], &argument);
+    let t = ConstantTable::build_from_resume(
+        AUDIT_ARCH_X86_64,
+        &mut hinted_storage[..],
+        &resume,
+        NO_OLDER,
+    );
+    let entry = t.entries().get(3).copied().unwrap_or(Constant::ALLOW);
+    check!(!entry.newest_notifies());
+    check!(entry.newest_resume().is_some());
     Ok(())
 }
 
@@ -1882,6 +1906,7 @@ fn chain_tables_answer_as_constant_tables() -> Result<(), Failure> {
                 let expected = expected.unwrap_or(Constant::UNKNOWN);
                 check_same!(got.get(), expected.get());
                 check_same!(got.newest_resume(), expected.newest_resume());
+                check!(got.newest_notifies() == expected.newest_notifies());
             }
             // The lookup of the system call entry (allowed numbers from the
             // bitmap) agrees with the entries.
