@@ -241,11 +241,12 @@ impl Filter {
     /// `cached` is the chain's table entry for the system call
     /// ([`Filter::lookup`]), which says where this filter, the newest,
     /// starts, if it can ([`Constant::newest_resume`]: this filter's own
-    /// resume entry), or that it notifies ([`Constant::newest_notifies`]).  The newest filter runs inlined here, the older ones
-    /// (if any) through [`Filter::run_one`]: a chain of one filter, the
-    /// usual case, leaves at once.  The number and the architecture are
-    /// read again from `words` where needed, rather than kept in registers
-    /// all along the newest filter's run.
+    /// resume entry), or that it notifies ([`Constant::newest_notifies`]).
+    /// The newest filter runs inlined here, the older ones (if any)
+    /// through [`Filter::run_one`]: a chain of one filter, the usual case,
+    /// leaves at once.  The number and the architecture are read again
+    /// from `words` where needed, rather than kept in registers all along
+    /// the newest filter's run.
     #[inline]
     pub(crate) fn run_filters<D: engine::DataWords>(
         &self,
