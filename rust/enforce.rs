@@ -247,9 +247,10 @@ fn rollback(_current: &Current) {
 
 /// Filter mode's syscall-entry check for system call `nr` of `arch`,
 /// described by `sd` if the architecture provided it, else read from the
-/// register frame `frame` when the filters must run.  After a `SECCOMP_RET_TRACE` stop
-/// the tracer may have changed the system call; the check then runs again
-/// with `recheck_after_trace`, and a second TRACE verdict lets it run.
+/// register frame `frame` when the filters must run.  After a
+/// `SECCOMP_RET_TRACE` stop the tracer may have changed the system call;
+/// the check then runs again with `recheck_after_trace`, and a second
+/// TRACE verdict lets it run.
 ///
 /// Inlined into the hook: this is the path of every system call of a
 /// task in filter mode.
@@ -287,9 +288,9 @@ pub(crate) fn filter_syscall(
 /// Runs the filters of `chain` on the system call of `arch` being
 /// entered, described by `sd` if the architecture provided it, else read
 /// from the register frame `frame`; `cached` is the chain's table entry
-/// for it. Returns the chain's
-/// verdict and the filter that decided it, if known: the part of
-/// [`filter_syscall`] for system calls without a known verdict.
+/// for it. Returns the chain's verdict and the filter that decided it, if
+/// known: the part of [`filter_syscall`] for system calls without a known
+/// verdict.
 #[inline(never)]
 fn run_filters<'a>(
     chain: &'a Filter,
